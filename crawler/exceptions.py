@@ -1,0 +1,26 @@
+"""Errors of the crawler package.
+
+    CrawlerError
+    ├── WatchlistError   a watchlist file is missing, unreadable or invalid (CLI exit code 2)
+    └── VkApiError       VK answered with an ``error`` object (inside an HTTP 200 response)
+"""
+
+from __future__ import annotations
+
+
+class CrawlerError(Exception):
+    """Base of every crawler error."""
+
+
+class WatchlistError(CrawlerError):
+    """A watchlist cannot be used; the message names the file, the source and the field."""
+
+
+class VkApiError(CrawlerError):
+    """An ``{"error": {...}}`` body from the VK API."""
+
+    def __init__(self, code: int, message: str, method: str) -> None:
+        super().__init__(f"VK API error {code} in {method}: {message}")
+        self.code = code
+        self.message = message
+        self.method = method

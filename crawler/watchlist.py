@@ -1,0 +1,142 @@
+"""Watchlists: the YAML files in ``watchlists/`` that name the public sources to crawl.
+
+One validated loader for every consumer (spiders, the CLI, the scheduler). A bad file stops with a
+message naming the file, the source and the field; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urljoin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from crawler.exceptions import WatchlistError
+
+Platform = Literal["vk", "telegram", "rss", "html", "rendered"]
+SourceKind = Literal["city_group", "governor", "government", "municipal", "media", "other"]
+Priority = Literal["high", "normal", "low"]
+
+
+class ItemSelectors(BaseModel):
+    """CSS/XPath selectors (parsel syntax) that describe one listing of items on a web page."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item: str
+    text: str
+    link: str | None = None
+    title: str | None = None
+    date: str | None = None
+    date_format: str | None = None
+    author: str | None = None
+    id: str | None = None
+    next_page: str | None = None
+    wait_for: str | None = None
+
+
+class PageSelectors(ItemSelectors):
+    """The listing, plus (optionally) the selectors of the replies on each item's own page."""
+
+    comments: ItemSelectors | None = None
+
+
+class Source(BaseModel):
+    """One public page to crawl."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    platform: Platform
+    address: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    kind: SourceKind
+    territory: str | None = None
+    language: str = "ru"
+    priority: Priority = "normal"
+    comments: bool = True
+    enabled: bool = True
+    selectors: PageSelectors | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _selectors_fit_platform(self) -> Source:
+        needs = self.platform in ("html", "rendered")
+        if needs and self.selectors is None:
+            raise ValueError(f"platform {self.platform} needs 'selectors' (item, text, ...)")
+        if not needs and self.selectors is not None:
+            raise ValueError(f"platform {self.platform} takes no 'selectors'")
+        return self
+
+    def url(self, base_url: str | None) -> str:
+        """The absolute address of a web source, resolved against the watchlist's base URL."""
+        return urljoin(base_url.rstrip("/") + "/", self.address.lstrip("/")) if base_url else self.address
+
+
+class Watchlist(BaseModel):
+    """A file of sources; ``base_url`` lets one file address a site by relative paths."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: str | None = None
+    base_url: str | None = None
+    sources: list[Source]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Watchlist:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.id in seen:
+                raise ValueError(f"source id {source.id!r} appears twice")
+            seen.add(source.id)
+        return self
+
+    def select(self, platform: str | None = None, ids: list[str] | None = None) -> list[Source]:
+        """Enabled sources of ``platform`` (all platforms if None), narrowed to ``ids`` if given."""
+        if ids:
+            unknown = sorted(set(ids) - {s.id for s in self.sources})
+            if unknown:
+                raise WatchlistError(f"unknown source id(s): {', '.join(unknown)}")
+        return [s for s in self.sources
+                if (ids and s.id in ids or not ids and s.enabled)
+                and (platform is None or s.platform == platform)]
+
+
+def load_watchlist(path: str | Path) -> Watchlist:
+    """Read and validate one watchlist file, or raise :class:`WatchlistError` saying where."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise WatchlistError(f"{path}: cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise WatchlistError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise WatchlistError(f"{path}: expected a mapping with 'sources', got {type(data).__name__}")
+    try:
+        return Watchlist.model_validate(data)
+    except ValidationError as exc:
+        raise WatchlistError(_describe(path, data, exc)) from exc
+
+
+def _describe(path: Path, data: dict, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
+            index = loc[1]
+            sources = data.get("sources") or []
+            source = sources[index] if index < len(sources) else {}
+            ident = source.get("id") if isinstance(source, dict) else None
+            where = f"source {ident!r} (#{index + 1})" if ident else f"source #{index + 1}"
+            loc = loc[2:]
+        field = ".".join(str(part) for part in loc) or "-"
+        lines.append(f"{path}: {where or 'file'}: field '{field}': {error['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""The one schema for posts and comments, used by the crawler, the stores and the detector.
+
+A ``Post`` is what every spider yields and every store keeps. Its ``id`` is stable across crawls
+(``<platform>:<owner>:<post>[:<comment>]``), so re-seeing an item updates it instead of adding
+a second copy. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+PLATFORMS = ("vk", "telegram", "rss", "html", "rendered")
+KINDS = ("post", "comment")
+
+Platform = Literal["vk", "telegram", "rss", "html", "rendered"]
+Kind = Literal["post", "comment"]
+
+
+def make_id(platform: str, owner: str | int, post: str | int, comment: str | int | None = None) -> str:
+    """Build the stable id ``<platform>:<owner>:<post>[:<comment>]``."""
+    parts = [platform, str(owner), str(post)]
+    if comment is not None:
+        parts.append(str(comment))
+    return ":".join(parts)
+
+
+@dataclass(slots=True)
+class Author:
+    """The author as the platform shows it publicly; ``official`` marks the page's own account."""
+
+    id: str | None = None
+    name: str | None = None
+    official: bool = False
+
+
+@dataclass(slots=True)
+class Metrics:
+    """Counters that change between crawls; ``None`` where the platform does not show one."""
+
+    likes: int | None = None
+    reposts: int | None = None
+    views: int | None = None
+    comments: int | None = None
+
+
+@dataclass(slots=True)
+class Attachment:
+    type: str
+    url: str | None = None
+
+
+@dataclass(slots=True)
+class Post:
+    """A post or a comment from any platform."""
+
+    id: str
+    platform: str
+    source_id: str
+    kind: str
+    text: str
+    created_at: datetime | None
+    url: str | None = None
+    title: str | None = None
+    author: Author = field(default_factory=Author)
+    parent_id: str | None = None
+    thread_root: str | None = None
+    edited_at: datetime | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    attachments: list[Attachment] = field(default_factory=list)
+    crawled_at: datetime | None = None
+    language: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: times as ISO 8601 strings."""
+        data = dataclasses.asdict(self)
+        for key in ("created_at", "edited_at", "crawled_at"):
+            value = data[key]
+            data[key] = value.isoformat() if value is not None else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Post:
+        """The inverse of :meth:`to_dict`; unknown keys are ignored so old spools still load."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("created_at", "edited_at", "crawled_at"):
+            if isinstance(values.get(key), str):
+                values[key] = datetime.fromisoformat(values[key])
+        values["author"] = Author(**(values.get("author") or {}))
+        values["metrics"] = Metrics(**(values.get("metrics") or {}))
+        values["attachments"] = [Attachment(**a) for a in values.get("attachments") or []]
+        return cls(**values)
+
+
+def utc(value: datetime) -> datetime:
+    """Return ``value`` as aware UTC; a naive value is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,170 @@
+"""The embedded default store: one SQLite file (WAL) with FTS5 over Snowball stems.
+
+One machine runs everything with no server. The ``posts`` table keeps the whole post as JSON plus
+the columns queries filter on; ``posts_fts`` indexes the stems of the text (see ``indexer.text``),
+so searches match Russian word forms. ``cursors`` keeps each source's crawl cursor.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from indexer.exceptions import StoreUnavailable
+from indexer.schema import Post
+from indexer.store import Query, UpsertResult
+from indexer.text import stems
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    platform TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    parent_id TEXT,
+    created_at REAL,
+    crawled_at REAL,
+    text TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at);
+CREATE INDEX IF NOT EXISTS posts_source ON posts (source_id, kind, created_at);
+CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5 (stems, tokenize = 'unicode61');
+CREATE TABLE IF NOT EXISTS cursors (source_id TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_at REAL);
+"""
+
+
+def _ts(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+class SqliteStore:
+    """A :class:`~indexer.store.Store` in one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def upsert(self, posts: Sequence[Post]) -> UpsertResult:
+        result = UpsertResult()
+        try:
+            with self._transaction():
+                for post in posts:
+                    self._upsert_one(post, result)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+        return result
+
+    def _upsert_one(self, post: Post, result: UpsertResult) -> None:
+        row = self._db.execute("SELECT rowid, text FROM posts WHERE id = ?", (post.id,)).fetchone()
+        doc = json.dumps(post.to_dict(), ensure_ascii=False)
+        values = (post.platform, post.source_id, post.kind, post.parent_id, _ts(post.created_at),
+                  _ts(post.crawled_at), post.text, doc)
+        if row is None:
+            cur = self._db.execute(
+                "INSERT INTO posts (platform, source_id, kind, parent_id, created_at, crawled_at,"
+                " text, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, post.id))
+            self._index_text(cur.lastrowid, post)
+            result.new += 1
+            return
+        rowid, old_text = row
+        self._db.execute(
+            "UPDATE posts SET platform = ?, source_id = ?, kind = ?, parent_id = ?, created_at = ?,"
+            " crawled_at = ?, text = ?, doc = ? WHERE rowid = ?", (*values, rowid))
+        if old_text != post.text:
+            self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
+            self._index_text(rowid, post)
+        result.updated += 1
+
+    def _index_text(self, rowid: int | None, post: Post) -> None:
+        text = f"{post.title}\n{post.text}" if post.title else post.text
+        self._db.execute("INSERT INTO posts_fts (rowid, stems) VALUES (?, ?)",
+                         (rowid, " ".join(stems(text))))
+
+    def get(self, post_id: str) -> Post | None:
+        row = self._db.execute("SELECT doc FROM posts WHERE id = ?", (post_id,)).fetchone()
+        return Post.from_dict(json.loads(row[0])) if row else None
+
+    def search(self, query: Query) -> list[Post]:
+        where, params = self._where(query)
+        order = "bm25(posts_fts)" if query.text and query.sort == "relevance" else "p.created_at DESC"
+        sql = f"SELECT p.doc FROM {self._from(query)} {where} ORDER BY {order} LIMIT ?"
+        rows = self._db.execute(sql, (*params, query.limit)).fetchall()
+        return [Post.from_dict(json.loads(doc)) for (doc,) in rows]
+
+    def count(self, query: Query) -> int:
+        where, params = self._where(query)
+        return int(self._db.execute(f"SELECT count(*) FROM {self._from(query)} {where}",
+                                    params).fetchone()[0])
+
+    @staticmethod
+    def _from(query: Query) -> str:
+        if query.text:
+            return "posts_fts JOIN posts AS p ON p.rowid = posts_fts.rowid"
+        return "posts AS p"
+
+    @staticmethod
+    def _where(query: Query) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.text:
+            terms = stems(query.text)
+            clauses.append("posts_fts MATCH ?")
+            params.append(" AND ".join(f'"{term}"' for term in terms) or '""')
+        for column, value in (("p.platform", query.platform), ("p.source_id", query.source_id),
+                              ("p.kind", query.kind)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if query.since is not None:
+            clauses.append("p.created_at >= ?")
+            params.append(_ts(query.since))
+        if query.until is not None:
+            clauses.append("p.created_at < ?")
+            params.append(_ts(query.until))
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def get_cursor(self, source_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT cursor FROM cursors WHERE source_id = ?",
+                               (source_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT INTO cursors (source_id, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT"
+            " (source_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            (source_id, json.dumps(cursor), datetime.now(timezone.utc).timestamp()))
+
+    def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT id, json_extract(doc, '$.metrics.comments') FROM posts WHERE source_id = ?"
+            " AND kind = 'post' AND created_at >= ?", (source_id, _ts(since)))
+        return {post_id: int(n or 0) for post_id, n in rows}
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any error (autocommit mode is on otherwise)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -1,0 +1,75 @@
+"""The Store interface every backend implements, and ``open_store`` that picks one by URL.
+
+The crawler, the CLI and (later) the detector talk only to this interface, so the embedded SQLite
+store and the Elasticsearch store are interchangeable; one contract test module runs on both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
+
+from indexer.exceptions import StoreConfigError
+
+if TYPE_CHECKING:
+    from indexer.schema import Post
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What to look for. ``text`` matches Russian word forms; every other field narrows."""
+
+    text: str | None = None
+    platform: str | None = None
+    source_id: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 20
+    sort: str = "newest"  # newest | relevance
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    new: int = 0
+    updated: int = 0
+
+
+class Store(Protocol):
+    """Where posts, comments and crawl cursors live."""
+
+    def upsert(self, posts: Sequence[Post]) -> UpsertResult:
+        """Insert new posts; for known ids update text, metrics and edit time, never duplicate."""
+
+    def get(self, post_id: str) -> Post | None: ...
+
+    def search(self, query: Query) -> list[Post]: ...
+
+    def count(self, query: Query) -> int: ...
+
+    def get_cursor(self, source_id: str) -> dict[str, Any] | None:
+        """The newest item a completed crawl of ``source_id`` stored, as the spider wrote it."""
+
+    def set_cursor(self, source_id: str, cursor: dict[str, Any]) -> None: ...
+
+    def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
+        """Post id → its stored comment counter, for posts created after ``since``."""
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str) -> Store:
+    """Open the store named by ``url``: ``sqlite:///path.db`` (or a bare path) or ``http(s)://``."""
+    if url.startswith(("http://", "https://")):
+        raise StoreConfigError(
+            f"INDEXER_STORE_URL={url!r}: the Elasticsearch store is not available in this version; "
+            "use sqlite:///path/to/monitor.db"
+        )
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+    if "://" in path:
+        raise StoreConfigError(f"INDEXER_STORE_URL={url!r}: expected sqlite:///path or http(s)://host")
+    from indexer.sqlite_store import SqliteStore
+
+    return SqliteStore(Path(path))

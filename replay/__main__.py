@@ -1,0 +1,3 @@
+from replay.server import main
+
+main()

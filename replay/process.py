@@ -1,0 +1,46 @@
+"""Run the replay site in a child process, as tests, the demo and the benchmarks do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from typing import Any
+
+
+class ReplayProcess:
+    """``with ReplayProcess() as site: site.url("/vk/method/")`` — the server lives for the block."""
+
+    def __init__(self, port: int = 0, faults: bool = True) -> None:
+        self.port = port
+        self.faults = faults
+        self.base = ""
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> ReplayProcess:
+        args = [sys.executable, "-m", "replay", "--port", str(self.port)]
+        if not self.faults:
+            args.append("--no-faults")
+        self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline().strip()
+        if not line.startswith("http://"):
+            self._proc.kill()
+            raise RuntimeError(f"replay site did not start (printed {line!r})")
+        self.base = line
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+
+    def url(self, path: str = "") -> str:
+        return self.base + path
+
+    def control(self, action: str, **params: Any) -> dict[str, Any]:
+        """Call ``/_replay/<action>`` (advance, reset, stats) and return its JSON."""
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        with urllib.request.urlopen(self.url(f"/_replay/{action}?{query}"), timeout=10) as resp:
+            return json.loads(resp.read())

@@ -1,0 +1,249 @@
+"""The replay site: an HTTP server that plays the demo region on every platform the crawler reads.
+
+Routes (``<base>`` is the address the server prints when it starts):
+
+    /vk/method/wall.get, /vk/method/wall.getComments   VK API JSON (VK_API_URL = <base>/vk/method/)
+    /tg/s/<channel>, /tg/<channel>/<id>?embed=1&discussion=1   t.me pages (TELEGRAM_BASE_URL = <base>/tg/)
+    /gov/news.rss, /mchs/warnings.atom                 RSS 2.0 and Atom
+    /forum/gorodskoe-hozyaystvo/?page=N, /forum/topic/<id>.html   a windows-1251 forum
+    /board/, /board/appeal/<id>, /board/api/...        a page built by JavaScript
+    /robots.txt                                        disallows /forum/private/
+    /_replay/advance?minutes=N, /_replay/reset, /_replay/stats   the clock, faults and counters
+
+Faults, on unless started with ``--no-faults``, each firing once per reset unless noted: the first
+older-page request of t.me/s/chp_prirechensk answers 429 with Retry-After; the first
+wall.getComments on the governor's wall answers VK error 6 in a 200 body; forum page 2 is cut
+mid-body (Content-Length larger than the body); one forum topic page is 5 MB; one topic's markup
+stops mid-post (always); one RSS item, one Atom entry and one forum topic carry broken dates
+(always); the forum is windows-1251 (always); the club ``zakrytyi_club`` is private (VK error 30).
+VK tokens: ``bad-token`` fails auth (error 5); tokens starting with ``quota`` hit the daily limit
+(error 29).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import re
+import sys
+from typing import Any
+
+from aiohttp import web
+
+from replay import feeds, telegram, vk, web as pages
+from replay.world import World, load_world
+
+ROBOTS = "User-agent: *\nDisallow: /forum/private/\nDisallow: /board/api/private/\n"
+FIVE_MB = 5 * 1024 * 1024
+
+
+class ReplaySite:
+    """The aiohttp application around one :class:`World`."""
+
+    def __init__(self, world: World, faults: bool = True) -> None:
+        self.world = world
+        self.faults = faults
+        self.fired: set[str] = set()
+        self.hits: collections.Counter[str] = collections.Counter()
+        self.app = web.Application(middlewares=[self._count])
+        self._routes()
+        self._pick_fault_targets()
+
+    def _pick_fault_targets(self) -> None:
+        def newest(page_id: str, index: int) -> int | None:
+            posts = self.world.posts(page_id) if page_id in self.world.pages else []
+            return posts[-index].id if len(posts) >= index else None
+
+        self.broken_rss = newest("rss_gov", 3)
+        self.broken_atom = newest("atom_mchs", 2)
+        self.broken_topic_date = newest("html_forum", 3)
+        self.big_topic = newest("html_forum", 5)
+        self.cut_topic = newest("html_forum", 7)
+
+    def _fault(self, name: str, once: bool = True) -> bool:
+        if not self.faults or (once and name in self.fired):
+            return False
+        self.fired.add(name)
+        return True
+
+    @web.middleware
+    async def _count(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.hits[re.sub(r"\d+", "N", request.path)] += 1
+        return await handler(request)
+
+    def _routes(self) -> None:
+        r = self.app.router
+        r.add_get("/robots.txt", lambda _: web.Response(text=ROBOTS))
+        r.add_route("*", "/vk/method/{method}", self.vk_method)
+        r.add_get("/tg/s/{channel}", self.tg_channel)
+        r.add_get("/tg/{channel}/{post:\\d+}", self.tg_discussion)
+        r.add_get("/gov/news.rss", self.feed("rss_gov", "application/rss+xml"))
+        r.add_get("/mchs/warnings.atom", self.feed("atom_mchs", "application/atom+xml"))
+        r.add_get("/forum/gorodskoe-hozyaystvo/", self.forum_listing)
+        r.add_get("/forum/topic/{topic:\\d+}.html", self.forum_topic)
+        r.add_get("/board/", self.board_shell)
+        r.add_get("/board/appeal/{appeal:\\d+}", self.board_shell)
+        r.add_get("/board/api/appeals.json", self.board_appeals)
+        r.add_get("/board/api/appeal/{appeal:\\d+}.json", self.board_appeal)
+        r.add_get("/_replay/advance", self.advance)
+        r.add_get("/_replay/reset", self.reset)
+        r.add_get("/_replay/stats", self.stats)
+
+    async def vk_method(self, request: web.Request) -> web.Response:
+        params = dict(request.query)
+        if request.method == "POST":
+            params.update({k: str(v) for k, v in (await request.post()).items()})
+        method = request.match_info["method"]
+        token = params.pop("access_token", None) or request.headers.get("Authorization", "").removeprefix("Bearer ")
+        body = self._vk(method, token, params)
+        return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+    def _vk(self, method: str, token: str, params: dict[str, str]) -> dict[str, Any]:
+        if not token or token == "bad-token":
+            return vk.error(5, method, params)
+        if token.startswith("quota"):
+            return vk.error(29, method, params)
+        page = vk.find_page(self.world, params)
+        if page is None:
+            return vk.error(100, method, params)
+        if "error" in page.address:
+            return vk.error(int(page.address["error"]), method, params)
+        if method == "wall.get":
+            return vk.wall_get(self.world, page, params)
+        if method == "wall.getComments":
+            if page.id == "vk_governor" and self._fault("vk_error_6"):
+                return vk.error(6, method, params)
+            return vk.wall_get_comments(self.world, page, params)
+        return vk.error(3, method, params)
+
+    async def tg_channel(self, request: web.Request) -> web.Response:
+        page = self.world.by_address("channel", request.match_info["channel"])
+        if page is None:
+            return web.Response(status=302, headers={"Location": "https://telegram.org/"})
+        before = _opt_int(request.query.get("before"))
+        if before is not None and page.id == "tg_chp" and self._fault("tg_429"):
+            return web.Response(status=429, text="Too Many Requests", headers={"Retry-After": "1"})
+        return _html(telegram.channel_page(self.world, page, before))
+
+    async def tg_discussion(self, request: web.Request) -> web.Response:
+        page = self.world.by_address("channel", request.match_info["channel"])
+        if page is None or request.query.get("discussion") != "1":
+            raise web.HTTPNotFound()
+        limit = min(_opt_int(request.query.get("comments_limit")) or 50, 100)
+        html = telegram.discussion_widget(self.world, page, int(request.match_info["post"]),
+                                          _opt_int(request.query.get("before")), limit)
+        if html is None:
+            raise web.HTTPNotFound()
+        return _html(html)
+
+    def feed(self, page_id: str, content_type: str) -> Any:
+        async def handler(request: web.Request) -> web.Response:
+            page = self.world.pages[page_id]
+            broken = self.broken_rss if page_id == "rss_gov" else self.broken_atom
+            xml = feeds.feed(self.world, page, _base(request), broken if self.faults else None)
+            return web.Response(body=xml.encode("utf-8"), content_type=content_type, charset="utf-8")
+        return handler
+
+    async def forum_listing(self, request: web.Request) -> web.StreamResponse:
+        number = max(_opt_int(request.query.get("page")) or 1, 1)
+        html, found = pages.forum_listing(self.world, self.world.pages["html_forum"], number,
+                                          self.broken_topic_date if self.faults else None)
+        if not found:
+            raise web.HTTPNotFound()
+        body = html.encode("cp1251", errors="xmlcharrefreplace")
+        if number == 2 and self._fault("forum_dataloss"):
+            return await _cut_connection(request, body)
+        return web.Response(body=body, content_type="text/html", charset="windows-1251")
+
+    async def forum_topic(self, request: web.Request) -> web.Response:
+        topic_id = int(request.match_info["topic"])
+        pad = FIVE_MB if self.faults and topic_id == self.big_topic else 0
+        html = pages.forum_topic(self.world, self.world.pages["html_forum"], topic_id, pad)
+        if html is None:
+            raise web.HTTPNotFound()
+        body = html.encode("cp1251", errors="xmlcharrefreplace")
+        if self.faults and topic_id == self.cut_topic:
+            body = body[: body.rfind(b'<div class="post reply"') + 180] or body
+        return web.Response(body=body, content_type="text/html", charset="windows-1251")
+
+    async def board_shell(self, request: web.Request) -> web.Response:
+        return _html(pages.board_shell(self.world.pages["js_board"].title))
+
+    async def board_appeals(self, request: web.Request) -> web.Response:
+        number = max(_opt_int(request.query.get("page")) or 1, 1)
+        return _json(pages.board_appeals(self.world, self.world.pages["js_board"], number))
+
+    async def board_appeal(self, request: web.Request) -> web.Response:
+        body = pages.board_appeal(self.world, self.world.pages["js_board"], int(request.match_info["appeal"]))
+        if body is None:
+            raise web.HTTPNotFound()
+        return _json(body)
+
+    async def advance(self, request: web.Request) -> web.Response:
+        self.world.advance(float(request.query.get("minutes", "60")))
+        return _json(json.dumps({"now": self.world.now.isoformat()}))
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self.fired.clear()
+        self.hits.clear()
+        self.world.advanced = self.world.advanced * 0
+        return _json(json.dumps({"now": self.world.now.isoformat()}))
+
+    async def stats(self, request: web.Request) -> web.Response:
+        return _json(json.dumps({"hits": dict(self.hits), "fired": sorted(self.fired),
+                                 "now": self.world.now.isoformat()}))
+
+
+async def _cut_connection(request: web.Request, body: bytes) -> web.StreamResponse:
+    """Announce the whole body, send 60% of it and drop the connection (a data-loss failure)."""
+    response = web.StreamResponse(headers={"Content-Type": "text/html; charset=windows-1251"})
+    response.content_length = len(body)
+    await response.prepare(request)
+    await response.write(body[: len(body) * 6 // 10])
+    if request.transport is not None:
+        request.transport.close()
+    return response
+
+
+def _base(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def _html(text: str) -> web.Response:
+    return web.Response(text=text, content_type="text/html", charset="utf-8")
+
+
+def _json(text: str) -> web.Response:
+    return web.Response(text=text, content_type="application/json", charset="utf-8")
+
+
+def _opt_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+async def serve(host: str, port: int, faults: bool) -> None:
+    site = ReplaySite(load_world(), faults=faults)
+    runner = web.AppRunner(site.app, access_log=None)
+    await runner.setup()
+    tcp = web.TCPSite(runner, host, port)
+    await tcp.start()
+    actual = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    print(f"http://{host}:{actual}", flush=True)
+    await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m replay", description="Serve the demo region.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    parser.add_argument("--no-faults", action="store_true", help="serve every route cleanly")
+    args = parser.parse_args(argv)
+    try:
+        asyncio.run(serve(args.host, args.port, not args.no_faults))
+    except KeyboardInterrupt:
+        sys.exit(0)

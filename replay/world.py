@@ -1,0 +1,131 @@
+"""The replay world: the demo region's posts and comments, loaded from ``replay/data``, on a clock.
+
+Posts carry an age (``minutes_ago``) relative to the moment the world starts; the clock can be
+advanced so that newer posts and comments appear, which is how tests exercise incremental crawls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@dataclass
+class Message:
+    """A post or a comment as the world's author wrote it, before any platform renders it."""
+
+    id: int
+    at: datetime
+    text: str
+    author_id: int | None = None
+    author_name: str | None = None
+    official: bool = False
+    likes: int = 0
+    reposts: int = 0
+    views: int = 0
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    label: dict[str, Any] = field(default_factory=dict)
+    link_slug: str | None = None
+    comments: list[Message] = field(default_factory=list)
+    parent: Message | None = None
+
+    @property
+    def title(self) -> str:
+        return self.text.strip().split("\n", 1)[0].strip()
+
+    @property
+    def body(self) -> str:
+        parts = self.text.strip().split("\n", 1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+
+@dataclass
+class Page:
+    """One source of the world (a VK group, a channel, a feed, a web listing)."""
+
+    id: str
+    platform: str
+    title: str
+    address: dict[str, Any]
+    posts: list[Message]
+
+
+class World:
+    """All pages, and the clock that decides what is visible."""
+
+    def __init__(self, pages: dict[str, Page], start: datetime) -> None:
+        self.pages = pages
+        self.start = start
+        self.advanced = timedelta(0)
+
+    @property
+    def now(self) -> datetime:
+        return self.start + self.advanced
+
+    def advance(self, minutes: float) -> None:
+        self.advanced += timedelta(minutes=minutes)
+
+    def posts(self, page_id: str) -> list[Message]:
+        """Visible posts of a page, oldest first."""
+        now = self.now
+        return [p for p in self.pages[page_id].posts if p.at <= now]
+
+    def comments(self, message: Message) -> list[Message]:
+        now = self.now
+        return [c for c in message.comments if c.at <= now]
+
+    def count_comments(self, message: Message) -> int:
+        return sum(1 + self.count_comments(c) for c in self.comments(message))
+
+    def by_address(self, key: str, value: Any) -> Page | None:
+        for page in self.pages.values():
+            if page.address.get(key) == value:
+                return page
+        return None
+
+
+def load_world(start: datetime | None = None, data_dir: Path = DATA_DIR) -> World:
+    """Load every source file; ``start`` is the world's "now" (default: this minute, UTC)."""
+    start = start or datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    addresses = yaml.safe_load((data_dir / "pages.yml").read_text(encoding="utf-8"))
+    pages = {}
+    for path in sorted((data_dir / "sources").glob("*.yml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        posts = [_message(p, start - timedelta(minutes=p["minutes_ago"])) for p in raw["posts"]]
+        posts.sort(key=lambda m: (m.at, m.id))
+        pages[raw["source"]] = Page(raw["source"], raw["platform"], raw["title"],
+                                    addresses.get(raw["source"], {}), posts)
+    for page_id, address in addresses.items():
+        pages.setdefault(page_id, Page(page_id, "vk" if "owner_id" in address else "web", page_id,
+                                       address, []))
+    return World(pages, start)
+
+
+def _message(raw: dict[str, Any], at: datetime, parent: Message | None = None) -> Message:
+    author = raw.get("author") or {}
+    message = Message(
+        id=int(raw["id"]), at=at, text=str(raw.get("text") or ""),
+        author_id=author.get("id"), author_name=author.get("name"),
+        official=bool(raw.get("official")), likes=int(raw.get("likes") or 0),
+        reposts=int(raw.get("reposts") or 0), views=int(raw.get("views") or 0),
+        attachments=list(raw.get("attachments") or []), label=dict(raw.get("label") or {}),
+        link_slug=raw.get("link_slug"), parent=parent,
+    )
+    post_at = at if parent is None else _root(parent).at
+    for child in raw.get("comments") or raw.get("replies") or []:
+        child_at = post_at + timedelta(minutes=child.get("minutes_after", 0))
+        message.comments.append(_message(child, child_at, message))
+    message.comments.sort(key=lambda m: (m.at, m.id))
+    return message
+
+
+def _root(message: Message) -> Message:
+    while message.parent is not None:
+        message = message.parent
+    return message
