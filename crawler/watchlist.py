@@ -31,7 +31,9 @@ class ItemSelectors(BaseModel):
     title: str | None = None
     date: str | None = None
     date_format: str | None = None
+    timezone: str = "Europe/Moscow"  # of dates the page writes without an offset
     author: str | None = None
+    comments_count: str | None = None  # lets a crawl skip items whose replies did not change
     id: str | None = None
     next_page: str | None = None
     wait_for: str | None = None

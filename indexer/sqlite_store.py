@@ -139,6 +139,12 @@ class SqliteStore:
         return json.loads(row[0]) if row else None
 
     def set_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
+        try:
+            self._write_cursor(source_id, cursor)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+
+    def _write_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
         self._db.execute(
             "INSERT INTO cursors (source_id, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT"
             " (source_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",

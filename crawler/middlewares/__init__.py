@@ -1,0 +1,1 @@
+"""Downloader middlewares: VK API errors and tokens, Retry-After."""

@@ -1,0 +1,87 @@
+"""Every default of the crawler, grouped by component prefix.
+
+Secrets come only from the environment, read here and nowhere else: ``VK_TOKENS`` (comma-separated
+VK access tokens; several rotate). Override any setting with ``monitor crawl -s NAME=VALUE`` or
+``scrapy crawl <spider> -s NAME=VALUE``.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "social-monitor"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Scrapy core: polite by default, fast where it costs nothing -------------------------------
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_ITEMS = 10  # 100 (Scrapy's default) costs ~50% throughput in 2.19: PLATFORMS.md §1
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+COOKIES_ENABLED = False
+DOWNLOAD_DELAY = 0.5
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+REMOTE_CONTROL_ENABLED = False  # it executes Python sent over HTTP: never on
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # 429 goes through RetryAfterMiddleware
+RETRY_TIMES = 3
+ROBOTSTXT_OBEY = True
+TELNETCONSOLE_ENABLED = False
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+USER_AGENT = ("social-monitor/0.1 (+https://github.com/social-monitor/social-monitor; "
+              "monitoring of public pages for regional management centres)")
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 540,
+    "crawler.middlewares.vk_api.VkApiMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.validate.ValidatePipeline": 100,
+    "crawler.pipelines.dedup.DedupPipeline": 200,
+    "crawler.pipelines.language.LanguagePipeline": 300,
+    "crawler.pipelines.index.IndexPipeline": 900,
+}
+
+# --- Crawler: what one crawl of a source covers -------------------------------------------------
+CRAWLER_COMMENT_WINDOW_DAYS = 3.0  # re-poll comments of posts this young when their count changed
+CRAWLER_FIRST_CRAWL_DAYS = 14.0  # how far back the first crawl of a source reads
+CRAWLER_MAX_PAGES = 50  # listing pages per source per crawl, a bound on runaway pagination
+CRAWLER_RETRY_AFTER_MAX = 120.0  # longest Retry-After (seconds) honoured before giving up
+
+# --- Indexer: where items go --------------------------------------------------------------------
+INDEXER_BATCH_SIZE = 500
+INDEXER_SPOOL_DIR = "var/spool"
+INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL", "sqlite:///var/monitor.db")
+
+# --- Language identification --------------------------------------------------------------------
+LANGUAGE_CANDIDATES = ["ru", "uk", "be", "en"]
+
+# --- Rendered pages (scrapy-playwright with Debian's Chromium) ----------------------------------
+RENDERED_CHROMIUM_PATH = "/usr/lib/chromium/chromium-headless-shell"
+RENDERED_MAX_PAGES = 4  # browser pages open at once
+RENDERED_TIMEOUT_MS = 30000
+
+# --- Telegram public pages ----------------------------------------------------------------------
+TELEGRAM_BASE_URL = "https://t.me/"
+TELEGRAM_COMMENTS_LIMIT = 50
+TELEGRAM_REQUESTS_PER_SECOND = 1.0
+
+# --- VK API -------------------------------------------------------------------------------------
+VK_API_URL = "https://api.vk.com/method/"
+VK_API_VERSION = "5.199"
+VK_BACKOFF_MAX = 60.0
+VK_BACKOFF_START = 1.0
+VK_PAGE_SIZE = 100
+VK_REQUESTS_PER_SECOND = 3.0  # per token, VK's documented limit for user tokens
+VK_RETRY_TIMES = 5
+VK_TOKENS = [t.strip() for t in os.environ.get("VK_TOKENS", "").split(",") if t.strip()]
+
+# --- Watchlist ----------------------------------------------------------------------------------
+WATCHLIST = "watchlists/demo.yml"
+WATCHLIST_BASE_URL = None  # overrides the watchlist's own base_url (the demo's replay site)

@@ -1,0 +1,120 @@
+"""What every source spider shares: its sources from the watchlist, their cursors, their errors.
+
+A spider crawls the watchlist's enabled sources of its platform (or ``-a source=id1,id2``). It reads
+each source's cursor from the store before it starts; it reports per-source errors in the stats
+(``source/<id>/errors/<reason>``); and it offers the IndexPipeline a new cursor only for sources
+that finished without a lost page, so a failed or killed crawl repeats its window next time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from scrapy import Spider
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from crawler.watchlist import Source, load_watchlist
+from indexer.schema import utcnow
+from indexer.store import open_store
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+
+class SourceSpider(Spider):
+    """Base of the platform spiders; subclasses set ``name`` (= the platform) and ``start()``."""
+
+    platform: ClassVar[str]
+
+    def __init__(self, *args: Any, source: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.source_arg = source
+        self.sources: dict[str, Source] = {}
+        self.base_url: str | None = None
+        self.cursors: dict[str, dict[str, Any]] = {}
+        self.known_comments: dict[str, dict[str, int]] = {}
+        self.new_cursors: dict[str, dict[str, Any]] = {}
+        self.failed: set[str] = set()
+        self.now = utcnow()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._load(crawler)
+        return spider  # type: ignore[return-value]
+
+    def _load(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        watchlist = load_watchlist(settings.get("WATCHLIST"))
+        ids = [s for s in (self.source_arg or "").split(",") if s]
+        selected = watchlist.select(self.platform, ids or None)
+        if not selected and not ids:
+            raise NotConfigured(f"no enabled {self.platform} sources in {settings.get('WATCHLIST')}")
+        self.sources = {s.id: s for s in selected}
+        self.base_url = settings.get("WATCHLIST_BASE_URL") or watchlist.base_url
+        self.comment_window = timedelta(days=settings.getfloat("CRAWLER_COMMENT_WINDOW_DAYS"))
+        self.first_crawl = timedelta(days=settings.getfloat("CRAWLER_FIRST_CRAWL_DAYS"))
+        self.max_pages = settings.getint("CRAWLER_MAX_PAGES")
+        store = open_store(settings.get("INDEXER_STORE_URL"))
+        try:
+            for source_id in self.sources:
+                self.cursors[source_id] = store.get_cursor(source_id) or {}
+                self.known_comments[source_id] = store.comment_counts(
+                    source_id, self.now - self.comment_window)
+        finally:
+            store.close()
+
+    # --- what subclasses call --------------------------------------------------------------------
+
+    def meta(self, source: Source, **extra: Any) -> dict[str, Any]:
+        """Request meta that ties a request to its source (errbacks and middlewares read it)."""
+        return {"source_id": source.id, **extra}
+
+    @property
+    def oldest_wanted(self) -> datetime:
+        """Posts older than this are not read on a first crawl."""
+        return self.now - self.first_crawl
+
+    def in_comment_window(self, created: datetime | None) -> bool:
+        return created is not None and created >= self.now - self.comment_window
+
+    def source_error(self, source_id: str, reason: str, message: str, *args: Any,
+                     lost: bool = True) -> None:
+        """Count and log an error of one source; ``lost`` means data was missed: keep the cursor."""
+        self.crawler.stats.inc_value(f"source/{source_id}/errors/{reason}")
+        self.crawler.stats.inc_value(f"{self.name}/errors/{reason}")
+        if lost:
+            self.failed.add(source_id)
+        logger.warning("%s: " + message, source_id, *args, extra={"spider": self})
+
+    def parse_problems(self, source_id: str, problems: list[str], url: str) -> None:
+        for problem in problems:
+            self.source_error(source_id, "parse", "%s (%s)", problem, url, lost=False)
+
+    def on_error(self, failure: Failure) -> None:
+        """Errback of every request: the page is lost for this crawl, so the cursor must wait."""
+        request = failure.request  # type: ignore[attr-defined]
+        source_id = request.meta.get("source_id", "?")
+        if failure.check(IgnoreRequest):
+            if "robots.txt" in str(failure.value):
+                self.source_error(source_id, "robots_forbidden", "robots.txt forbids %s", request.url,
+                                  lost=False)
+            return  # the VK and Retry-After middlewares counted their own
+        reason = type(failure.value).__name__
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            reason = f"http_{response.status}"
+        self.source_error(source_id, reason, "request failed: %s (%s)", failure.getErrorMessage(),
+                          request.url)
+
+    def advance_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
+        self.new_cursors[source_id] = cursor
+
+    def cursors_to_commit(self) -> dict[str, dict[str, Any]]:
+        """New cursors of the sources that completed without losing a page."""
+        return {k: v for k, v in self.new_cursors.items() if k not in self.failed}

@@ -1,0 +1,1 @@
+"""The ``monitor`` command: crawl, search and the offline demo."""

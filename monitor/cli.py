@@ -1,0 +1,126 @@
+"""``monitor``: crawl public pages into the store, search it, or run the offline demo.
+
+    monitor crawl [--watchlist FILE] [--source ID ...] [--store URL] [-s NAME=VALUE ...]
+    monitor search QUERY [--platform P] [--source ID] [--since DATE] [--limit N] [--store URL]
+    monitor demo [--port N] [--store URL]
+
+Exit codes: 0 done, 2 bad input (a watchlist, an argument or a store URL that cannot be used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
+
+from crawler.exceptions import WatchlistError
+from indexer.exceptions import StoreConfigError
+from monitor.crawl import project_settings, run_crawl
+from monitor.report import print_crawl_report, print_posts
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (WatchlistError, StoreConfigError) as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="monitor", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    crawl = sub.add_parser("crawl", help="crawl the watchlist's sources into the store")
+    crawl.add_argument("--watchlist", help="watchlist YAML file (setting WATCHLIST)")
+    crawl.add_argument("--source", nargs="+", default=None, metavar="ID", help="only these source ids")
+    _store_arg(crawl)
+    crawl.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                       help="override a setting (repeatable)")
+    crawl.set_defaults(run=_crawl)
+
+    search = sub.add_parser("search", help="search stored posts and comments (Russian word forms match)")
+    search.add_argument("query", nargs="?", default=None, help="words to find; empty lists the newest")
+    search.add_argument("--platform", choices=["vk", "telegram", "rss", "html", "rendered"])
+    search.add_argument("--source", help="source id")
+    search.add_argument("--kind", choices=["post", "comment"])
+    search.add_argument("--since", type=_since, help="ISO date/time, or an age like 24h, 7d")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--sort", choices=["newest", "relevance"], default="newest")
+    search.add_argument("--json", action="store_true", help="one JSON object per line")
+    _store_arg(search)
+    search.set_defaults(run=_search)
+
+    demo = sub.add_parser("demo", help="start the replay site and crawl the demo region into a fresh store")
+    demo.add_argument("--port", type=int, default=8765, help="replay site port (0 = any free port)")
+    demo.add_argument("--store", default="sqlite:///var/demo.db", help="store URL (default %(default)s)")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _store_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", help="store URL, e.g. sqlite:///var/monitor.db (setting INDEXER_STORE_URL)")
+
+
+def _since(value: str) -> datetime:
+    units = {"h": "hours", "d": "days", "m": "minutes"}
+    if value[:-1].isdigit() and value[-1:] in units:
+        return datetime.now(timezone.utc) - timedelta(**{units[value[-1]]: int(value[:-1])})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an ISO date or an age like 24h, got {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for pair in getattr(args, "settings", []):
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise WatchlistError(f"-s expects NAME=VALUE, got {pair!r}")
+        overrides[name] = value
+    if getattr(args, "watchlist", None):
+        overrides["WATCHLIST"] = args.watchlist
+    if getattr(args, "store", None):
+        overrides["INDEXER_STORE_URL"] = args.store
+    return overrides
+
+
+def _crawl(args: argparse.Namespace) -> int:
+    settings = project_settings(_overrides(args))
+    report = run_crawl(settings, args.source)
+    print_crawl_report(report, settings.get("INDEXER_STORE_URL"))
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from indexer.store import Query, open_store
+
+    settings = project_settings(_overrides(args))
+    store = open_store(settings.get("INDEXER_STORE_URL"))
+    try:
+        query = Query(text=args.query, platform=args.platform, source_id=args.source, kind=args.kind,
+                      since=args.since, limit=args.limit, sort=args.sort)
+        posts, total = store.search(query), store.count(query)
+    finally:
+        store.close()
+    if args.json:
+        for post in posts:
+            print(json.dumps(post.to_dict(), ensure_ascii=False))
+    else:
+        print_posts(posts, total)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from monitor.demo import run_demo
+
+    return run_demo(args.port, args.store)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

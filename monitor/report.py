@@ -1,0 +1,40 @@
+"""What the CLI prints: the per-source crawl summary and search results."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from indexer.schema import Post
+    from monitor.crawl import CrawlReport
+
+
+def print_crawl_report(report: CrawlReport, store_url: str) -> None:
+    width = max([len(r.source.id) for r in report.sources] + [6])
+    print(f"\n{'source':<{width}}  {'platform':<9} {'posts':>6} {'comments':>9}  errors")
+    totals = [0, 0, 0]
+    for r in report.sources:
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(r.errors.items())) or "-"
+        skipped = report.skipped.get(r.source.platform)
+        if skipped:
+            errors = f"not crawled: {skipped}"
+        print(f"{r.source.id:<{width}}  {r.source.platform:<9} {r.posts:>6} {r.comments:>9}  {errors}")
+        totals[0] += r.posts
+        totals[1] += r.comments
+        totals[2] += sum(r.errors.values())
+    print(f"{'total':<{width}}  {'':<9} {totals[0]:>6} {totals[1]:>9}  {totals[2]} errors")
+    stored = sum(s.get("indexer/new", 0) for s in report.stats.values())
+    updated = sum(s.get("indexer/updated", 0) for s in report.stats.values())
+    spooled = sum(s.get("indexer/spooled", 0) for s in report.stats.values())
+    line = f"store {store_url}: {stored} new, {updated} updated"
+    print(line + (f", {spooled} spooled for replay" if spooled else ""))
+
+
+def print_posts(posts: list[Post], total: int) -> None:
+    print(f"{total} found" + (f", newest {len(posts)} shown" if total > len(posts) else ""))
+    for post in posts:
+        when = post.created_at.strftime("%Y-%m-%d %H:%M") if post.created_at else "????-??-?? ??:??"
+        text = " ".join(((post.title + ". ") if post.title else "" + post.text).split())
+        print(f"\n{when}  {post.source_id}  {post.kind}  {post.author.name or ''}")
+        print(f"  {text[:300]}{'…' if len(text) > 300 else ''}")
+        print(f"  {post.url or post.id}")
