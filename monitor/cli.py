@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--watchlist", help="watchlist YAML file (setting WATCHLIST)")
     crawl.add_argument("--source", nargs="+", default=None, metavar="ID", help="only these source ids")
     _store_arg(crawl)
+    crawl.add_argument("--stats", metavar="FILE", help="write each spider's Scrapy stats to FILE as JSON")
     crawl.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                        help="override a setting (repeatable)")
     crawl.set_defaults(run=_crawl)
@@ -94,6 +95,9 @@ def _crawl(args: argparse.Namespace) -> int:
     settings = project_settings(_overrides(args))
     report = run_crawl(settings, args.source)
     print_crawl_report(report, settings.get("INDEXER_STORE_URL"))
+    if args.stats:
+        with open(args.stats, "w", encoding="utf-8") as f:
+            json.dump(report.stats, f, ensure_ascii=False, indent=1, default=str)
     return 0
 
 

@@ -35,6 +35,8 @@ class ReplayProcess:
         if self._proc is not None:
             self._proc.terminate()
             self._proc.wait(timeout=10)
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
 
     def url(self, path: str = "") -> str:
         return self.base + path

@@ -1,0 +1,31 @@
+# Two commands: `make demo` (install, then crawl the offline demo region) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CHROMIUM := /usr/lib/chromium/chromium-headless-shell
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test chromium bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# Playwright cannot download its own browser here; Debian's headless shell serves it.
+chromium:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell; }
+
+demo: $(VENV)/.installed chromium
+	$(VENV)/bin/monitor demo
+
+test: $(VENV)/.installed chromium
+	$(PY) -m pytest -p no:cacheprovider -q
+
+bench: $(VENV)/.installed chromium
+	$(PY) bench/crawl.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,102 @@
+"""Fixtures: the replay site (one per session, reset per test) and real crawls into a tmp store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from indexer.sqlite_store import SqliteStore
+from indexer.store import Query
+from monitor.demo import demo_overrides
+from replay.process import ReplayProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_WATCHLIST = ROOT / "watchlists" / "demo.yml"
+CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
+
+
+@pytest.fixture(scope="session")
+def replay() -> Iterator[ReplayProcess]:
+    with ReplayProcess() as site:
+        yield site
+
+
+@pytest.fixture
+def site(replay: ReplayProcess) -> ReplayProcess:
+    """The replay site with its clock, faults and counters reset."""
+    replay.control("reset")
+    return replay
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    output: str
+    stats: dict[str, Any]  # every spider's stats, merged
+    store_path: Path
+
+    def store(self) -> SqliteStore:
+        return SqliteStore(self.store_path)
+
+    def ids(self, **query: Any) -> set[str]:
+        store = self.store()
+        try:
+            return {p.id for p in store.search(Query(limit=100_000, **query))}
+        finally:
+            store.close()
+
+    def stat(self, key: str) -> int:
+        return int(self.stats.get(key, 0))
+
+
+class Crawler:
+    """Runs ``monitor crawl`` in a child process against the replay site, as a user would."""
+
+    def __init__(self, site: ReplayProcess, tmp_path: Path) -> None:
+        self.site = site
+        self.store_path = tmp_path / "monitor.db"
+        self.tmp_path = tmp_path
+        self.runs = 0
+
+    def __call__(self, *sources: str, watchlist: Path = DEMO_WATCHLIST, **settings: Any) -> CrawlResult:
+        self.runs += 1
+        stats_file = self.tmp_path / f"stats-{self.runs}.json"
+        overrides = demo_overrides(self.site.base, f"sqlite:///{self.store_path}")
+        overrides.update({"INDEXER_SPOOL_DIR": str(self.tmp_path / "spool"), "LOG_LEVEL": "INFO"})
+        overrides.update(settings)
+        overrides.pop("WATCHLIST", None)
+        args = [sys.executable, "-m", "monitor", "crawl", "--watchlist", str(watchlist),
+                "--stats", str(stats_file)]
+        if sources:
+            args += ["--source", *sources]
+        for name, value in overrides.items():
+            value = ",".join(value) if isinstance(value, list) else value
+            args += ["-s", f"{name}={value}"]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT,
+                              env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        stats: dict[str, Any] = {}
+        if stats_file.exists():
+            for spider_stats in json.loads(stats_file.read_text()).values():
+                for key, value in spider_stats.items():
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        stats[key] = stats.get(key, 0) + value
+        return CrawlResult(proc.returncode, proc.stdout + proc.stderr, stats, self.store_path)
+
+
+@pytest.fixture
+def crawl(site: ReplayProcess, tmp_path: Path) -> Crawler:
+    return Crawler(site, tmp_path)
+
+
+@pytest.fixture
+def chromium() -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: `make test` installs Debian's chromium-headless-shell")
+    return CHROMIUM
