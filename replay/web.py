@@ -110,7 +110,8 @@ setTimeout(function () {{
       el.innerHTML = (it.title ? '<h3><a href="/board/appeal/' + it.id + '"></a></h3>' : '')
         + '<div class="appeal-text"></div>'
         + '<span class="appeal-address"></span> <span class="appeal-author"></span> '
-        + '<time datetime="' + it.created + '"></time>';
+        + '<time datetime="' + it.created + '"></time>'
+        + (it.answer ? '' : ' <span class="appeal-answers">' + (it.answers || 0) + '</span>');
       if (it.title) el.querySelector("h3 a").textContent = it.title;
       el.querySelector(".appeal-text").textContent = it.text;
       el.querySelector(".appeal-address").textContent = it.address || "";
@@ -134,6 +135,7 @@ def board_appeals(world: World, page: Page, number: int) -> str:
     chunk = appeals[(number - 1) * BOARD_PAGE:number * BOARD_PAGE]
     items = [{"id": a.id, "title": a.title, "text": a.body or a.title,
               "address": a.label.get("address"), "author": a.author_name,
+              "answers": world.count_comments(a),
               "created": a.at.isoformat()} for a in chunk]
     more = len(appeals) > number * BOARD_PAGE
     return json.dumps({"items": items, "next": number + 1 if more else None}, ensure_ascii=False)
