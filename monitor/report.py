@@ -28,6 +28,14 @@ def print_crawl_report(report: CrawlReport, store_url: str) -> None:
     spooled = sum(s.get("indexer/spooled", 0) for s in report.stats.values())
     line = f"store {store_url}: {stored} new, {updated} updated"
     print(line + (f", {spooled} spooled for replay" if spooled else ""))
+    retried: dict[str, int] = {}
+    for stats in report.stats.values():
+        for key, value in stats.items():
+            if key.startswith("retry/reason_count/"):
+                reason = key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+                retried[reason] = retried.get(reason, 0) + value
+    if retried:
+        print("recovered by retrying: " + ", ".join(f"{k} {v}" for k, v in sorted(retried.items())))
 
 
 def print_posts(posts: list[Post], total: int) -> None:

@@ -1,0 +1,75 @@
+"""VK walls and comments through the API shapes the replay site serves, including VK's errors."""
+
+from __future__ import annotations
+
+from indexer.store import Query
+from replay.world import load_world
+
+
+def test_walls_posts_comments_and_threads_are_stored(crawl):
+    result = crawl("vk_governor", "vk_admin")
+    assert result.returncode == 0, result.output
+    world = load_world()
+    store = result.store()
+    for source_id in ("vk_governor", "vk_admin"):
+        page = world.pages[source_id]
+        visible = [p for p in page.posts if p.at <= world.now]
+        comments = sum(world.count_comments(p) for p in visible)
+        assert store.count(Query(source_id=source_id, kind="post")) == len(visible)
+        assert store.count(Query(source_id=source_id, kind="comment")) == comments
+    replies = [c for c in store.search(Query(source_id="vk_governor", kind="comment", limit=10_000))
+               if c.parent_id != c.thread_root]
+    assert replies, "thread replies are read"
+    assert any(r.author.official and r.author.name == "Губернатор Приреченской области" for r in replies)
+
+
+def test_post_fields_follow_the_schema(crawl):
+    result = crawl("vk_admin")
+    post = result.store().search(Query(source_id="vk_admin", kind="post", limit=1))[0]
+    owner, number = post.id.split(":")[1:]
+    assert post.id == f"vk:-210004:{number}" and owner == "-210004"
+    assert post.url == f"https://vk.com/wall-210004_{number}"
+    assert post.author.official and post.metrics.likes is not None and post.metrics.views
+    assert post.created_at.tzinfo is not None and post.language == "ru"
+
+
+def test_error_6_in_a_200_body_is_retried_with_backoff_and_counted(crawl):
+    result = crawl("vk_governor")
+    assert result.stat("vk/api_error/6") == 1
+    assert result.stat("retry/reason_count/vk_error_6") == 1
+    assert result.stat("source/vk_governor/errors/vk_error_6") == 0  # recovered
+
+
+def test_a_private_page_is_marked_unavailable_and_the_crawl_goes_on(crawl):
+    result = crawl("vk_closed", "vk_admin")
+    assert result.stat("vk/api_error/30") == 1
+    assert result.stat("source/vk_closed/errors/vk_error_30") == 1
+    assert "vk_closed: source unavailable: VK API error 30" in result.output
+    assert result.stat("source/vk_admin/posts") > 0
+
+
+def test_a_token_over_its_daily_quota_is_retired_and_another_used(crawl):
+    result = crawl("vk_admin", VK_TOKENS="quota-spent,good-token")
+    assert result.stat("vk/api_error/29") == 1  # once: the token is not tried again
+    assert result.stat("source/vk_admin/posts") > 0
+    assert "quota-spent" not in result.output and "good-token" not in result.output
+
+
+def test_with_no_working_token_every_request_is_counted_not_crashed(crawl):
+    result = crawl("vk_admin", VK_TOKENS="bad-token")
+    assert result.returncode == 0
+    assert result.stat("vk/api_error/5") == 1
+    assert result.stat("source/vk_admin/errors/vk_no_token") == 1
+
+
+def test_second_crawl_reads_new_posts_and_changed_comments_only(crawl, site):
+    crawl("vk_admin")
+    site.control("reset")
+    again = crawl("vk_admin")
+    assert again.stat("indexer/new") == 0
+    assert site.control("stats")["hits"].get("/vk/method/wall.getComments", 0) == 0
+    site.control("advance", minutes=200)
+    later = crawl("vk_admin")
+    assert later.stat("indexer/new") > 0
+    hits = site.control("stats")["hits"]
+    assert hits["/vk/method/wall.get"] == 2 and hits.get("/vk/method/wall.getComments", 0) >= 1
