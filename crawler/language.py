@@ -67,10 +67,10 @@ class LanguageIdentifier:
         latin = sum(map(len, _LATIN.findall(lower)))
         if latin > cyrillic:
             return self._detect_latin(lower)
-        if not cyrillic:
+        cyrillic_langs = [lang for lang in self.languages if lang != "en"]
+        if not cyrillic or not cyrillic_langs:
             return "und"
         chars = set(_MARKERS.findall(lower))
-        cyrillic_langs = [lang for lang in self.languages if lang != "en"]
         possible = [lang for lang in cyrillic_langs
                     if not chars & _ALPHABET_EXCLUDES.get(lang, set())] or cyrillic_langs
         if len(possible) == 1:

@@ -47,13 +47,18 @@ class Spool:
 
     def pending(self) -> int:
         """Posts waiting in the spool."""
-        return sum(sum(1 for _ in p.open(encoding="utf-8")) for p in self.files())
+        return sum(len(self._read(path)) for path in self.files())
+
+    @staticmethod
+    def _read(path: Path) -> list[Post]:
+        with path.open(encoding="utf-8") as f:
+            return [Post.from_dict(json.loads(line)) for line in f if line.strip()]
 
     def replay(self, store: Store) -> int:
         """Move spooled posts into ``store``, oldest file first; stop at the first failure."""
         moved = 0
         for path in self.files():
-            posts = [Post.from_dict(json.loads(line)) for line in path.open(encoding="utf-8") if line.strip()]
+            posts = self._read(path)
             try:
                 store.upsert(posts)
             except StoreUnavailable as exc:

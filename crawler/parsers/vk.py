@@ -122,14 +122,18 @@ def _comment(raw: dict[str, Any], source_id: str, owner_id: int, post_id: int,
 
 def _names(response: dict[str, Any]) -> dict[int, str]:
     names: dict[int, str] = {}
-    for profile in response.get("profiles") or []:
-        if isinstance(profile, dict) and "id" in profile:
-            full = f"{profile.get('first_name', '')} {profile.get('last_name', '')}".strip()
+    for profile in _list(response.get("profiles")):
+        if isinstance(profile, dict) and _int(profile.get("id")):
+            full = f"{profile.get('first_name') or ''} {profile.get('last_name') or ''}".strip()
             names[_int(profile["id"]) or 0] = full
-    for group in response.get("groups") or []:
-        if isinstance(group, dict) and "id" in group:
+    for group in _list(response.get("groups")):
+        if isinstance(group, dict) and _int(group.get("id")):
             names[-(_int(group["id"]) or 0)] = str(group.get("name") or "")
     return names
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _attachments(raw: Any) -> list[Attachment]:

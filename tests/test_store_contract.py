@@ -1,0 +1,93 @@
+"""The Store contract: every backend passes this module (the Elasticsearch store joins it later)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from indexer.schema import Author, Metrics, Post, make_id
+from indexer.sqlite_store import SqliteStore
+from indexer.store import Query, Store
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def sqlite_store(tmp_path: Path) -> Store:
+    return SqliteStore(tmp_path / "contract.db")
+
+
+@pytest.fixture(params=[sqlite_store], ids=["sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    factory: Callable[[Path], Store] = request.param
+    opened = factory(tmp_path)
+    yield opened
+    opened.close()
+
+
+def post(number: int, text: str, *, source: str = "vk_podslushano", platform: str = "vk",
+         hours_ago: float = 1, likes: int = 0, comment: int | None = None) -> Post:
+    owner = "-210001"
+    return Post(id=make_id(platform, owner, number, comment), platform=platform, source_id=source,
+                kind="comment" if comment else "post", text=text,
+                created_at=NOW - timedelta(hours=hours_ago), author=Author("1", "Ирина"),
+                parent_id=make_id(platform, owner, number) if comment else None,
+                thread_root=make_id(platform, owner, number) if comment else None,
+                metrics=Metrics(likes=likes, comments=3))
+
+
+@pytest.mark.parametrize("query, found", [
+    ("мусор", {1, 2, 3}),          # мусора, мусором, мусор
+    ("мусором", {1, 2, 3}),
+    ("вывоз мусора", {2}),
+    ("Вода", {4}),                 # case and form: воды
+    ("ёлка", {5}),                 # ё folded: елки
+    ("лифт", set()),
+])
+def test_search_matches_russian_word_forms(store: Store, query: str, found: set[int]) -> None:
+    store.upsert([post(1, "Во дворе гора мусора!"), post(2, "Когда будет вывоз мусора?"),
+                  post(3, "Контейнеры завалены мусором"), post(4, "Третий день нет воды"),
+                  post(5, "Поставили елки на площади")])
+    hits = store.search(Query(text=query, limit=10))
+    assert {int(p.id.split(":")[2]) for p in hits} == found
+
+
+def test_upsert_updates_a_known_item_and_never_duplicates(store: Store) -> None:
+    first = store.upsert([post(1, "Нет света", likes=1), post(2, "Яма")])
+    again = store.upsert([post(1, "Нет света на Ленина", likes=9)])
+    assert (first.new, first.updated, again.new, again.updated) == (2, 0, 0, 1)
+    assert store.count(Query()) == 2
+    stored = store.get("vk:-210001:1")
+    assert stored is not None and stored.metrics.likes == 9 and stored.text == "Нет света на Ленина"
+    assert store.count(Query(text="Ленина")) == 1 and store.count(Query(text="свет")) == 1
+
+
+def test_round_trip_keeps_every_field(store: Store) -> None:
+    original = post(7, "Спасибо за ремонт!", comment=3)
+    store.upsert([original])
+    assert store.get(original.id) == original
+
+
+def test_queries_narrow_by_platform_source_kind_and_time(store: Store) -> None:
+    store.upsert([post(1, "a", hours_ago=1), post(2, "b", hours_ago=30), post(3, "c", comment=1),
+                  post(4, "d", source="tg_chp", platform="telegram")])
+    assert store.count(Query(platform="telegram")) == 1
+    assert store.count(Query(source_id="vk_podslushano", kind="comment")) == 1
+    assert store.count(Query(since=NOW - timedelta(hours=2))) == 3
+    assert store.count(Query(until=NOW - timedelta(hours=2))) == 1
+    newest_first = store.search(Query(source_id="vk_podslushano", kind="post"))
+    assert [p.id for p in newest_first] == ["vk:-210001:1", "vk:-210001:2"]
+
+
+def test_cursors_are_kept_per_source(store: Store) -> None:
+    assert store.get_cursor("vk_podslushano") is None
+    store.set_cursor("vk_podslushano", {"post_id": 120})
+    store.set_cursor("vk_podslushano", {"post_id": 130})
+    assert store.get_cursor("vk_podslushano") == {"post_id": 130}
+
+
+def test_comment_counts_cover_recent_posts_only(store: Store) -> None:
+    store.upsert([post(1, "a", hours_ago=1), post(2, "b", hours_ago=100), post(1, "c", comment=5)])
+    assert store.comment_counts("vk_podslushano", NOW - timedelta(hours=24)) == {"vk:-210001:1": 3}
