@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS posts (
     source_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     parent_id TEXT,
+    thread_root TEXT,
     created_at REAL,
     crawled_at REAL,
     text TEXT NOT NULL,
@@ -33,6 +34,7 @@ CREATE TABLE IF NOT EXISTS posts (
 );
 CREATE INDEX IF NOT EXISTS posts_created ON posts (created_at);
 CREATE INDEX IF NOT EXISTS posts_source ON posts (source_id, kind, created_at);
+CREATE INDEX IF NOT EXISTS posts_thread ON posts (thread_root);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5 (stems, tokenize = 'unicode61');
 CREATE TABLE IF NOT EXISTS cursors (source_id TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_at REAL);
 """
@@ -67,19 +69,19 @@ class SqliteStore:
     def _upsert_one(self, post: Post, result: UpsertResult) -> None:
         row = self._db.execute("SELECT rowid, text FROM posts WHERE id = ?", (post.id,)).fetchone()
         doc = json.dumps(post.to_dict(), ensure_ascii=False)
-        values = (post.platform, post.source_id, post.kind, post.parent_id, _ts(post.created_at),
-                  _ts(post.crawled_at), post.text, doc)
+        values = (post.platform, post.source_id, post.kind, post.parent_id, post.thread_root,
+                  _ts(post.created_at), _ts(post.crawled_at), post.text, doc)
         if row is None:
             cur = self._db.execute(
-                "INSERT INTO posts (platform, source_id, kind, parent_id, created_at, crawled_at,"
-                " text, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, post.id))
+                "INSERT INTO posts (platform, source_id, kind, parent_id, thread_root, created_at,"
+                " crawled_at, text, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, post.id))
             self._index_text(cur.lastrowid, post)
             result.new += 1
             return
         rowid, old_text = row
         self._db.execute(
-            "UPDATE posts SET platform = ?, source_id = ?, kind = ?, parent_id = ?, created_at = ?,"
-            " crawled_at = ?, text = ?, doc = ? WHERE rowid = ?", (*values, rowid))
+            "UPDATE posts SET platform = ?, source_id = ?, kind = ?, parent_id = ?, thread_root = ?,"
+            " created_at = ?, crawled_at = ?, text = ?, doc = ? WHERE rowid = ?", (*values, rowid))
         if old_text != post.text:
             self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
             self._index_text(rowid, post)
@@ -152,9 +154,10 @@ class SqliteStore:
 
     def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
         rows = self._db.execute(
-            "SELECT id, json_extract(doc, '$.metrics.comments') FROM posts WHERE source_id = ?"
-            " AND kind = 'post' AND created_at >= ?", (source_id, _ts(since)))
-        return {post_id: int(n or 0) for post_id, n in rows}
+            "SELECT p.id, (SELECT count(*) FROM posts AS c WHERE c.thread_root = p.id)"
+            " FROM posts AS p WHERE p.source_id = ? AND p.kind = 'post' AND p.created_at >= ?",
+            (source_id, _ts(since)))
+        return {post_id: int(n) for post_id, n in rows}
 
     def close(self) -> None:
         self._db.close()

@@ -55,7 +55,12 @@ class Store(Protocol):
     def set_cursor(self, source_id: str, cursor: dict[str, Any]) -> None: ...
 
     def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
-        """Post id → its stored comment counter, for posts created after ``since``."""
+        """Post id → how many of its comments are stored, for posts created after ``since``.
+
+        Spiders compare this with the platform's own count to decide whether to re-read a post's
+        comments; counting what is stored (not the counter last seen) means a crawl killed between
+        a post and its comments still fetches them next time.
+        """
 
     def close(self) -> None: ...
 

@@ -88,6 +88,8 @@ def test_cursors_are_kept_per_source(store: Store) -> None:
     assert store.get_cursor("vk_podslushano") == {"post_id": 130}
 
 
-def test_comment_counts_cover_recent_posts_only(store: Store) -> None:
-    store.upsert([post(1, "a", hours_ago=1), post(2, "b", hours_ago=100), post(1, "c", comment=5)])
-    assert store.comment_counts("vk_podslushano", NOW - timedelta(hours=24)) == {"vk:-210001:1": 3}
+def test_comment_counts_are_the_stored_comments_of_recent_posts(store: Store) -> None:
+    store.upsert([post(1, "a", hours_ago=1), post(2, "b", hours_ago=100), post(3, "c", hours_ago=2),
+                  post(1, "d", comment=5), post(1, "e", comment=6), post(2, "f", comment=1)])
+    counts = store.comment_counts("vk_podslushano", NOW - timedelta(hours=24))
+    assert counts == {"vk:-210001:1": 2, "vk:-210001:3": 0}

@@ -71,10 +71,10 @@ class HtmlListingSpider(SourceSpider):
                         count: int | None) -> bool:
         if not (source.comments and source.selectors and source.selectors.comments and item.link):
             return False
-        known = seen.get(item.post.id)
+        stored = self.known_comments[source.id].get(item.post.id)
         if count is not None:
-            return count > 0 and known != count
-        return known is None or self.in_comment_window(item.post.created_at)
+            return count > (stored or 0)
+        return item.post.id not in seen or self.in_comment_window(item.post.created_at)
 
     def _remember(self, source: Source, post_id: str, count: int | None) -> None:
         cursor = self.new_cursors.setdefault(source.id, {"seen": dict(self.cursors[source.id].get("seen", {}))})

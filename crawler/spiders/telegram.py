@@ -89,9 +89,9 @@ class TelegramChannelSpider(SourceSpider):
         if not source.comments:
             return False
         count = post.metrics.comments
-        known = self.known_comments[source.id].get(post.id)
+        stored = self.known_comments[source.id].get(post.id)
         if count is not None:
-            return count > 0 and (is_new or known is None or known != count)
+            return count > 0 and (is_new or stored is None or count > stored)
         return is_new or self.in_comment_window(post.created_at)
 
     def _discussion_request(self, source: Source, post: Post, before: int | None) -> Request:

@@ -99,9 +99,9 @@ class VkWallSpider(SourceSpider):
 
     def _post(self, source: Source, entry: WallEntry, cursor: int) -> Iterator[Any]:
         yield entry.post
-        known = self.known_comments[source.id].get(entry.post.id)
-        is_new = entry.post_id > cursor or known is None
-        if source.comments and entry.comments and (is_new or known != entry.comments):
+        stored = self.known_comments[source.id].get(entry.post.id)
+        is_new = entry.post_id > cursor or stored is None
+        if source.comments and entry.comments and (is_new or entry.comments > stored):
             yield self._comments_request(source, entry.post, 0)
 
     def _comments_request(self, source: Source, post: Any, offset: int,
