@@ -56,6 +56,7 @@ CRAWLER_RETRY_AFTER_MAX = 120.0  # longest Retry-After (seconds) honoured before
 
 # --- Indexer: where items go --------------------------------------------------------------------
 INDEXER_BATCH_SIZE = 500
+INDEXER_MAX_PENDING = 4  # batches queued for the writer thread before the crawl waits for it
 INDEXER_SPOOL_DIR = "var/spool"
 INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL", "sqlite:///var/monitor.db")
 

@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS cursors (source_id TEXT PRIMARY KEY, cursor TEXT NOT 
 """
 
 
+def _stems(post: Post) -> str:
+    return " ".join(stems(f"{post.title}\n{post.text}" if post.title else post.text))
+
+
 def _ts(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
@@ -51,46 +55,58 @@ class SqliteStore:
         self.path = Path(path)
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        # Writers may hand the store to one worker thread (IndexPipeline does); calls never overlap.
+        self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+                                   check_same_thread=False)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(_SCHEMA)
 
     def upsert(self, posts: Sequence[Post]) -> UpsertResult:
-        result = UpsertResult()
         try:
             with self._transaction():
-                for post in posts:
-                    self._upsert_one(post, result)
+                return self._upsert(posts)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
-        return result
 
-    def _upsert_one(self, post: Post, result: UpsertResult) -> None:
-        row = self._db.execute("SELECT rowid, text FROM posts WHERE id = ?", (post.id,)).fetchone()
-        doc = json.dumps(post.to_dict(), ensure_ascii=False)
-        values = (post.platform, post.source_id, post.kind, post.parent_id, post.thread_root,
-                  _ts(post.created_at), _ts(post.crawled_at), post.text, doc)
-        if row is None:
-            cur = self._db.execute(
-                "INSERT INTO posts (platform, source_id, kind, parent_id, thread_root, created_at,"
-                " crawled_at, text, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, post.id))
-            self._index_text(cur.lastrowid, post)
-            result.new += 1
-            return
-        rowid, old_text = row
-        self._db.execute(
+    def _upsert(self, posts: Sequence[Post]) -> UpsertResult:
+        latest = {post.id: post for post in posts}  # a batch may see one item twice: keep the last
+        known = self._known(list(latest))
+        inserts, updates, reindex = [], [], []
+        for post in latest.values():
+            values = (post.platform, post.source_id, post.kind, post.parent_id, post.thread_root,
+                      _ts(post.created_at), _ts(post.crawled_at), post.text,
+                      json.dumps(post.to_dict(), ensure_ascii=False))
+            if post.id not in known:
+                inserts.append((*values, post.id))
+                continue
+            rowid, old_text = known[post.id]
+            updates.append((*values, rowid))
+            if old_text != post.text:
+                reindex.append((rowid, post))
+        self._db.executemany(
+            "INSERT INTO posts (platform, source_id, kind, parent_id, thread_root, created_at,"
+            " crawled_at, text, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+        self._db.executemany(
             "UPDATE posts SET platform = ?, source_id = ?, kind = ?, parent_id = ?, thread_root = ?,"
-            " created_at = ?, crawled_at = ?, text = ?, doc = ? WHERE rowid = ?", (*values, rowid))
-        if old_text != post.text:
-            self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
-            self._index_text(rowid, post)
-        result.updated += 1
+            " created_at = ?, crawled_at = ?, text = ?, doc = ? WHERE rowid = ?", updates)
+        self._db.executemany("DELETE FROM posts_fts WHERE rowid = ?", [(r,) for r, _ in reindex])
+        inserted = self._known([values[-1] for values in inserts])
+        reindex += [(rowid, latest[post_id]) for post_id, (rowid, _) in inserted.items()]
+        self._db.executemany("INSERT INTO posts_fts (rowid, stems) VALUES (?, ?)",
+                             [(rowid, _stems(post)) for rowid, post in reindex])
+        return UpsertResult(new=len(inserts), updated=len(updates))
 
-    def _index_text(self, rowid: int | None, post: Post) -> None:
-        text = f"{post.title}\n{post.text}" if post.title else post.text
-        self._db.execute("INSERT INTO posts_fts (rowid, stems) VALUES (?, ?)",
-                         (rowid, " ".join(stems(text))))
+    def _known(self, ids: list[str]) -> dict[str, tuple[int, str]]:
+        """id → (rowid, text) of the stored ones among ``ids``."""
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for post_id, rowid, text in self._db.execute(
+                    f"SELECT id, rowid, text FROM posts WHERE id IN ({marks})", chunk):
+                found[post_id] = (rowid, text)
+        return found
 
     def get(self, post_id: str) -> Post | None:
         row = self._db.execute("SELECT doc FROM posts WHERE id = ?", (post_id,)).fetchone()

@@ -12,9 +12,10 @@ from typing import Any
 class ReplayProcess:
     """``with ReplayProcess() as site: site.url("/vk/method/")`` — the server lives for the block."""
 
-    def __init__(self, port: int = 0, faults: bool = True) -> None:
+    def __init__(self, port: int = 0, faults: bool = True, scale: int = 1) -> None:
         self.port = port
         self.faults = faults
+        self.scale = scale
         self.base = ""
         self._proc: subprocess.Popen[str] | None = None
 
@@ -22,6 +23,8 @@ class ReplayProcess:
         args = [sys.executable, "-m", "replay", "--port", str(self.port)]
         if not self.faults:
             args.append("--no-faults")
+        if self.scale != 1:
+            args += ["--scale", str(self.scale)]
         self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline().strip()

@@ -226,8 +226,8 @@ def _opt_int(value: str | None) -> int | None:
         return None
 
 
-async def serve(host: str, port: int, faults: bool) -> None:
-    site = ReplaySite(load_world(), faults=faults)
+async def serve(host: str, port: int, faults: bool, scale: int = 1) -> None:
+    site = ReplaySite(load_world(scale=scale), faults=faults)
     runner = web.AppRunner(site.app, access_log=None)
     await runner.setup()
     tcp = web.TCPSite(runner, host, port)
@@ -242,8 +242,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
     parser.add_argument("--no-faults", action="store_true", help="serve every route cleanly")
+    parser.add_argument("--scale", type=int, default=1, help="repeat each page's history N times (benchmarks)")
     args = parser.parse_args(argv)
     try:
-        asyncio.run(serve(args.host, args.port, not args.no_faults))
+        asyncio.run(serve(args.host, args.port, not args.no_faults, args.scale))
     except KeyboardInterrupt:
         sys.exit(0)

@@ -90,14 +90,19 @@ class World:
         return None
 
 
-def load_world(start: datetime | None = None, data_dir: Path = DATA_DIR) -> World:
-    """Load every source file; ``start`` is the world's "now" (default: this minute, UTC)."""
+def load_world(start: datetime | None = None, data_dir: Path = DATA_DIR, scale: int = 1) -> World:
+    """Load every source file; ``start`` is the world's "now" (default: this minute, UTC).
+
+    ``scale`` > 1 repeats each page's history that many times, each copy eight days older with new
+    ids: a region big enough for benchmarks, in the same shapes.
+    """
     start = start or datetime.now(timezone.utc).replace(second=0, microsecond=0)
     addresses = yaml.safe_load((data_dir / "pages.yml").read_text(encoding="utf-8"))
     pages = {}
     for path in sorted((data_dir / "sources").glob("*.yml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        posts = [_message(p, start - timedelta(minutes=p["minutes_ago"])) for p in raw["posts"]]
+        posts = [_message(p, start - timedelta(minutes=p["minutes_ago"] + copy * 11520),
+                          (scale - 1 - copy) * 1_000_000) for copy in range(scale) for p in raw["posts"]]
         posts.sort(key=lambda m: (m.at, m.id))
         pages[raw["source"]] = Page(raw["source"], raw["platform"], raw["title"],
                                     addresses.get(raw["source"], {}), posts)
@@ -107,10 +112,11 @@ def load_world(start: datetime | None = None, data_dir: Path = DATA_DIR) -> Worl
     return World(pages, start)
 
 
-def _message(raw: dict[str, Any], at: datetime, parent: Message | None = None) -> Message:
+def _message(raw: dict[str, Any], at: datetime, id_offset: int = 0,
+             parent: Message | None = None) -> Message:
     author = raw.get("author") or {}
     message = Message(
-        id=int(raw["id"]), at=at, text=str(raw.get("text") or ""),
+        id=int(raw["id"]) + (id_offset if parent is None else 0), at=at, text=str(raw.get("text") or ""),
         author_id=author.get("id"), author_name=author.get("name"),
         official=bool(raw.get("official")), likes=int(raw.get("likes") or 0),
         reposts=int(raw.get("reposts") or 0), views=int(raw.get("views") or 0),
@@ -120,7 +126,7 @@ def _message(raw: dict[str, Any], at: datetime, parent: Message | None = None) -
     post_at = at if parent is None else _root(parent).at
     for child in raw.get("comments") or raw.get("replies") or []:
         child_at = post_at + timedelta(minutes=child.get("minutes_after", 0))
-        message.comments.append(_message(child, child_at, message))
+        message.comments.append(_message(child, child_at, id_offset, message))
     message.comments.sort(key=lambda m: (m.at, m.id))
     return message
 

@@ -93,3 +93,11 @@ def test_comment_counts_are_the_stored_comments_of_recent_posts(store: Store) ->
                   post(1, "d", comment=5), post(1, "e", comment=6), post(2, "f", comment=1)])
     counts = store.comment_counts("vk_podslushano", NOW - timedelta(hours=24))
     assert counts == {"vk:-210001:1": 2, "vk:-210001:3": 0}
+
+
+def test_to_dict_names_every_field_of_the_schema() -> None:
+    import dataclasses
+
+    data = post(1, "x", comment=2).to_dict()
+    assert set(data) == {f.name for f in dataclasses.fields(Post)}
+    assert Post.from_dict(data) == post(1, "x", comment=2)

@@ -1,15 +1,18 @@
-"""Store items in batches; spool what the store refuses; advance cursors when a crawl finished.
+"""Store items in batches off the reactor thread; spool what the store refuses; advance cursors.
 
 Opens the store named by ``INDEXER_STORE_URL`` when the spider opens and first replays the spool
 (``INDEXER_SPOOL_DIR``) left by an earlier outage. Items are written ``INDEXER_BATCH_SIZE`` at a
-time. When the spider closes with reason ``finished``, each source that completed without a lost
-page gets its new cursor, after its items are stored, so a killed or failed crawl re-reads its
-window next time instead of skipping it.
+time by one worker thread, in order, so serialising and indexing never stall the crawl; when the
+store falls more than ``INDEXER_MAX_PENDING`` batches behind, the crawl waits for it. When the
+spider closes with reason ``finished``, each source that completed without a lost page gets its new
+cursor, after all its items are stored, so a killed or failed crawl re-reads its window next time.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from scrapy import signals
@@ -29,20 +32,25 @@ logger = logging.getLogger(__name__)
 
 
 class IndexPipeline:
-    def __init__(self, crawler: Crawler, store_url: str, batch_size: int, spool: Spool) -> None:
+    def __init__(self, crawler: Crawler, store_url: str, batch_size: int, max_pending: int,
+                 spool: Spool) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.store_url = store_url
         self.batch_size = batch_size
+        self.max_pending = max_pending
         self.spool = spool
         self.store: Store | None = None
         self.buffer: list[Post] = []
+        self.counts: Counter[str] = Counter()
+        self.pending: deque[Future[None]] = deque()
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
         s = crawler.settings
         pipeline = cls(crawler, s.get("INDEXER_STORE_URL"), s.getint("INDEXER_BATCH_SIZE"),
-                       Spool(s.get("INDEXER_SPOOL_DIR")))
+                       s.getint("INDEXER_MAX_PENDING"), Spool(s.get("INDEXER_SPOOL_DIR")))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -55,15 +63,25 @@ class IndexPipeline:
 
     def process_item(self, item: Post) -> Post:
         self.buffer.append(item)
-        self.stats.inc_value(f"source/{item.source_id}/{item.kind}s")
+        self.counts[f"source/{item.source_id}/{item.kind}s"] += 1
         if len(self.buffer) >= self.batch_size:
             self.flush()
         return item
 
     def flush(self) -> None:
-        if not self.buffer or self.store is None:
+        """Hand the buffer to the writer thread; wait only if the store is far behind."""
+        if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
+        self.pending.append(self.writer.submit(self._write, batch))
+        while len(self.pending) > self.max_pending:
+            self.pending.popleft().result()
+        for key, value in self.counts.items():
+            self.stats.inc_value(key, value)
+        self.counts.clear()
+
+    def _write(self, batch: list[Post]) -> None:
+        assert self.store is not None
         try:
             result = self.store.upsert(batch)
         except StoreUnavailable as exc:
@@ -76,8 +94,11 @@ class IndexPipeline:
 
     def close_spider(self) -> None:
         self.flush()
+        while self.pending:
+            self.pending.popleft().result()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.writer.shutdown(wait=True)
         if self.store is None:
             return
         if reason == "finished":

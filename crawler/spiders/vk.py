@@ -3,7 +3,7 @@
 Walls are read newest first until the cursor (the newest post id a completed crawl stored) and the
 comment window are both behind; comments are read for new posts and for posts inside the window
 whose comment count changed, with every page of threads. Requests share one download slot paced at
-``VK_REQUESTS_PER_SECOND`` × the number of tokens.
+``VK_REQUESTS_PER_SECOND`` × the number of tokens, one request in flight per token.
 
 Settings: ``VK_API_URL``, ``VK_API_VERSION``, ``VK_PAGE_SIZE``, ``VK_REQUESTS_PER_SECOND``,
 ``VK_TOKENS`` (from the environment).
@@ -37,9 +37,11 @@ class VkWallSpider(SourceSpider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        rate = settings.getfloat("VK_REQUESTS_PER_SECOND") * max(len(settings.getlist("VK_TOKENS")), 1)
+        tokens = max(len(settings.getlist("VK_TOKENS")), 1)
+        rate = settings.getfloat("VK_REQUESTS_PER_SECOND") * tokens
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-        slots["vk"] = {"concurrency": 1, "delay": 1.0 / rate if rate > 0 else 0.0}
+        # One request in flight per token, paced to the per-token limit.
+        slots["vk"] = {"concurrency": tokens, "delay": 1.0 / rate if rate > 0 else 0.0}
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     def _load(self, crawler: Crawler) -> None:

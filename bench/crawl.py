@@ -1,0 +1,195 @@
+"""Crawl throughput: our spiders through every pipeline into SQLite vs a bare Scrapy spider.
+
+Both crawl the same replay pages (the demo region repeated ``--scale`` times, no faults) in one
+process, one reactor, one after the other, alternating, best of ``--rounds``. The bare spider
+parses with the same parser and drops every item; ours validates, de-duplicates, identifies the
+language and writes to SQLite with its full-text index. Printed per workload: items/s on the wall
+clock, items per CPU-second of this process, and the ratio ours/bare (goal ≥ 0.8).
+
+    python bench/crawl.py [--scale 30] [--rounds 2]      (BENCH_PROFILE=1 profiles our crawls)
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import platform
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scrapy import Request, Spider, signals  # noqa: E402
+from scrapy.crawler import CrawlerRunner  # noqa: E402
+from scrapy.exceptions import DropItem  # noqa: E402
+from scrapy.utils.log import configure_logging  # noqa: E402
+from scrapy.utils.reactor import install_reactor  # noqa: E402
+
+from crawler.parsers.telegram import parse_channel_page  # noqa: E402
+from crawler.parsers.vk import parse_comments, parse_wall  # noqa: E402
+from crawler.spiders import TelegramChannelSpider, VkWallSpider  # noqa: E402
+from monitor.crawl import project_settings  # noqa: E402
+from monitor.demo import demo_overrides  # noqa: E402
+from replay.process import ReplayProcess  # noqa: E402
+
+TOKENS = [f"bench-{i}" for i in range(8)]
+WORKLOADS = {
+    "vk": (VkWallSpider, "vk_podslushano,vk_online,vk_governor,vk_admin,vk_svetloyarsk"),
+    "telegram": (TelegramChannelSpider, "tg_news,tg_minzdrav"),
+}
+COMMON = {"LOG_LEVEL": "ERROR", "VK_TOKENS": TOKENS, "VK_REQUESTS_PER_SECOND": 0,
+          "TELEGRAM_REQUESTS_PER_SECOND": 0, "CRAWLER_FIRST_CRAWL_DAYS": 10_000,
+          "CRAWLER_MAX_PAGES": 10_000, "ROBOTSTXT_OBEY": False}
+
+
+class DropAll:
+    def process_item(self, item: Any) -> Any:
+        raise DropItem("bench", log_level="DEBUG")
+
+
+class BareVkSpider(Spider):
+    """Reads the same walls and comments as VkWallSpider, with none of its bookkeeping."""
+
+    name = "bare_vk"
+
+    def __init__(self, api: str, domains: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.api, self.domains = api, domains
+
+    def _get(self, method: str, query: str, callback: Any, **meta: Any) -> Request:
+        return Request(f"{self.api}{method}?{query}&v=5.199", callback=callback, meta={"download_slot": "vk", **meta},
+                       headers={"Authorization": f"Bearer {TOKENS[0]}"})
+
+    async def start(self) -> AsyncIterator[Request]:
+        for domain in self.domains:
+            yield self._get("wall.get", f"domain={domain}&offset=0&count=100&extended=1", self.parse, domain=domain, offset=0)
+
+    def parse(self, response: Any) -> Iterator[Any]:
+        import json
+
+        page = parse_wall(json.loads(response.body)["response"], "bench")
+        for entry in page.entries:
+            yield entry.post
+            if entry.comments:
+                owner, number = entry.post.id.split(":")[1:3]
+                yield self._get("wall.getComments", f"owner_id={owner}&post_id={number}&count=100&sort=asc"
+                                "&need_likes=1&extended=1&thread_items_count=10&offset=0", self.parse_comments,
+                                owner=int(owner), post=int(number))
+        offset = response.meta["offset"] + len(page.entries)
+        if page.entries and offset < page.total:
+            yield self._get("wall.get", f"domain={response.meta['domain']}&offset={offset}&count=100&extended=1",
+                            self.parse, domain=response.meta["domain"], offset=offset)
+
+    def parse_comments(self, response: Any) -> Iterator[Any]:
+        import json
+
+        body = json.loads(response.body)["response"]
+        yield from parse_comments(body, "bench", response.meta["owner"], response.meta["post"]).comments
+
+
+class BareTelegramSpider(Spider):
+    name = "bare_telegram"
+
+    def __init__(self, base: str, channels: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base, self.channels = base, channels
+
+    async def start(self) -> AsyncIterator[Request]:
+        for channel in self.channels:
+            yield Request(f"{self.base}s/{channel}", meta={"download_slot": "telegram", "channel": channel})
+
+    def parse(self, response: Any) -> Iterator[Any]:
+        channel = response.meta["channel"]
+        page = parse_channel_page(response.text, channel, "bench")
+        yield from page.posts
+        if page.before:
+            yield Request(f"{self.base}s/{channel}?before={page.before}", meta=response.meta)
+
+
+async def measure(runner_settings: dict[str, Any], spider: type[Spider], **kwargs: Any) -> tuple[int, float, float]:
+    settings = project_settings(runner_settings)
+    runner = CrawlerRunner(settings)
+    crawler = runner.create_crawler(spider)
+    marks: dict[str, float] = {}
+
+    def opened() -> None:
+        marks.update(wall=time.perf_counter(), cpu=time.process_time())
+
+    crawler.signals.connect(opened, signal=signals.spider_opened)  # a weak reference: keep `opened`
+    await runner.crawl(crawler, **kwargs)
+    wall, cpu = time.perf_counter() - marks["wall"], time.process_time() - marks["cpu"]
+    stats = crawler.stats.get_stats()
+    items = stats.get("item_scraped_count", 0) + stats.get("item_dropped_count", 0)
+    return items, wall, cpu
+
+
+async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path) -> None:
+    spider, sources = WORKLOADS[name]
+    best: dict[str, tuple[float, float, int]] = {}
+    for round_number in range(rounds):
+        for kind in ("bare", "ours"):
+            base = demo_overrides(site.base, f"sqlite:///{tmp / f'{name}-{round_number}.db'}")
+            base.update(COMMON, INDEXER_SPOOL_DIR=str(tmp / "spool"))
+            if kind == "ours":
+                profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
+                if profile:
+                    profile.enable()
+                items, wall, cpu = await measure(base, spider, source=sources)
+                if profile:
+                    profile.disable()
+                    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+            else:
+                base["ITEM_PIPELINES"] = {f"{__name__}.DropAll": 100}
+                base["DOWNLOADER_MIDDLEWARES"] = {}
+                cls, args = (BareVkSpider, {"api": f"{site.base}/vk/method/", "domains": [
+                    "podslushano_prirechensk", "prirechensk_online", "gubernator_prirechye",
+                    "admin_prirechensk", "svetloyarsk_life"]}) if name == "vk" else (
+                    BareTelegramSpider, {"base": f"{site.base}/tg/", "channels": ["prirechensk_news", "minzdrav_prirechye"]})
+                spider_settings = dict(base)
+                spider_settings["DOWNLOAD_SLOTS"] = {"vk": {"concurrency": len(TOKENS), "delay": 0},
+                                                     "telegram": {"concurrency": 1, "delay": 0}}
+                items, wall, cpu = await measure(spider_settings, cls, **args)
+            rate, per_cpu = items / wall, items / cpu if cpu else 0.0
+            if rate > best.get(kind, (0.0, 0.0, 0))[0]:
+                best[kind] = (rate, per_cpu, items)
+    ours, bare = best["ours"], best["bare"]
+    print(f"{name:<9} {ours[2]:>7} {bare[0]:>10.0f} {ours[0]:>10.0f} {ours[0] / bare[0]:>7.2f}"
+          f" {bare[1]:>11.0f} {ours[1]:>11.0f} {ours[1] / bare[1]:>7.2f}")
+
+
+async def main_async(scale: int, rounds: int) -> None:
+    with ReplayProcess(faults=False, scale=scale) as site, tempfile.TemporaryDirectory() as tmp:
+        print(f"replay site, demo region x{scale}; {platform.processor() or platform.machine()}, "
+              f"{os.cpu_count()} cores, Python {platform.python_version()}; best of {rounds} rounds")
+        print(f"{'workload':<9} {'items':>7} {'bare it/s':>10} {'ours it/s':>10} {'ratio':>7}"
+              f" {'bare it/cpu':>11} {'ours it/cpu':>11} {'ratio':>7}")
+        for name in WORKLOADS:
+            await workload(name, site, rounds, Path(tmp))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    configure_logging({"LOG_LEVEL": "ERROR"})
+    from twisted.internet import defer, reactor  # noqa: PLC0415
+
+    def run() -> defer.Deferred:
+        d = defer.ensureDeferred(main_async(args.scale, args.rounds))
+        d.addErrback(lambda f: f.printTraceback(file=sys.stderr))
+        d.addBoth(lambda _: reactor.stop())
+        return d
+
+    reactor.callWhenRunning(run)
+    reactor.run()
+
+
+if __name__ == "__main__":
+    main()
