@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,bench]'
 	touch $@
 
 # Playwright cannot download its own browser here; Debian's headless shell serves it.
@@ -26,6 +26,7 @@ test: $(VENV)/.installed chromium
 
 bench: $(VENV)/.installed chromium
 	$(PY) bench/crawl.py
+	$(PY) bench/language.py
 
 clean:
 	rm -rf $(VENV) var
