@@ -107,7 +107,6 @@ class VkApiMiddleware:
         return await self._handle(request, error)
 
     async def _handle(self, request: Request, error: VkApiError) -> Request:
-        source_id = request.meta.get("source_id", "?")
         if error.code in RETRY_CODES:
             retries = request.meta.get("retry_times", 0)
             delay = min(self.backoff_start * 2 ** retries, self.backoff_max)
