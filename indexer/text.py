@@ -14,7 +14,7 @@ import Stemmer
 _WORD = re.compile(r"\w+", re.UNICODE)
 _RUSSIAN = Stemmer.Stemmer("russian")
 _ENGLISH = Stemmer.Stemmer("english")
-_CYRILLIC = re.compile(r"[а-я]")
+_LATIN = re.compile(r"[a-z]")
 
 
 def words(text: str) -> list[str]:
@@ -23,11 +23,11 @@ def words(text: str) -> list[str]:
 
 def stems(text: str) -> list[str]:
     """The stems of every word in ``text``; Latin words get the English stemmer."""
-    out = []
-    for word in words(text):
-        stemmer = _RUSSIAN if _CYRILLIC.search(word) else _ENGLISH
-        out.append(stemmer.stemWord(word))
-    return out
+    found = words(text)
+    stemmed = _RUSSIAN.stemWords(found)  # one C call; Snowball's Russian leaves Latin words alone
+    if _LATIN.search(text.lower()):
+        stemmed = [_ENGLISH.stemWord(w) if _LATIN.search(w) else w for w in stemmed]
+    return stemmed
 
 
 def search_terms(text: str) -> str:
