@@ -14,7 +14,7 @@ import Stemmer
 _WORD = re.compile(r"\w+", re.UNICODE)
 _RUSSIAN = Stemmer.Stemmer("russian")
 _ENGLISH = Stemmer.Stemmer("english")
-_LATIN = re.compile(r"[a-z]")
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 def words(text: str) -> list[str]:
@@ -25,7 +25,7 @@ def stems(text: str) -> list[str]:
     """The stems of every word in ``text``; Latin words get the English stemmer."""
     found = words(text)
     stemmed = _RUSSIAN.stemWords(found)  # one C call; Snowball's Russian leaves Latin words alone
-    if _LATIN.search(text.lower()):
+    if _LATIN.search(text):
         stemmed = [_ENGLISH.stemWord(w) if _LATIN.search(w) else w for w in stemmed]
     return stemmed
 

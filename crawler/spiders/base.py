@@ -21,6 +21,7 @@ from indexer.store import open_store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class SourceSpider(Spider):
         self.cursors: dict[str, dict[str, Any]] = {}
         self.known_comments: dict[str, dict[str, int]] = {}
         self.new_cursors: dict[str, dict[str, Any]] = {}
+        self.seen_now: dict[str, list[str]] = {}
         self.failed: set[str] = set()
         self.now = utcnow()
 
@@ -114,6 +116,25 @@ class SourceSpider(Spider):
 
     def advance_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
         self.new_cursors[source_id] = cursor
+
+    def remember_seen(self, source_id: str, ids: list[str], limit: int) -> None:
+        """Add ``ids`` to the items this crawl saw of the source, in the order seen (newest first).
+
+        For sources with no ordered ids (feeds, web listings) the cursor is the newest ``limit``
+        items seen: this crawl's, then the earlier ones.
+        """
+        now = self.seen_now.setdefault(source_id, [])
+        now.extend(ids)
+        fresh = set(now)
+        earlier = [i for i in self.cursors[source_id].get("seen", []) if i not in fresh]
+        self.advance_cursor(source_id, {"seen": (now + earlier)[:limit]})
+
+    @staticmethod
+    def pace(settings: BaseSettings, slot: str, rate: float, concurrency: int) -> None:
+        """Give ``slot`` its own download slot: ``concurrency`` requests at ``rate`` per second."""
+        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+        slots[slot] = {"concurrency": concurrency, "delay": 1.0 / rate if rate > 0 else 0.0}
+        settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     def cursors_to_commit(self) -> dict[str, dict[str, Any]]:
         """New cursors of the sources that completed without losing a page."""

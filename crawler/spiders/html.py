@@ -41,47 +41,40 @@ class HtmlListingSpider(SourceSpider):
         assert source.selectors is not None
         page = parse_listing(response.text, response.url, source.id, self.platform, source.selectors)
         self.parse_problems(source.id, page.problems, response.url)
-        seen: dict[str, int] = self.cursors[source.id].get("seen", {})
+        seen = set(self.cursors[source.id].get("seen", []))
         reached_end = False
+        listed = []
         for item in page.items:
             if self._behind(item, seen):
                 reached_end = True
                 continue
-            count = item.comments
-            item.post.metrics.comments = count
+            item.post.metrics.comments = item.comments
             yield item.post
-            self._remember(source, item.post.id, count)
-            if self._wants_comments(source, item, seen, count):
+            listed.append(item.post.id)
+            if self._wants_comments(source, item, seen):
                 comments = source.selectors.comments
                 assert comments is not None and item.link is not None
                 yield self.page_request(item.link, source, self.parse_comments, comments.wait_for,
                                         post=item.post)
+        self.remember_seen(source.id, listed, MAX_REMEMBERED)
         number = response.meta["page_number"]
         if page.next_url and not reached_end and number < self.max_pages:
             yield self.page_request(page.next_url, source, self.parse_listing,
                                     source.selectors.wait_for, page_number=number + 1)
 
-    def _behind(self, item: ListedItem, seen: dict[str, int]) -> bool:
+    def _behind(self, item: ListedItem, seen: set[str]) -> bool:
         created = item.post.created_at
         if created is not None and created < self.oldest_wanted:
             return True
         return item.post.id in seen and not self.in_comment_window(created)
 
-    def _wants_comments(self, source: Source, item: ListedItem, seen: dict[str, int],
-                        count: int | None) -> bool:
+    def _wants_comments(self, source: Source, item: ListedItem, seen: set[str]) -> bool:
         if not (source.comments and source.selectors and source.selectors.comments and item.link):
             return False
         stored = self.known_comments[source.id].get(item.post.id)
-        if count is not None:
-            return count > (stored or 0)
+        if item.comments is not None:
+            return item.comments > (stored or 0)
         return item.post.id not in seen or self.in_comment_window(item.post.created_at)
-
-    def _remember(self, source: Source, post_id: str, count: int | None) -> None:
-        cursor = self.new_cursors.setdefault(source.id, {"seen": dict(self.cursors[source.id].get("seen", {}))})
-        cursor["seen"][post_id] = -1 if count is None else count
-        if len(cursor["seen"]) > MAX_REMEMBERED:
-            for key in list(cursor["seen"])[: len(cursor["seen"]) - MAX_REMEMBERED]:
-                del cursor["seen"][key]
 
     def parse_comments(self, response: Response) -> Iterator[Any]:
         source = self.sources[response.meta["source_id"]]

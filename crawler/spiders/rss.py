@@ -32,14 +32,11 @@ class FeedSpider(SourceSpider):
         source = self.sources[response.meta["source_id"]]
         page = parse_feed(response.body, response.url, source.id, source.name)
         self.parse_problems(source.id, page.problems, response.url)
-        seen = self.cursors[source.id].get("seen", [])
-        known = set(seen)
+        known = set(self.cursors[source.id].get("seen", []))
         for post in page.posts:
             if post.id in known:
                 continue
             if post.created_at is not None and post.created_at < self.oldest_wanted:
                 continue
             yield post
-        current = [p.id for p in page.posts]
-        remembered = current + [i for i in seen if i not in set(current)]
-        self.advance_cursor(source.id, {"seen": remembered[:MAX_REMEMBERED]})
+        self.remember_seen(source.id, [p.id for p in page.posts], MAX_REMEMBERED)

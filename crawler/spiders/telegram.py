@@ -32,10 +32,7 @@ class TelegramChannelSpider(SourceSpider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        rate = settings.getfloat("TELEGRAM_REQUESTS_PER_SECOND")
-        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-        slots["telegram"] = {"concurrency": 1, "delay": 1.0 / rate if rate > 0 else 0.0}
-        settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        cls.pace(settings, "telegram", settings.getfloat("TELEGRAM_REQUESTS_PER_SECOND"), 1)
 
     def _load(self, crawler: Crawler) -> None:
         super()._load(crawler)

@@ -38,11 +38,8 @@ class VkWallSpider(SourceSpider):
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         tokens = max(len(settings.getlist("VK_TOKENS")), 1)
-        rate = settings.getfloat("VK_REQUESTS_PER_SECOND") * tokens
-        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
         # One request in flight per token, paced to the per-token limit.
-        slots["vk"] = {"concurrency": tokens, "delay": 1.0 / rate if rate > 0 else 0.0}
-        settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        cls.pace(settings, "vk", settings.getfloat("VK_REQUESTS_PER_SECOND") * tokens, tokens)
 
     def _load(self, crawler: Crawler) -> None:
         super()._load(crawler)
