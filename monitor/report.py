@@ -42,7 +42,7 @@ def print_posts(posts: list[Post], total: int) -> None:
     print(f"{total} found" + (f", newest {len(posts)} shown" if total > len(posts) else ""))
     for post in posts:
         when = post.created_at.strftime("%Y-%m-%d %H:%M") if post.created_at else "????-??-?? ??:??"
-        text = " ".join(((post.title + ". ") if post.title else "" + post.text).split())
+        text = " ".join(((f"{post.title}. " if post.title else "") + post.text).split())
         print(f"\n{when}  {post.source_id}  {post.kind}  {post.author.name or ''}")
         print(f"  {text[:300]}{'…' if len(text) > 300 else ''}")
         print(f"  {post.url or post.id}")

@@ -50,3 +50,15 @@ def test_scrapy_crawl_runs_a_spider_for_one_source(site, tmp_path):
     assert "'source/atom_mchs/posts'" in proc.stderr
     found = monitor("search", "--source", "atom_mchs", "--json", "--store", f"sqlite:///{store}")
     assert len(found.stdout.splitlines()) >= 8
+
+
+def test_search_results_show_a_titled_post_with_its_text(capsys):
+    from datetime import datetime, timezone
+
+    from indexer.schema import Post
+    from monitor.report import print_posts
+
+    post = Post(id="rss:rss_gov:1", platform="rss", source_id="rss_gov", kind="post",
+                title="Авария на водоводе", text="Подвоз воды организован", created_at=datetime.now(timezone.utc))
+    print_posts([post], 1)
+    assert "Авария на водоводе. Подвоз воды организован" in capsys.readouterr().out
