@@ -6,7 +6,8 @@ parses with the same parser and drops every item; ours validates, de-duplicates,
 language and writes to SQLite with its full-text index. Printed per workload: items/s on the wall
 clock, items per CPU-second of this process, and the ratio ours/bare (goal ≥ 0.8).
 
-    python bench/crawl.py [--scale 30] [--rounds 2]      (BENCH_PROFILE=1 profiles our crawls)
+    python bench/crawl.py [--scale 30] [--rounds 2]      (BENCH_PROFILE=1 profiles our crawls;
+    BENCH_SORT=cumtime and BENCH_FILTER=<regex> shape the profile)
 """
 
 from __future__ import annotations
@@ -142,7 +143,9 @@ async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path) -> No
                 items, wall, cpu = await measure(base, spider, source=sources)
                 if profile:
                     profile.disable()
-                    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+                    stats = pstats.Stats(profile, stream=sys.stderr)
+                    stats.sort_stats(os.environ.get("BENCH_SORT", "tottime"))
+                    stats.print_stats(os.environ.get("BENCH_FILTER", ""), 30)
             else:
                 base["ITEM_PIPELINES"] = {f"{__name__}.DropAll": 100}
                 base["DOWNLOADER_MIDDLEWARES"] = {}
