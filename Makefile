@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test chromium bench clean
+.PHONY: demo test chromium compose-tool bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,15 @@ chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell; }
 
+# tests/test_compose.py validates docker-compose.yml with Debian's docker-compose (no engine needed).
+compose-tool:
+	@command -v docker-compose >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; }
+
 demo: $(VENV)/.installed chromium
 	$(VENV)/bin/monitor demo
 
-test: $(VENV)/.installed chromium
+test: $(VENV)/.installed chromium compose-tool
 	$(PY) -m pytest -p no:cacheprovider -q
 
 bench: $(VENV)/.installed chromium

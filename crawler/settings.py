@@ -1,7 +1,8 @@
 """Every default of the crawler, grouped by component prefix.
 
 Secrets come only from the environment, read here and nowhere else: ``VK_TOKENS`` (comma-separated
-VK access tokens; several rotate). Override any setting with ``monitor crawl -s NAME=VALUE`` or
+VK access tokens; several rotate), ``ES_API_KEY`` or ``ES_USERNAME``/``ES_PASSWORD``,
+``KIBANA_USERNAME``/``KIBANA_PASSWORD``. The store is ``MONITOR_STORE_URL`` (or ``ES_URL``). Override any setting with ``monitor crawl -s NAME=VALUE`` or
 ``scrapy crawl <spider> -s NAME=VALUE``.
 """
 
@@ -58,7 +59,38 @@ CRAWLER_RETRY_AFTER_MAX = 120.0  # longest Retry-After (seconds) honoured before
 INDEXER_BATCH_SIZE = 500
 INDEXER_MAX_PENDING = 4  # batches queued for the writer thread before the crawl waits for it
 INDEXER_SPOOL_DIR = "var/spool"
-INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL", "sqlite:///var/monitor.db")
+INDEXER_SPOOL_RETRY_SECONDS = 10.0  # while items wait in the spool, how often the writer retries the store
+INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_URL") or "sqlite:///var/monitor.db"
+
+# --- Elasticsearch store (used when INDEXER_STORE_URL is http(s)://) -----------------------------
+INDEXER_ES_API_KEY = os.environ.get("ES_API_KEY")
+INDEXER_ES_CA_CERTS = os.environ.get("ES_CA_CERTS")
+INDEXER_ES_CHUNK_SIZE = 500  # documents per bulk request
+INDEXER_ES_INITIAL_BACKOFF = 2.0  # seconds before the first retry of a 429/5xx; doubles each time
+INDEXER_ES_MAX_BACKOFF = 60.0
+INDEXER_ES_MAX_RETRIES = 3
+INDEXER_ES_PASSWORD = os.environ.get("ES_PASSWORD")
+INDEXER_ES_PREFIX = os.environ.get("MONITOR_INDEX_PREFIX") or "monitor"
+INDEXER_ES_REFRESH = False  # wait for each write to become searchable (slow; tests)
+INDEXER_ES_TIMEOUT = 30.0
+INDEXER_ES_USERNAME = os.environ.get("ES_USERNAME")
+INDEXER_RETENTION_DAYS = int(os.environ.get("INDEXER_RETENTION_DAYS") or 180)
+
+# --- Kibana (monitor setup imports the saved objects) ------------------------------------------
+KIBANA_URL = os.environ.get("KIBANA_URL")
+KIBANA_USERNAME = os.environ.get("KIBANA_USERNAME") or os.environ.get("ES_USERNAME")
+KIBANA_PASSWORD = os.environ.get("KIBANA_PASSWORD") or os.environ.get("ES_PASSWORD")
+KIBANA_OBJECTS = "kibana/objects.ndjson"
+
+# --- Scheduler (monitor schedule) ---------------------------------------------------------------
+SCHEDULE_HEARTBEAT = "var/scheduler.heartbeat"  # touched every loop, for health checks
+SCHEDULE_INTERVALS = {"high": 300, "normal": 1800, "low": 3600}  # seconds between runs, by priority
+SCHEDULE_JITTER = 0.1  # each interval is stretched or shrunk by up to this share, at random
+SCHEDULE_MAX_PARALLEL = 2  # crawl processes at once
+SCHEDULE_RUN_DIR = "var/schedule"  # each source's last run: its log and stats
+SCHEDULE_RUN_TIMEOUT = 3600.0  # a run longer than this is stopped
+SCHEDULE_STOP_TIMEOUT = 600.0  # on SIGTERM, how long current runs may take to finish
+SCHEDULE_TICK = 1.0  # seconds between the scheduler's turns
 
 # --- Language identification --------------------------------------------------------------------
 LANGUAGE_CANDIDATES = ["ru", "uk", "be", "en"]

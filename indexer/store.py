@@ -6,10 +6,10 @@ store and the Elasticsearch store are interchangeable; one contract test module 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 
 from indexer.exceptions import StoreConfigError
 
@@ -33,8 +33,13 @@ class Query:
 
 @dataclass(slots=True)
 class UpsertResult:
+    """What a write did. ``transient`` items failed for now (spool them and replay); ``rejected``
+    ones were refused for good, with the store's reason (keep them aside for a person to look at)."""
+
     new: int = 0
     updated: int = 0
+    transient: list[Post] = field(default_factory=list)
+    rejected: list[tuple[Post, str]] = field(default_factory=list)
 
 
 class Store(Protocol):
@@ -65,13 +70,16 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(url: str) -> Store:
-    """Open the store named by ``url``: ``sqlite:///path.db`` (or a bare path) or ``http(s)://``."""
+def open_store(url: str, options: Mapping[str, Any] | None = None) -> Store:
+    """Open the store named by ``url``: ``sqlite:///path.db`` (or a bare path) or ``http(s)://``.
+
+    ``options`` are the ``INDEXER_*`` settings (Scrapy settings or a plain dict) a backend reads:
+    the Elasticsearch store's credentials, index prefix, retries and retention.
+    """
     if url.startswith(("http://", "https://")):
-        raise StoreConfigError(
-            f"INDEXER_STORE_URL={url!r}: the Elasticsearch store is not available in this version; "
-            "use sqlite:///path/to/monitor.db"
-        )
+        from indexer.elastic.store import ElasticsearchStore
+
+        return ElasticsearchStore.from_options(url, options or {})
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
     if "://" in path:
         raise StoreConfigError(f"INDEXER_STORE_URL={url!r}: expected sqlite:///path or http(s)://host")

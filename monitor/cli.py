@@ -3,8 +3,11 @@
     monitor crawl [--watchlist FILE] [--source ID ...] [--store URL] [-s NAME=VALUE ...]
     monitor search QUERY [--platform P] [--source ID] [--since DATE] [--limit N] [--store URL]
     monitor demo [--port N] [--store URL]
+    monitor setup [--store URL] [--no-kibana] [--wait SECONDS]
+    monitor schedule [--watchlist FILE] [--store URL] [-s NAME=VALUE ...]
 
-Exit codes: 0 done, 2 bad input (a watchlist, an argument or a store URL that cannot be used).
+Exit codes: 0 done, 1 a service failed (setup), 2 bad input (a watchlist, an argument or a store
+URL that cannot be used).
 """
 
 from __future__ import annotations
@@ -59,6 +62,22 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8765, help="replay site port (0 = any free port)")
     demo.add_argument("--store", default="sqlite:///var/demo.db", help="store URL (default %(default)s)")
     demo.set_defaults(run=_demo)
+
+    setup = sub.add_parser("setup", help="install Elasticsearch templates, retention, aliases and Kibana objects")
+    setup.add_argument("--watchlist", help="watchlist whose sources go to the sources index")
+    _store_arg(setup)
+    setup.add_argument("--no-kibana", action="store_true", help="skip the Kibana saved objects")
+    setup.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+                       help="how long to wait for Elasticsearch and Kibana to answer (default %(default)s)")
+    setup.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    setup.set_defaults(run=_setup)
+
+    schedule = sub.add_parser("schedule", help="crawl every source forever at its priority's interval")
+    schedule.add_argument("--watchlist", help="watchlist YAML file (re-read when it changes)")
+    _store_arg(schedule)
+    schedule.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                          help="override a setting, for the scheduler and every crawl (repeatable)")
+    schedule.set_defaults(run=_schedule)
     return parser
 
 
@@ -118,6 +137,25 @@ def _search(args: argparse.Namespace) -> int:
     else:
         print_posts(posts, total)
     return 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from monitor.setup import run_setup
+
+    return run_setup(project_settings(_overrides(args)), wait=args.wait, kibana=not args.no_kibana)
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    import logging
+
+    from monitor.schedule import Scheduler
+
+    settings = project_settings(_overrides(args))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    crawl_args = [arg for pair in args.settings for arg in ("-s", pair)]
+    if args.store:
+        crawl_args += ["--store", args.store]
+    return Scheduler(settings, crawl_args).run()
 
 
 def _demo(args: argparse.Namespace) -> int:

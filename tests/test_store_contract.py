@@ -1,4 +1,9 @@
-"""The Store contract: every backend passes this module (the Elasticsearch store joins it later)."""
+"""The Store contract: every backend passes this module.
+
+SQLite runs on a file; Elasticsearch runs through the official client against the local test
+double and, with ``pytest -m live_es`` and ``ES_URL`` set, against a real cluster (its own index
+prefix, removed afterwards).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,65 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+import os
+import uuid
+
 import pytest
 
 from indexer.schema import Author, Metrics, Post, make_id
+from indexer.elastic.store import ElasticsearchStore
 from indexer.sqlite_store import SqliteStore
 from indexer.store import Query, Store
+from replay.es_double import ElasticsearchDouble
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
-def sqlite_store(tmp_path: Path) -> Store:
+def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return SqliteStore(tmp_path / "contract.db")
 
 
-@pytest.fixture(params=[sqlite_store], ids=["sqlite"])
+def elasticsearch_double_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    double = ElasticsearchDouble().start()
+    request.addfinalizer(double.stop)
+    return ElasticsearchStore.from_options(double.url, {})
+
+
+def live_elasticsearch_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    url = os.environ.get("ES_URL")
+    if not url:
+        pytest.skip("ES_URL is not set: the live suite needs a real cluster (docs/DEPLOY.md)")
+    prefix = f"monitor-test-{uuid.uuid4().hex[:8]}"
+    options = live_options(INDEXER_ES_PREFIX=prefix, INDEXER_ES_REFRESH=True)
+    request.addfinalizer(lambda: remove_live_prefix(url, prefix))
+    return ElasticsearchStore.from_options(url, options)
+
+
+def live_options(**extra: object) -> dict[str, object]:
+    """Credentials for the live cluster: in ES_URL (user:password@), or ES_API_KEY, ES_CA_CERTS."""
+    return {"INDEXER_ES_API_KEY": os.environ.get("ES_API_KEY"),
+            "INDEXER_ES_CA_CERTS": os.environ.get("ES_CA_CERTS"), **extra}
+
+
+def remove_live_prefix(url: str, prefix: str) -> None:
+    from indexer.elastic.client import connect
+
+    client = connect(url, live_options()).options(ignore_status=404)
+    client.indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+    for name in client.indices.get_index_template(name=f"{prefix}-*")["index_templates"]:
+        client.indices.delete_index_template(name=name["name"])
+    for name in client.cluster.get_component_template(name=f"{prefix}-*")["component_templates"]:
+        client.cluster.delete_component_template(name=name["name"])
+    client.ilm.delete_lifecycle(name=f"{prefix}-posts")  # indices first: a policy in use can't go
+    client.close()
+
+
+@pytest.fixture(params=[sqlite_store, elasticsearch_double_store,
+                        pytest.param(live_elasticsearch_store, marks=pytest.mark.live_es)],
+                ids=["sqlite", "elasticsearch-double", "elasticsearch-live"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    factory: Callable[[Path], Store] = request.param
-    opened = factory(tmp_path)
+    factory: Callable[[pytest.FixtureRequest, Path], Store] = request.param
+    opened = factory(request, tmp_path)
     yield opened
     opened.close()
 

@@ -3,14 +3,22 @@
 Opens the store named by ``INDEXER_STORE_URL`` when the spider opens and first replays the spool
 (``INDEXER_SPOOL_DIR``) left by an earlier outage. Items are written ``INDEXER_BATCH_SIZE`` at a
 time by one worker thread, in order, so serialising and indexing never stall the crawl; when the
-store falls more than ``INDEXER_MAX_PENDING`` batches behind, the crawl waits for it. When the
-spider closes with reason ``finished``, each source that completed without a lost page gets its new
-cursor, after all its items are stored, so a killed or failed crawl re-reads its window next time.
+store falls more than ``INDEXER_MAX_PENDING`` batches behind, the crawl waits for it.
+
+When the store is unreachable, batches go to the durable spool; while anything waits there, new
+batches queue behind it (order is kept: an older copy never overwrites a newer one) and the writer
+retries the replay every ``INDEXER_SPOOL_RETRY_SECONDS`` and once more at the end. Items the store
+refuses for good are kept aside in the spool's ``rejected/`` and counted by reason.
+
+When the spider closes with reason ``finished``, each source that completed without a lost page
+gets its new cursor, after all its items are stored or spooled, so a killed or failed crawl
+re-reads its window next time.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -19,7 +27,7 @@ from scrapy import signals
 
 from indexer.exceptions import StoreUnavailable
 from indexer.spool import Spool
-from indexer.store import open_store
+from indexer.store import UpsertResult, open_store
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -33,13 +41,15 @@ logger = logging.getLogger(__name__)
 
 class IndexPipeline:
     def __init__(self, crawler: Crawler, store_url: str, batch_size: int, max_pending: int,
-                 spool: Spool) -> None:
+                 spool: Spool, spool_retry: float) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.store_url = store_url
         self.batch_size = batch_size
         self.max_pending = max_pending
         self.spool = spool
+        self.spool_retry = spool_retry
+        self.next_replay = 0.0
         self.store: Store | None = None
         self.buffer: list[Post] = []
         self.counts: Counter[str] = Counter()
@@ -50,16 +60,14 @@ class IndexPipeline:
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
         s = crawler.settings
         pipeline = cls(crawler, s.get("INDEXER_STORE_URL"), s.getint("INDEXER_BATCH_SIZE"),
-                       s.getint("INDEXER_MAX_PENDING"), Spool(s.get("INDEXER_SPOOL_DIR")))
+                       s.getint("INDEXER_MAX_PENDING"), Spool(s.get("INDEXER_SPOOL_DIR")),
+                       s.getfloat("INDEXER_SPOOL_RETRY_SECONDS"))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self) -> None:
-        self.store = open_store(self.store_url)
-        replayed = self.spool.replay(self.store)
-        if replayed:
-            self.stats.inc_value("indexer/spool_replayed", replayed)
-            logger.info("replayed %d spooled items into %s", replayed, self.store_url)
+        self.store = open_store(self.store_url, self.crawler.settings)
+        self._replay()
 
     def process_item(self, item: Post) -> Post:
         self.buffer.append(item)
@@ -83,19 +91,61 @@ class IndexPipeline:
     def _write(self, batch: list[Post]) -> None:
         assert self.store is not None
         try:
+            if self.spool.files() and not self._replay(when_due=True):
+                self._spool(batch, "earlier items still wait in the spool")
+                return
             result = self.store.upsert(batch)
         except StoreUnavailable as exc:
-            path = self.spool.append(batch)
-            self.stats.inc_value("indexer/spooled", len(batch))
-            logger.error("store refused %d items (%s); spooled to %s for replay", len(batch), exc, path)
+            self._spool(batch, str(exc))
             return
+        except Exception as exc:  # a store bug must not lose the batch either
+            logger.exception("writing %d items failed", len(batch))
+            self._spool(batch, f"{type(exc).__name__}: {exc}")
+            return
+        self._count(result)
+        if result.transient:
+            self._spool(result.transient, "the store refused them for now")
+
+    def _spool(self, posts: list[Post], why: str) -> None:
+        path = self.spool.append(posts)
+        self.stats.inc_value("indexer/spooled", len(posts))
+        logger.error("%d items not stored (%s); spooled to %s for replay", len(posts), why, path)
+
+    def _count(self, result: UpsertResult) -> None:
         self.stats.inc_value("indexer/new", result.new)
         self.stats.inc_value("indexer/updated", result.updated)
+        for _post, reason in result.rejected:
+            self.stats.inc_value(f"indexer/rejected/{reason}")
+        if result.rejected:
+            path = self.spool.reject(result.rejected)
+            logger.error("the store rejected %d items for good (first: %s, %s); kept in %s",
+                         len(result.rejected), result.rejected[0][0].id, result.rejected[0][1], path)
+
+    def _replay(self, when_due: bool = False) -> bool:
+        """Move spooled items into the store, oldest first; True when the spool is empty.
+
+        ``when_due``: only if the last attempt is ``INDEXER_SPOOL_RETRY_SECONDS`` old, and never
+        waiting for another crawl's replay; otherwise (opening, closing) wait for it.
+        """
+        assert self.store is not None
+        if not self.spool.files():
+            return True
+        if when_due and time.monotonic() < self.next_replay:
+            return False
+        replayed = self.spool.replay(self.store, wait=not when_due)
+        self.next_replay = time.monotonic() + self.spool_retry
+        if replayed:
+            self.stats.inc_value("indexer/spool_replayed", replayed)
+            logger.info("replayed %d spooled items into %s", replayed, getattr(self.store, "url", "the store"))
+        return not self.spool.files()
 
     def close_spider(self) -> None:
         self.flush()
         while self.pending:
             self.pending.popleft().result()
+        if self.store is not None and not self._replay():
+            logger.error("%d items wait in the spool %s: the next crawl replays them first",
+                         self.spool.pending(), self.spool.directory)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.writer.shutdown(wait=True)

@@ -17,6 +17,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.watchlist import Source, load_watchlist
 from indexer.schema import utcnow
+from indexer.exceptions import StoreUnavailable
 from indexer.store import open_store
 
 if TYPE_CHECKING:
@@ -62,12 +63,17 @@ class SourceSpider(Spider):
         self.comment_window = timedelta(days=settings.getfloat("CRAWLER_COMMENT_WINDOW_DAYS"))
         self.first_crawl = timedelta(days=settings.getfloat("CRAWLER_FIRST_CRAWL_DAYS"))
         self.max_pages = settings.getint("CRAWLER_MAX_PAGES")
-        store = open_store(settings.get("INDEXER_STORE_URL"))
+        store = open_store(settings.get("INDEXER_STORE_URL"), settings)
         try:
             for source_id in self.sources:
                 self.cursors[source_id] = store.get_cursor(source_id) or {}
                 self.known_comments[source_id] = store.comment_counts(
                     source_id, self.now - self.comment_window)
+        except StoreUnavailable as exc:
+            self.logger.error("cannot read cursors (%s): reading each source's first-crawl window; "
+                              "what is collected is spooled until the store is back", exc)
+            self.cursors = {source_id: {} for source_id in self.sources}
+            self.known_comments = {source_id: {} for source_id in self.sources}
         finally:
             store.close()
 

@@ -1,0 +1,44 @@
+"""Build the official client from a store URL and the ``INDEXER_ES_*`` settings.
+
+Credentials come from settings that ``crawler/settings.py`` fills from the environment
+(``ES_API_KEY``, or ``ES_USERNAME``/``ES_PASSWORD``, or a ``user:password@`` in the URL) and are
+never logged: :func:`safe_url` drops them from every message. The transport retries only a lost
+connection, once, and its per-retry traceback is silenced; status retries (429, 5xx) are left to
+the bulk helper, which backs off.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+from elasticsearch import Elasticsearch
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its user and password."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def connect(url: str, options: Mapping[str, Any]) -> Elasticsearch:
+    # The transport logs each retry with a full traceback; the store says what failed in one line.
+    logging.getLogger("elastic_transport.transport").setLevel(logging.ERROR)
+    kwargs: dict[str, Any] = {
+        "request_timeout": float(options.get("INDEXER_ES_TIMEOUT") or 30),
+        "max_retries": 1,
+        "retry_on_status": (),
+        "retry_on_timeout": True,
+    }
+    if options.get("INDEXER_ES_API_KEY"):
+        kwargs["api_key"] = options["INDEXER_ES_API_KEY"]
+    elif options.get("INDEXER_ES_USERNAME"):
+        kwargs["basic_auth"] = (options["INDEXER_ES_USERNAME"], options.get("INDEXER_ES_PASSWORD") or "")
+    if options.get("INDEXER_ES_CA_CERTS"):
+        kwargs["ca_certs"] = options["INDEXER_ES_CA_CERTS"]
+    return Elasticsearch(url, **kwargs)

@@ -1,0 +1,236 @@
+"""The Elasticsearch store: the Store interface over the official client.
+
+Writes go through ``helpers.streaming_bulk`` with deterministic ids and ``index`` operations, so a
+re-crawl updates counters instead of adding copies. Before each batch the store asks the posts
+alias where the known ids live, so an update lands in the index that holds the item even when its
+month would now be computed differently (an item that had no date, or a mapping migration).
+429 and 5xx are retried with exponential backoff (``INDEXER_ES_MAX_RETRIES``,
+``INDEXER_ES_INITIAL_BACKOFF``, ``INDEXER_ES_MAX_BACKOFF``); what still fails comes back in the
+:class:`~indexer.store.UpsertResult` (transient failures to spool, rejected items with their
+reason), the first few logged with their document id. An unreachable cluster raises
+:class:`~indexer.exceptions.StoreUnavailable`, and the caller spools the batch.
+
+Searches and counts are near-real-time: an item is visible about one refresh interval after it
+is written (``INDEXER_ES_REFRESH`` makes each write wait for it, which tests use).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+
+from elastic_transport import TransportError
+from elasticsearch import ApiError, NotFoundError, helpers
+
+from indexer.elastic.client import connect, safe_url
+from indexer.elastic.layout import Layout, install
+from indexer.exceptions import StoreUnavailable
+from indexer.schema import Post
+from indexer.store import Query, UpsertResult
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = (429, 502, 503, 504)
+
+
+class ElasticsearchStore:
+    """A :class:`~indexer.store.Store` in an Elasticsearch cluster (8.x or 9.x)."""
+
+    def __init__(self, client: Elasticsearch, layout: Layout, *, url: str = "", chunk_size: int = 500,
+                 max_retries: int = 3, initial_backoff: float = 2.0, max_backoff: float = 60.0,
+                 refresh: bool = False, log_failures: int = 5) -> None:
+        self.client = client
+        self.layout = layout
+        self.url = safe_url(url)
+        self.chunk_size = chunk_size
+        self.max_retries = max_retries
+        self.initial_backoff = initial_backoff
+        self.max_backoff = max_backoff
+        self.refresh = refresh
+        self.log_failures = log_failures
+        self.failures: Counter[str] = Counter()
+        self._installed = False
+
+    @classmethod
+    def from_options(cls, url: str, options: Mapping[str, Any]) -> ElasticsearchStore:
+        layout = Layout(prefix=options.get("INDEXER_ES_PREFIX") or "monitor",
+                        retention_days=int(options.get("INDEXER_RETENTION_DAYS") or 180))
+        return cls(connect(url, options), layout, url=url,
+                   chunk_size=int(options.get("INDEXER_ES_CHUNK_SIZE") or 500),
+                   max_retries=int(options.get("INDEXER_ES_MAX_RETRIES", 3)),
+                   initial_backoff=float(options.get("INDEXER_ES_INITIAL_BACKOFF", 2.0)),
+                   max_backoff=float(options.get("INDEXER_ES_MAX_BACKOFF", 60.0)),
+                   refresh=_bool(options.get("INDEXER_ES_REFRESH", False)))
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def upsert(self, posts: Sequence[Post]) -> UpsertResult:
+        latest = {post.id: post for post in posts}  # a batch may see one item twice: keep the last
+        try:
+            self._ensure_templates()
+            return self._bulk(latest, self._locate(list(latest)))
+        except (TransportError, ApiError) as exc:
+            raise StoreUnavailable(f"Elasticsearch store {self.url}: {_describe(exc)}") from exc
+
+    def _ensure_templates(self) -> None:
+        """Install the templates on first write if ``monitor setup`` never ran on this cluster.
+
+        Without them the first post would create an index with guessed mappings.
+        """
+        if self._installed:
+            return
+        name = f"{self.layout.posts}-v{self.layout.version}"
+        if not self.client.indices.exists_index_template(name=name):
+            logger.warning("%s has no index template %s: installing templates now "
+                           "(run `monitor setup` to also import the Kibana objects)", self.url, name)
+            install(self.client, self.layout)
+        self._installed = True
+
+    def _locate(self, ids: list[str]) -> dict[str, str]:
+        """id → the index holding it, for the ids already stored."""
+        if not ids or not self.client.indices.exists_alias(name=self.layout.posts):
+            return {}
+        found = self.client.search(index=self.layout.posts, query={"ids": {"values": ids}},
+                                   size=len(ids), source=False)
+        return {hit["_id"]: hit["_index"] for hit in found["hits"]["hits"]}
+
+    def _actions(self, posts: Mapping[str, Post], located: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        for post_id, post in posts.items():
+            when = post.created_at or post.crawled_at or datetime.now(timezone.utc)
+            yield {"_op_type": "index", "_id": post_id, "_source": post.to_dict(),
+                   "_index": located.get(post_id) or self.layout.posts_index(when.astimezone(timezone.utc))}
+
+    def _bulk(self, posts: Mapping[str, Post], located: Mapping[str, str]) -> UpsertResult:
+        result = UpsertResult()
+        for ok, item in helpers.streaming_bulk(
+                self.client, self._actions(posts, located), chunk_size=self.chunk_size,
+                max_retries=self.max_retries, initial_backoff=self.initial_backoff,
+                max_backoff=self.max_backoff, retry_on_status=RETRY_STATUSES, raise_on_error=False,
+                raise_on_exception=True, refresh="wait_for" if self.refresh else False):
+            info = item["index"]
+            if ok:
+                if info.get("result") == "created":
+                    result.new += 1
+                else:
+                    result.updated += 1
+                continue
+            post = posts[info["_id"]]
+            status = int(info.get("status") or 0)
+            reason = (info.get("error") or {}).get("type") or f"http_{status}"
+            self.failures[reason] += 1
+            if sum(self.failures.values()) <= self.log_failures:
+                logger.error("%s refused %s (%s %s): %s", self.url, post.id, status, reason,
+                             (info.get("error") or {}).get("reason"))
+            if status in RETRY_STATUSES:
+                result.transient.append(post)
+            else:
+                result.rejected.append((post, reason))
+        return result
+
+    def set_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
+        try:
+            self._ensure_templates()
+            self.client.index(index=self.layout.alias("state"), id=source_id,
+                              document={"source_id": source_id, "cursor": cursor,
+                                        "updated_at": datetime.now(timezone.utc).isoformat()},
+                              refresh="wait_for" if self.refresh else None)
+        except (TransportError, ApiError) as exc:
+            raise StoreUnavailable(f"Elasticsearch store {self.url}: {_describe(exc)}") from exc
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, post_id: str) -> Post | None:
+        hits = self._search(query={"ids": {"values": [post_id]}}, size=1)
+        return Post.from_dict(hits[0]["_source"]) if hits else None
+
+    def search(self, query: Query) -> list[Post]:
+        sort: list[Any] = ["_score", {"created_at": "desc"}] if query.text and query.sort == "relevance" \
+            else [{"created_at": {"order": "desc", "missing": "_last"}}]
+        hits = self._search(query=self._query(query), size=query.limit, sort=sort)
+        return [Post.from_dict(hit["_source"]) for hit in hits]
+
+    def count(self, query: Query) -> int:
+        with self._reading():
+            try:
+                return int(self.client.count(index=self.layout.posts, query=self._query(query))["count"])
+            except NotFoundError:
+                return 0
+
+    def _search(self, **body: Any) -> list[dict[str, Any]]:
+        with self._reading():
+            try:
+                return list(self.client.search(index=self.layout.posts, **body)["hits"]["hits"])
+            except NotFoundError:
+                return []
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn a lost connection or a server error into StoreUnavailable (404s are handled inside)."""
+        try:
+            yield
+        except NotFoundError:
+            raise
+        except (TransportError, ApiError) as exc:
+            raise StoreUnavailable(f"Elasticsearch store {self.url}: {_describe(exc)}") from exc
+
+    @staticmethod
+    def _query(query: Query) -> dict[str, Any]:
+        must: list[dict[str, Any]] = []
+        filters: list[dict[str, Any]] = []
+        if query.text:
+            must.append({"multi_match": {"query": query.text, "fields": ["text", "title"],
+                                         "operator": "and"}})
+        for field, value in (("platform", query.platform), ("source_id", query.source_id),
+                             ("kind", query.kind)):
+            if value is not None:
+                filters.append({"term": {field: value}})
+        window = {}
+        if query.since is not None:
+            window["gte"] = query.since.isoformat()
+        if query.until is not None:
+            window["lt"] = query.until.isoformat()
+        if window:
+            filters.append({"range": {"created_at": window}})
+        return {"bool": {"must": must, "filter": filters}} if must or filters else {"match_all": {}}
+
+    def get_cursor(self, source_id: str) -> dict[str, Any] | None:
+        with self._reading():
+            try:
+                found = self.client.get(index=self.layout.alias("state"), id=source_id)
+            except NotFoundError:
+                return None
+        return dict(found["_source"]["cursor"])
+
+    def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
+        posts = self._search(query={"bool": {"filter": [
+            {"term": {"source_id": source_id}}, {"term": {"kind": "post"}},
+            {"range": {"created_at": {"gte": since.isoformat()}}}]}}, size=10_000, source=False)
+        counts = {hit["_id"]: 0 for hit in posts}
+        if not counts:
+            return counts
+        with self._reading():
+            found = self.client.search(index=self.layout.posts, size=0, query={"bool": {"filter": [
+                {"term": {"kind": "comment"}}, {"terms": {"thread_root": list(counts)}}]}},
+                aggs={"roots": {"terms": {"field": "thread_root", "size": len(counts)}}})
+        for bucket in found["aggregations"]["roots"]["buckets"]:
+            counts[bucket["key"]] = int(bucket["doc_count"])
+        return counts
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _bool(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ApiError):
+        return f"HTTP {exc.status_code} {exc.error}"
+    return f"{type(exc).__name__}: {exc}"
