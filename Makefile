@@ -31,6 +31,7 @@ test: $(VENV)/.installed chromium compose-tool
 
 bench: $(VENV)/.installed chromium
 	$(PY) bench/crawl.py
+	$(PY) bench/index.py
 	$(PY) bench/language.py
 
 clean:

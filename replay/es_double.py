@@ -493,22 +493,24 @@ class ElasticsearchDouble(HttpDouble):
 
     # -- search ------------------------------------------------------------------------------
 
-    def _searchable(self, target: str) -> Iterator[tuple[Index, str, dict[str, Any]]]:
+    def _searchable(self, target: str, query: dict[str, Any] | None = None
+                    ) -> Iterator[tuple[Index, str, dict[str, Any]]]:
+        ids = (query or {}).get("ids", {}).get("values")  # by id: look up, as Elasticsearch does
         for index in self._resolve(target):
-            for doc_id, source in index.docs.items():
-                if doc_id in index.visible:
-                    yield index, doc_id, source
+            for doc_id in (ids if ids is not None else list(index.docs)):
+                if doc_id in index.visible and doc_id in index.docs:
+                    yield index, doc_id, index.docs[doc_id]
 
     def _count(self, target: str, body: dict[str, Any]) -> Response:
         query = body.get("query") or {"match_all": {}}
-        total = sum(1 for index, doc_id, source in self._searchable(target)
+        total = sum(1 for index, doc_id, source in self._searchable(target, query)
                     if self._matches(index, doc_id, source, query) is not None)
         return Response(200, {"count": total, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}})
 
     def _search(self, target: str, body: dict[str, Any]) -> Response:
         query = body.get("query") or {"match_all": {}}
         hits = []
-        for index, doc_id, source in self._searchable(target):
+        for index, doc_id, source in self._searchable(target, query):
             score = self._matches(index, doc_id, source, query)
             if score is not None:
                 hits.append({"_index": index.name, "_id": doc_id, "_score": score, "_source": source})

@@ -94,10 +94,13 @@ class ElasticsearchStore:
 
     def _locate(self, ids: list[str]) -> dict[str, str]:
         """id → the index holding it, for the ids already stored."""
-        if not ids or not self.client.indices.exists_alias(name=self.layout.posts):
+        if not ids:
             return {}
-        found = self.client.search(index=self.layout.posts, query={"ids": {"values": ids}},
-                                   size=len(ids), source=False)
+        try:
+            found = self.client.search(index=self.layout.posts, query={"ids": {"values": ids}},
+                                       size=len(ids), source=False)
+        except NotFoundError:  # no posts index yet
+            return {}
         return {hit["_id"]: hit["_index"] for hit in found["hits"]["hits"]}
 
     def _actions(self, posts: Mapping[str, Post], located: Mapping[str, str]) -> Iterator[dict[str, Any]]:
