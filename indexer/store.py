@@ -34,12 +34,14 @@ class Query:
 @dataclass(slots=True)
 class UpsertResult:
     """What a write did. ``transient`` items failed for now (spool them and replay); ``rejected``
-    ones were refused for good, with the store's reason (keep them aside for a person to look at)."""
+    ones were refused for good, with the store's reason (keep them aside for a person to look at);
+    ``failures`` counts both by reason."""
 
     new: int = 0
     updated: int = 0
     transient: list[Post] = field(default_factory=list)
     rejected: list[tuple[Post, str]] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
 
 
 class Store(Protocol):

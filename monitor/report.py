@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from indexer.elastic.client import safe_url
+
 if TYPE_CHECKING:
     from indexer.schema import Post
     from monitor.crawl import CrawlReport
@@ -26,8 +28,14 @@ def print_crawl_report(report: CrawlReport, store_url: str) -> None:
     stored = sum(s.get("indexer/new", 0) for s in report.stats.values())
     updated = sum(s.get("indexer/updated", 0) for s in report.stats.values())
     spooled = sum(s.get("indexer/spooled", 0) for s in report.stats.values())
-    line = f"store {store_url}: {stored} new, {updated} updated"
-    print(line + (f", {spooled} spooled for replay" if spooled else ""))
+    replayed = sum(s.get("indexer/spool_replayed", 0) for s in report.stats.values())
+    rejected = sum(s.get("indexer/rejected", 0) for s in report.stats.values())
+    line = f"store {safe_url(store_url)}: {stored} new, {updated} updated"
+    if spooled or replayed:
+        line += f", {spooled} spooled during an outage, {replayed} replayed from the spool"
+    if rejected:
+        line += f", {rejected} rejected (kept in the spool's rejected/)"
+    print(line)
     retried: dict[str, int] = {}
     for stats in report.stats.values():
         for key, value in stats.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from indexer.exceptions import StoreUnavailable
 from indexer.schema import Post
 from indexer.sqlite_store import SqliteStore
 from indexer.store import Query
+from replay.es_double import ElasticsearchDouble
 
 
 def post(number: int = 1, text: str = "Нет воды", **fields: object) -> Post:
@@ -117,3 +119,21 @@ def test_items_are_written_in_batches(tmp_path: Path) -> None:
     assert index.stats.get_value("indexer/new") == 3  # one batch written, one item buffered
     index.close_spider()
     assert index.stats.get_value("indexer/new") == 4
+
+
+def test_items_a_store_refuses_for_good_are_kept_aside_and_counted_by_reason(tmp_path: Path) -> None:
+    with ElasticsearchDouble() as es:
+        es.fail_items(lambda doc_id, source: doc_id.endswith(":2"), 400, times=10)
+        index = pipeline(IndexPipeline, INDEXER_STORE_URL=es.url, INDEXER_BATCH_SIZE=10,
+                         INDEXER_SPOOL_DIR=str(tmp_path / "spool"))
+        index.open_spider()
+        for number in range(1, 4):
+            index.process_item(post(number, created_at=datetime.now(timezone.utc)))
+        index.close_spider()
+    assert index.stats.get_value("indexer/new") == 2
+    assert index.stats.get_value("indexer/rejected") == 1
+    assert index.stats.get_value("indexer/failed/document_parsing_exception") == 1
+    assert index.spool.files() == []  # not replayed: a person looks at it
+    kept = [json.loads(line) for f in (tmp_path / "spool" / "rejected").glob("*.jsonl")
+            for line in f.read_text().splitlines()]
+    assert [(k["id"], k["_rejected"]) for k in kept] == [("vk:-1:2", "document_parsing_exception")]

@@ -114,8 +114,10 @@ class IndexPipeline:
     def _count(self, result: UpsertResult) -> None:
         self.stats.inc_value("indexer/new", result.new)
         self.stats.inc_value("indexer/updated", result.updated)
-        for _post, reason in result.rejected:
-            self.stats.inc_value(f"indexer/rejected/{reason}")
+        for reason, count in result.failures.items():
+            self.stats.inc_value(f"indexer/failed/{reason}", count)
+        if result.rejected:
+            self.stats.inc_value("indexer/rejected", len(result.rejected))
         if result.rejected:
             path = self.spool.reject(result.rejected)
             logger.error("the store rejected %d items for good (first: %s, %s); kept in %s",

@@ -127,6 +127,7 @@ class ElasticsearchStore:
             status = int(info.get("status") or 0)
             reason = (info.get("error") or {}).get("type") or f"http_{status}"
             self.failures[reason] += 1
+            result.failures[reason] = result.failures.get(reason, 0) + 1
             if sum(self.failures.values()) <= self.log_failures:
                 logger.error("%s refused %s (%s %s): %s", self.url, post.id, status, reason,
                              (info.get("error") or {}).get("reason"))
