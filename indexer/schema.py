@@ -2,7 +2,9 @@
 
 A ``Post`` is what every spider yields and every store keeps. Its ``id`` is stable across crawls
 (``<platform>:<owner>:<post>[:<comment>]``), so re-seeing an item updates it instead of adding
-a second copy. Times are timezone-aware UTC.
+a second copy. Times are timezone-aware UTC. The detector fills the scoring fields
+(``complaint``, ``sector``, ``territory``, ...) and groups posts into an ``Incident``: what the
+routing and fact-check queues hold.
 """
 
 from __future__ import annotations
@@ -53,6 +55,34 @@ class Attachment:
 
 
 @dataclass(slots=True)
+class Territory:
+    """Where something is, as far as it is known; ``source`` says how: ``text`` (named in the
+    text), ``source_default`` (the watchlist's territory of the page) or None (unknown)."""
+
+    municipality: str | None = None
+    district: str | None = None
+    street: str | None = None
+    house: str | None = None
+    address: str | None = None  # normalised: "Приреченск, ул. Ленина, 5"
+    geo: tuple[float, float] | None = None  # lat, lon
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"municipality": self.municipality, "district": self.district, "street": self.street,
+                "house": self.house, "address": self.address,
+                "geo": {"lat": self.geo[0], "lon": self.geo[1]} if self.geo else None, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Territory | None:
+        if not data:
+            return None
+        geo = data.get("geo")
+        return cls(data.get("municipality"), data.get("district"), data.get("street"), data.get("house"),
+                   data.get("address"), (float(geo["lat"]), float(geo["lon"])) if geo else None,
+                   data.get("source"))
+
+
+@dataclass(slots=True)
 class Post:
     """A post or a comment from any platform."""
 
@@ -72,6 +102,13 @@ class Post:
     attachments: list[Attachment] = field(default_factory=list)
     crawled_at: datetime | None = None
     language: str | None = None
+    source_kind: str | None = None  # the watchlist kind of its page: city_group, governor, ...
+    # Filled by the detector:
+    complaint: float | None = None
+    is_complaint: bool | None = None
+    sector: str | None = None
+    territory: Territory | None = None
+    incident_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: times as ISO 8601 strings.
@@ -90,6 +127,9 @@ class Post:
                         "comments": metrics.comments},
             "attachments": [{"type": a.type, "url": a.url} for a in self.attachments],
             "crawled_at": _iso(self.crawled_at), "language": self.language,
+            "source_kind": self.source_kind, "complaint": self.complaint, "is_complaint": self.is_complaint,
+            "sector": self.sector, "territory": self.territory.to_dict() if self.territory else None,
+            "incident_id": self.incident_id,
         }
 
     @classmethod
@@ -103,6 +143,65 @@ class Post:
         values["author"] = Author(**(values.get("author") or {}))
         values["metrics"] = Metrics(**(values.get("metrics") or {}))
         values["attachments"] = [Attachment(**a) for a in values.get("attachments") or []]
+        values["territory"] = Territory.from_dict(values.get("territory"))
+        return cls(**values)
+
+
+INCIDENT_STATUSES = ("new", "assigned", "answered", "closed")
+
+
+@dataclass(slots=True)
+class Incident:
+    """A problem taken into work: one or more posts about the same thing, for one body to act on.
+
+    ``queue`` is ``routing`` (to the responsible body, with a deadline) or ``factcheck``. The
+    detector opens and grows incidents; staff move the ``status`` on.
+    """
+
+    id: str
+    kind: str  # complaint | crisis | fake | threat
+    queue: str  # routing | factcheck
+    opened_at: datetime
+    status: str = "new"
+    priority: str = "normal"  # normal | high
+    sector: str | None = None
+    territory: Territory | None = None
+    body: str | None = None  # the responsible body
+    title: str = ""
+    summary: str = ""
+    deadline: datetime | None = None
+    updated_at: datetime | None = None
+    closed_at: datetime | None = None
+    post_ids: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    cluster_id: str | None = None
+    fake: float | None = None
+    verdict: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def overdue(self, now: datetime | None = None) -> bool:
+        """Past its deadline and not answered or closed."""
+        return (self.deadline is not None and self.status in ("new", "assigned")
+                and (now or utcnow()) > self.deadline)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "queue": self.queue, "status": self.status,
+                "priority": self.priority, "sector": self.sector,
+                "territory": self.territory.to_dict() if self.territory else None, "body": self.body,
+                "title": self.title, "summary": self.summary, "opened_at": _iso(self.opened_at),
+                "updated_at": _iso(self.updated_at), "deadline": _iso(self.deadline),
+                "closed_at": _iso(self.closed_at), "overdue": self.overdue(), "post_ids": list(self.post_ids),
+                "posts_count": len(self.post_ids), "sources": list(self.sources), "cluster_id": self.cluster_id,
+                "fake": self.fake, "verdict": self.verdict, "evidence": self.evidence}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Incident:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("opened_at", "updated_at", "deadline", "closed_at"):
+            if isinstance(values.get(key), str):
+                values[key] = datetime.fromisoformat(values[key])
+        values["territory"] = Territory.from_dict(values.get("territory"))
         return cls(**values)
 
 

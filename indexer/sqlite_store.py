@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from indexer.exceptions import StoreUnavailable
-from indexer.schema import Post
-from indexer.store import Query, UpsertResult
+from indexer.schema import Incident, Post
+from indexer.store import IncidentQuery, Query, UpsertResult
 from indexer.text import stems
 
 _SCHEMA = """
@@ -37,6 +37,18 @@ CREATE INDEX IF NOT EXISTS posts_source ON posts (source_id, kind, created_at);
 CREATE INDEX IF NOT EXISTS posts_thread ON posts (thread_root);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5 (stems, tokenize = 'unicode61');
 CREATE TABLE IF NOT EXISTS cursors (source_id TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_at REAL);
+CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    status TEXT NOT NULL,
+    sector TEXT,
+    municipality TEXT,
+    district TEXT,
+    opened_at REAL NOT NULL,
+    deadline REAL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_queue ON incidents (queue, status, deadline);
 """
 
 
@@ -174,6 +186,41 @@ class SqliteStore:
             " FROM posts AS p WHERE p.source_id = ? AND p.kind = 'post' AND p.created_at >= ?",
             (source_id, _ts(since)))
         return {post_id: int(n) for post_id, n in rows}
+
+    def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
+        rows = [(i.id, i.queue, i.status, i.sector, i.territory.municipality if i.territory else None,
+                 i.territory.district if i.territory else None, _ts(i.opened_at), _ts(i.deadline),
+                 json.dumps(i.to_dict(), ensure_ascii=False)) for i in incidents]
+        try:
+            with self._transaction():
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO incidents (id, queue, status, sector, municipality, district,"
+                    " opened_at, deadline, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        row = self._db.execute("SELECT doc FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        return Incident.from_dict(json.loads(row[0])) if row else None
+
+    def find_incidents(self, query: IncidentQuery) -> list[Incident]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("queue", query.queue), ("sector", query.sector),
+                              ("municipality", query.municipality), ("district", query.district)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if query.status:
+            clauses.append(f"status IN ({','.join('?' * len(query.status))})")
+            params.extend(query.status)
+        if query.since is not None:
+            clauses.append("opened_at >= ?")
+            params.append(_ts(query.since))
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._db.execute(f"SELECT doc FROM incidents {where} ORDER BY deadline IS NULL, deadline,"
+                                " opened_at DESC LIMIT ?", (*params, query.limit)).fetchall()
+        return [Incident.from_dict(json.loads(doc)) for (doc,) in rows]
 
     def close(self) -> None:
         self._db.close()

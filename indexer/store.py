@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 from indexer.exceptions import StoreConfigError
 
 if TYPE_CHECKING:
-    from indexer.schema import Post
+    from indexer.schema import Incident, Post
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,19 @@ class Query:
     until: datetime | None = None
     limit: int = 20
     sort: str = "newest"  # newest | relevance
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentQuery:
+    """Which incidents: every field narrows; ``status`` is a set of statuses (None: any)."""
+
+    queue: str | None = None
+    status: tuple[str, ...] | None = None
+    sector: str | None = None
+    municipality: str | None = None
+    district: str | None = None
+    since: datetime | None = None  # opened at or after
+    limit: int = 100
 
 
 @dataclass(slots=True)
@@ -68,6 +81,14 @@ class Store(Protocol):
         comments; counting what is stored (not the counter last seen) means a crawl killed between
         a post and its comments still fetches them next time.
         """
+
+    def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
+        """Insert or replace incidents by id."""
+
+    def get_incident(self, incident_id: str) -> Incident | None: ...
+
+    def find_incidents(self, query: IncidentQuery) -> list[Incident]:
+        """Matching incidents, nearest deadline first (those without one last), then newest."""
 
     def close(self) -> None: ...
 

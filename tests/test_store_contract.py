@@ -16,10 +16,10 @@ import uuid
 
 import pytest
 
-from indexer.schema import Author, Metrics, Post, make_id
+from indexer.schema import Author, Incident, Metrics, Post, Territory, make_id
 from indexer.elastic.store import ElasticsearchStore
 from indexer.sqlite_store import SqliteStore
-from indexer.store import Query, Store
+from indexer.store import IncidentQuery, Query, Store
 from replay.es_double import ElasticsearchDouble
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -148,3 +148,43 @@ def test_to_dict_names_every_field_of_the_schema() -> None:
     data = post(1, "x", comment=2).to_dict()
     assert set(data) == {f.name for f in dataclasses.fields(Post)}
     assert Post.from_dict(data) == post(1, "x", comment=2)
+
+
+def incident(number: int, *, sector: str = "housing", status: str = "new", deadline_hours: float | None = 24,
+             district: str = "Заречный", queue: str = "routing") -> Incident:
+    return Incident(id=f"inc-{number}", kind="complaint", queue=queue, status=status, sector=sector,
+                    opened_at=NOW - timedelta(hours=number),
+                    deadline=NOW + timedelta(hours=deadline_hours) if deadline_hours is not None else None,
+                    territory=Territory("Приреченск", district, "ул. Речная", "14",
+                                        "Приреченск, ул. Речная, 14", (56.31, 44.02), "text"),
+                    body="МУП «Приреченскводоканал»", title="Нет воды на Речной",
+                    post_ids=[f"vk:-210001:{number}", f"vk:-210001:{number}:1"], sources=["vk_podslushano"])
+
+
+def test_incidents_round_trip_and_are_replaced_by_id(store: Store) -> None:
+    store.upsert_incidents([incident(1)])
+    assigned = incident(1, status="assigned")
+    assigned.post_ids.append("vk:-210001:9")
+    store.upsert_incidents([assigned])
+    assert store.get_incident("inc-1") == assigned
+    assert store.get_incident("inc-404") is None
+    assert len(store.find_incidents(IncidentQuery())) == 1
+
+
+def test_incident_queries_narrow_and_put_the_nearest_deadline_first(store: Store) -> None:
+    store.upsert_incidents([incident(1, deadline_hours=48), incident(2, deadline_hours=2),
+                            incident(3, deadline_hours=None), incident(4, sector="roads", district="Северный"),
+                            incident(5, status="closed"), incident(6, queue="factcheck")])
+    routing = store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned")))
+    assert [i.id for i in routing] == ["inc-2", "inc-4", "inc-1", "inc-3"]
+    assert [i.id for i in store.find_incidents(IncidentQuery(sector="roads"))] == ["inc-4"]
+    assert [i.id for i in store.find_incidents(IncidentQuery(district="Северный"))] == ["inc-4"]
+    assert {i.id for i in store.find_incidents(IncidentQuery(since=NOW - timedelta(hours=2.5)))} == {"inc-1", "inc-2"}
+
+
+def test_a_post_keeps_what_the_detector_found(store: Store) -> None:
+    scored = post(1, "Нет воды на Речной 14")
+    scored.complaint, scored.is_complaint, scored.sector, scored.incident_id = 0.93, True, "housing", "inc-1"
+    scored.territory = Territory("Приреченск", "Заречный", "ул. Речная", "14", None, (56.31, 44.02), "text")
+    store.upsert([scored])
+    assert store.get(scored.id) == scored

@@ -28,8 +28,8 @@ from elasticsearch import ApiError, NotFoundError, helpers
 from indexer.elastic.client import connect, safe_url
 from indexer.elastic.layout import Layout, install
 from indexer.exceptions import StoreUnavailable
-from indexer.schema import Post
-from indexer.store import Query, UpsertResult
+from indexer.schema import Incident, Post
+from indexer.store import IncidentQuery, Query, UpsertResult
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -225,6 +225,52 @@ class ElasticsearchStore:
         for bucket in found["aggregations"]["roots"]["buckets"]:
             counts[bucket["key"]] = int(bucket["doc_count"])
         return counts
+
+    def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
+        if not incidents:
+            return
+        actions = [{"_op_type": "index", "_index": self.layout.alias("incidents"), "_id": i.id,
+                    "_source": i.to_dict()} for i in incidents]
+        try:
+            self._ensure_templates()
+            _, errors = helpers.bulk(self.client, actions, max_retries=self.max_retries,
+                                     initial_backoff=self.initial_backoff, max_backoff=self.max_backoff,
+                                     retry_on_status=RETRY_STATUSES, raise_on_error=False,
+                                     refresh="wait_for" if self.refresh else False)
+        except (TransportError, ApiError) as exc:
+            raise StoreUnavailable(f"Elasticsearch store {self.url}: {_describe(exc)}") from exc
+        if errors:
+            raise StoreUnavailable(f"Elasticsearch store {self.url}: {len(errors)} incidents refused: "
+                                   f"{errors[0]}")
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        with self._reading():
+            try:
+                found = self.client.get(index=self.layout.alias("incidents"), id=incident_id)
+            except NotFoundError:
+                return None
+        return Incident.from_dict(found["_source"])
+
+    def find_incidents(self, query: IncidentQuery) -> list[Incident]:
+        filters: list[dict[str, Any]] = []
+        for field, value in (("queue", query.queue), ("sector", query.sector),
+                             ("territory.municipality", query.municipality),
+                             ("territory.district", query.district)):
+            if value is not None:
+                filters.append({"term": {field: value}})
+        if query.status:
+            filters.append({"terms": {"status": list(query.status)}})
+        if query.since is not None:
+            filters.append({"range": {"opened_at": {"gte": query.since.isoformat()}}})
+        with self._reading():
+            try:
+                found = self.client.search(
+                    index=self.layout.alias("incidents"), size=query.limit,
+                    query={"bool": {"filter": filters}} if filters else {"match_all": {}},
+                    sort=[{"deadline": {"order": "asc", "missing": "_last"}}, {"opened_at": {"order": "desc"}}])
+            except NotFoundError:
+                return []
+        return [Incident.from_dict(hit["_source"]) for hit in found["hits"]["hits"]]
 
     def close(self) -> None:
         self.client.close()
