@@ -62,6 +62,12 @@ INDEXER_SPOOL_DIR = "var/spool"
 INDEXER_SPOOL_RETRY_SECONDS = 10.0  # while items wait in the spool, how often the writer retries the store
 INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_URL") or "sqlite:///var/monitor.db"
 
+# --- Detector ------------------------------------------------------------------------------------
+DETECTOR_MODEL = "detector/models/complaints.joblib"  # built by `monitor train`
+DETECTOR_SECTORS = "watchlists/sectors.yml"
+DETECTOR_TERRITORIES = "watchlists/territories"
+DETECTOR_THRESHOLD = 0.5  # complaint probability at which is_complaint becomes true
+
 # --- Elasticsearch store (used when INDEXER_STORE_URL is http(s)://) -----------------------------
 INDEXER_ES_API_KEY = os.environ.get("ES_API_KEY")
 INDEXER_ES_CA_CERTS = os.environ.get("ES_CA_CERTS")

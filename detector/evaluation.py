@@ -20,6 +20,7 @@ class Report:
     name: str
     items: int = 0
     complaint: tuple[float, float, float] | None = None  # precision, recall, F1
+    complaint_recall: float | None = None  # when every item is a complaint (real appeals)
     complaints: int = 0
     sectors: dict[str, tuple[float, float, float, int]] = field(default_factory=dict)
     sector_macro_f1: float | None = None
@@ -33,6 +34,8 @@ class Report:
         if self.complaint:
             p, r, f = self.complaint
             out.append(f"  complaint    precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}  ({self.complaints} labelled complaints)")
+        elif self.complaint_recall is not None:
+            out.append(f"  complaint    recall {self.complaint_recall:.3f}  (every item is a complaint)")
         if self.sectors:
             out.append(f"  sector       macro-F1 {self.sector_macro_f1:.3f}")
             for code, (p, r, f, n) in sorted(self.sectors.items()):
@@ -75,6 +78,8 @@ def evaluate(name: str, pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, An
     if truth and len(set(truth)) > 1:
         p, r, f, _ = precision_recall_fscore_support(truth, guess, average="binary", zero_division=0)
         report.complaint = (float(p), float(r), float(f))
+    elif truth and all(truth):
+        report.complaint_recall = sum(guess) / len(guess)
     if sector_truth:
         labels = sorted(set(sector_truth))
         p, r, f, n = precision_recall_fscore_support(sector_truth, sector_guess, labels=labels, zero_division=0)
@@ -93,5 +98,7 @@ def _top_sector(scored: Mapping[str, Any]) -> str | None:
 
 
 def _same(a: Any, b: Any) -> bool:
-    norm = (lambda v: str(v).lower().replace("ё", "е").replace(" ", "")) 
+    def norm(value: Any) -> str:
+        return str(value).lower().replace("ё", "е").replace(" ", "")
+
     return a is not None and b is not None and norm(a) == norm(b)

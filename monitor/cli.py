@@ -5,6 +5,9 @@
     monitor demo [--port N] [--store URL]
     monitor setup [--store URL] [--no-kibana] [--wait SECONDS]
     monitor schedule [--watchlist FILE] [--store URL] [-s NAME=VALUE ...]
+    monitor score [--in FILE] [--out FILE] [--threshold X]
+    monitor train [--data FILE ...] [--real-appeals FILE] [--out MODEL]
+    monitor eval complaints [--data FILE ...] [--real-appeals FILE]
 
 Exit codes: 0 done, 1 a service failed (setup), 2 bad input (a watchlist, an argument or a store
 URL that cannot be used).
@@ -16,6 +19,7 @@ import argparse
 import json
 import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Sequence
 
 from crawler.exceptions import WatchlistError
@@ -78,7 +82,56 @@ def _parser() -> argparse.ArgumentParser:
     schedule.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                           help="override a setting, for the scheduler and every crawl (repeatable)")
     schedule.set_defaults(run=_schedule)
+
+    score = sub.add_parser("score", help="score JSON Lines: complaint, sector, territory (see --help)",
+                           formatter_class=argparse.RawDescriptionHelpFormatter, description=SCORE_CONTRACT)
+    score.add_argument("--in", dest="input", default="-", metavar="FILE", help="JSON Lines to score (default stdin)")
+    score.add_argument("--out", default="-", metavar="FILE", help="where to write (default stdout)")
+    score.add_argument("--threshold", type=float, help="complaint probability for is_complaint (DETECTOR_THRESHOLD)")
+    score.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    score.set_defaults(run=_score)
+
+    train = sub.add_parser("train", help="train the complaint and sector model from labelled JSON Lines")
+    train.add_argument("--data", nargs="+", type=Path, default=[Path("detector/data/complaints/train.jsonl")])
+    train.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
+                       help="also learn sectors from the earlier 70%% of these real appeals (../shared/data/...)")
+    train.add_argument("--out", type=Path, help="model file (setting DETECTOR_MODEL)")
+    train.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    train.set_defaults(run=_train)
+
+    evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
+    evaluation.add_argument("what", choices=["complaints"])
+    evaluation.add_argument("--data", nargs="+", type=Path,
+                            default=[Path("detector/data/complaints/dev.jsonl"),
+                                     Path("detector/data/complaints/test.jsonl")])
+    evaluation.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
+                            help="also the later 30%% of these real appeals (sector, complaint recall)")
+    evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
+    evaluation.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    evaluation.set_defaults(run=_eval)
     return parser
+
+
+SCORE_CONTRACT = """Score posts and comments: one output line per input line, in order.
+
+input, one JSON object per line: at least {"id", "text"}; optional "platform", "kind" (post|comment),
+"source_kind" (city_group|governor|government|municipal|media|other), "territory" (the source's own
+territory: a town or district name, or an object with "municipality"/"district"), "created_at",
+"parent_id", "official" (true when the page's own account wrote it).
+
+output: the input fields plus
+  complaint       0..1, the probability that a citizen reports a problem here
+  is_complaint    complaint >= the threshold (--threshold, setting DETECTOR_THRESHOLD)
+  sector          housing|waste|energy|education|health|roads|transport|social|labour|amenities|other,
+                  or null when not a complaint
+  sector_scores   every sector's probability, highest first
+  territory       {"municipality", "district", "street", "house", "address" (normalised), "geo"
+                  ({"lat", "lon"} or null), "source" ("text": named in the text; "source_default": the
+                  input's territory; null: unknown)}
+  explain         {"complaint_markers", "non_complaint_markers", "sector_phrases", "territory", "rules",
+                  "method"}: the phrases and rules that drove the decision
+A line that is not a JSON object with "text" comes out as {"error": "..."} so line numbers still match.
+"""
 
 
 def _store_arg(parser: argparse.ArgumentParser) -> None:
@@ -156,6 +209,55 @@ def _schedule(args: argparse.Namespace) -> int:
     if args.store:
         crawl_args += ["--store", args.store]
     return Scheduler(settings, crawl_args).run()
+
+
+def _detector(args: argparse.Namespace) -> Any:
+    from detector.scorer import Detector
+
+    settings = project_settings(_overrides(args))
+    threshold = getattr(args, "threshold", None)
+    return Detector.load(settings.get("DETECTOR_SECTORS"), settings.get("DETECTOR_TERRITORIES"),
+                         settings.get("DETECTOR_MODEL"),
+                         threshold if threshold is not None else settings.getfloat("DETECTOR_THRESHOLD")), settings
+
+
+def _score(args: argparse.Namespace) -> int:
+    from monitor.detect import score_stream
+
+    detector, _ = _detector(args)
+    source = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
+    target = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
+    try:
+        score_stream(detector, source, target)
+    finally:
+        if source is not sys.stdin:
+            source.close()
+        if target is not sys.stdout:
+            target.close()
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from monitor.detect import train
+
+    detector, settings = _detector(args)
+    detector.model = None  # features only: the old model plays no part
+    train(detector, args.data, args.out or Path(settings.get("DETECTOR_MODEL")), extra_sectors=args.real_appeals)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from monitor.detect import evaluate_files, print_reports
+
+    detector, _ = _detector(args)
+    reports = evaluate_files(detector, args.data, real_appeals=args.real_appeals)
+    if args.json:
+        for report in reports:
+            print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        print(f"model: {detector.model.meta if detector.model else 'none (lexicon only)'}")
+        print_reports(reports)
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -1,0 +1,130 @@
+"""Score one post or comment: complaint, sector, territory, and why.
+
+The :class:`Detector` joins the parts: the lemmatiser, the sector lexicon, the gazetteer and the
+trained model. It reads plain dicts (the ``monitor score`` JSON Lines contract, or a stored
+post's ``to_dict()``) and returns the input plus its scores, so the crawler stage, ``monitor
+detect`` and ``monitor score`` all go through :meth:`Detector.score_many`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from detector.gazetteer import Found, Gazetteer
+from detector.lexicon import COMPLAINT, NOT_COMPLAINT, Lexicon, Reading
+from detector.model import ComplaintModel, Example
+from detector.text import Lemmatizer
+
+OFFICIAL_PAGES = {"governor", "government", "municipal"}
+EXTRA_SIGNALS = ["complaint_markers", "non_complaint_markers", "has_street", "has_house", "question",
+                 "exclamation", "is_comment", "official_page", "official_author", "log_length"]
+OFFICIAL_AUTHOR_FACTOR = 0.2  # an official account's own words are answers, not complaints
+
+
+@dataclass
+class _Prepared:
+    record: Mapping[str, Any]
+    example: Example
+    reading: Reading
+    found: Found
+
+
+class Detector:
+    def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer, model: ComplaintModel | None,
+                 lemmatizer: Lemmatizer, threshold: float = 0.5) -> None:
+        self.lexicon = lexicon
+        self.gazetteer = gazetteer
+        self.model = model
+        self.lemmatizer = lemmatizer
+        self.threshold = threshold
+
+    @classmethod
+    def load(cls, sectors: Path | str, territories: Path | str, model: Path | str | None,
+             threshold: float = 0.5) -> Detector:
+        lemmatizer = Lemmatizer()
+        territory_files = sorted(Path(territories).glob("*.yml")) if Path(territories).is_dir() else [territories]
+        loaded = ComplaintModel.load(model) if model and Path(model).exists() else None
+        return cls(Lexicon.load(sectors), Gazetteer.load(territory_files, lemmatizer), loaded, lemmatizer, threshold)
+
+    @property
+    def signal_names(self) -> list[str]:
+        return [f"lexicon:{code}" for code in self.lexicon.codes] + EXTRA_SIGNALS
+
+    def prepare(self, record: Mapping[str, Any]) -> _Prepared:
+        text = str(record.get("text") or "")
+        if record.get("title"):
+            text = f"{record['title']}\n{text}"
+        tokens = self.lemmatizer.tokens(text)
+        lemmas = [t.lemma for t in tokens]
+        reading = self.lexicon.read(lemmas)
+        found = self.gazetteer.locate(text, tokens, record.get("territory"))
+        place = found.territory
+        source_kind = record.get("source_kind")
+        official = _official(record)
+        signals = [reading.sectors[code] for code in self.lexicon.codes] + [
+            reading.complaint, reading.not_complaint, float(place.source == "text" and place.street is not None),
+            float(place.house is not None), float("?" in text), float(min(text.count("!"), 3)),
+            float(record.get("kind") == "comment"), float(source_kind in OFFICIAL_PAGES), float(official),
+            math.log1p(len(tokens))]
+        example = Example(" ".join(lemmas), text.lower(), signals, record.get("is_complaint"), record.get("sector"))
+        return _Prepared(record, example, reading, found)
+
+    def score_many(self, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        prepared = [self.prepare(r) for r in records]
+        if self.model is not None:
+            probabilities, sector_scores = self.model.predict([p.example for p in prepared])
+        else:
+            probabilities = [self._lexicon_complaint(p.reading) for p in prepared]
+            sector_scores = [self._lexicon_sectors(p.reading) for p in prepared]
+        return [self._output(p, float(prob), scores) for p, prob, scores in zip(prepared, probabilities,
+                                                                                 sector_scores, strict=True)]
+
+    def score(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        return self.score_many([record])[0]
+
+    def _output(self, p: _Prepared, probability: float, sector_scores: dict[str, float]) -> dict[str, Any]:
+        rules = []
+        if _official(p.record):
+            probability *= OFFICIAL_AUTHOR_FACTOR
+            rules.append("the official account's own words: an answer, not a complaint")
+        is_complaint = probability >= self.threshold
+        sector = max(sector_scores, key=sector_scores.get) if is_complaint and sector_scores else None
+        reading = p.reading
+        explain = {
+            "complaint_markers": reading.phrases(COMPLAINT),
+            "non_complaint_markers": reading.phrases(NOT_COMPLAINT),
+            "sector_phrases": {code: reading.phrases(code) for code in self.lexicon.codes if reading.phrases(code)},
+            "territory": p.found.evidence,
+            "rules": rules,
+            "method": "model" if self.model is not None else "lexicon",
+        }
+        out = dict(p.record)
+        out.update(complaint=round(probability, 4), is_complaint=is_complaint, sector=sector,
+                   sector_scores={k: round(v, 4) for k, v in sorted(sector_scores.items(), key=lambda kv: -kv[1])},
+                   territory=p.found.territory.to_dict(), explain=explain)
+        return out
+
+    @staticmethod
+    def _lexicon_complaint(reading: Reading) -> float:
+        strongest = max(reading.sectors.values(), default=0.0)
+        z = 1.2 * reading.complaint + 0.8 * min(strongest, 3.0) - 1.5 * reading.not_complaint - 1.5
+        return 1 / (1 + math.exp(-z))
+
+    @staticmethod
+    def _lexicon_sectors(reading: Reading) -> dict[str, float]:
+        total = sum(reading.sectors.values())
+        if total <= 0:
+            return {"other": 1.0}
+        return {code: weight / total for code, weight in reading.sectors.items() if weight > 0}
+
+
+def _official(record: Mapping[str, Any]) -> bool:
+    author = record.get("author")
+    return bool(record.get("official") or (isinstance(author, Mapping) and author.get("official")))
+
+
+def training_examples(detector: Detector, records: Sequence[Mapping[str, Any]]) -> list[Example]:
+    return [detector.prepare(r).example for r in records]

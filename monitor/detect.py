@@ -1,0 +1,128 @@
+"""``monitor score``, ``monitor train`` and ``monitor eval complaints``: the detector from the command line.
+
+``monitor score`` reads JSON Lines and writes JSON Lines, one output line per input line, in order.
+Labelled files carry gold fields (``is_complaint``, ``sector``, ``territory``, ``negative``); they
+are removed before scoring, so a label can never leak into a score.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from detector.evaluation import Report, evaluate
+from detector.model import ComplaintModel
+from detector.scorer import Detector
+
+GOLD = ("is_complaint", "sector", "territory", "negative")
+REAL_COMPLAINTS = 300  # real appeals added to the complaint model's positives
+SPB_APPEALS = Path("../shared/data/spb_appeals_2020.jsonl")
+
+
+def read_jsonl(path: Path | str) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def unlabelled(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in GOLD}
+
+
+def score_stream(detector: Detector, lines: IO[str], out: IO[str], batch: int = 256) -> int:
+    """Score ``lines`` (JSON Lines) to ``out`` in order; a line that is not a JSON object gets an
+    ``error`` field instead of scores, so line numbers still match."""
+    count = 0
+    for chunk in _chunks(lines, batch):
+        records, errors = [], {}
+        for n, line in enumerate(chunk):
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or "text" not in record:
+                    raise ValueError("expected an object with at least 'id' and 'text'")
+            except ValueError as exc:
+                errors[n] = {"error": f"line {count + n + 1}: {exc}"}
+                record = {"text": ""}
+            records.append(record)
+        scored = detector.score_many(records)
+        for n, result in enumerate(scored):
+            out.write(json.dumps(errors.get(n, result), ensure_ascii=False) + "\n")
+        count += len(chunk)
+    return count
+
+
+def _chunks(lines: IO[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        chunk.append(line)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def train(detector: Detector, data: list[Path], output: Path, *, extra_sectors: Path | None = None,
+          seed: int = 13) -> ComplaintModel:
+    records = [r for path in data for r in read_jsonl(path)]
+    examples = []
+    for record in records:
+        example = detector.prepare(unlabelled(record)).example
+        example.is_complaint, example.sector = bool(record.get("is_complaint")), record.get("sector")
+        examples.append(example)
+    sector_examples = []
+    if extra_sectors is not None:
+        for record in _spb_split(read_jsonl(extra_sectors))[0]:
+            example = detector.prepare({"id": record["id"], "text": record["text"]}).example
+            example.is_complaint, example.sector = True, record["sector"]
+            sector_examples.append(example)
+        # A few hundred of them also teach the complaint model the portal's formal style: without
+        # them it finds 39% of the real appeals, with 300 it finds 96%, at the same F1 on our dev set.
+        rng = random.Random(seed)
+        picked = set(rng.sample(range(len(sector_examples)), min(REAL_COMPLAINTS, len(sector_examples))))
+        examples += [e for n, e in enumerate(sector_examples) if n in picked]
+        sector_examples = [e for n, e in enumerate(sector_examples) if n not in picked]
+    started = time.perf_counter()
+    model = ComplaintModel.train(examples, detector.signal_names, seed=seed, sector_examples=sector_examples,
+                                 meta={"data": [str(p) for p in data], "seed": seed,
+                                       "extra_sectors": str(extra_sectors) if extra_sectors else None,
+                                       "examples": len(examples), "sector_examples": len(sector_examples)})
+    model.save(output)
+    print(f"trained on {len(examples)} labelled items" + (f" + {len(sector_examples)} real appeals (sectors only)"
+                                                        if sector_examples else "")
+          + f" in {time.perf_counter() - started:.1f}s → {output}")
+    return model
+
+
+def _spb_split(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The real appeals by id order (the portal's ids grow with time): the first 70% to train on,
+    the later 30% to test on, keeping only appeals with an unambiguous sector."""
+    rows = sorted((r for r in rows if r.get("sector")), key=lambda r: int("".join(filter(str.isdigit, r["id"]))))
+    cut = int(len(rows) * 0.7)
+    return rows[:cut], rows[cut:]
+
+
+def evaluate_files(detector: Detector, data: list[Path], *, real_appeals: Path | None = None) -> list[Report]:
+    reports = []
+    for path in data:
+        records = read_jsonl(path)
+        scored = detector.score_many([unlabelled(r) for r in records])
+        reports.append(evaluate(str(path), zip(records, scored, strict=True)))
+    if real_appeals is not None and real_appeals.exists():
+        test = _spb_split(read_jsonl(real_appeals))[1]
+        scored = detector.score_many([{"id": r["id"], "text": r["text"]} for r in test])
+        gold = [{"is_complaint": True, "sector": r["sector"]} for r in test]
+        report = evaluate(f"{real_appeals} (later 30% by id, sector labelled)", zip(gold, scored, strict=True))
+        reports.append(report)
+    return reports
+
+
+def print_reports(reports: list[Report], out: IO[str] = sys.stdout) -> None:
+    for report in reports:
+        for line in report.lines():
+            print(line, file=out)
