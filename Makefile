@@ -32,6 +32,7 @@ test: $(VENV)/.installed chromium compose-tool
 bench: $(VENV)/.installed chromium
 	$(PY) bench/crawl.py
 	$(PY) bench/index.py
+	$(PY) bench/score.py
 	$(PY) bench/language.py
 
 clean:

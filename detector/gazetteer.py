@@ -130,11 +130,11 @@ class Gazetteer:
                                     _point(spec.get("start")), _point(spec.get("end")),
                                     tuple(spec["houses"]) if spec.get("houses") else None)
                     streets.append(street)
-                    bare = {_words(f) for f in spec.get("forms") or []} | {_words(spec.get("name") or "")}
                     for form in {*(spec.get("variants") or []), *(spec.get("forms") or []), spec["canonical"]}:
                         words = _words(form)
+                        typed = any(w in type_words or lemmatizer.lemma(w) in type_words for w in words)
                         if words:
-                            entries.append(_Entry(words, street, words in bare or words[0] not in type_words))
+                            entries.append(_Entry(words, street, not typed))
                     lemmas = tuple((spec.get("lemmas") or "").lower().replace("ё", "е").split()) or tuple(
                         lemmatizer.lemma(w) for w in _words(spec.get("name") or ""))
                     if lemmas:

@@ -1,0 +1,143 @@
+"""The detector: phrases, addresses, the complaint decision and the `monitor score` contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from detector.model import ComplaintModel
+from detector.phrases import Phrase, PhraseMatcher
+from detector.scorer import Detector
+from detector.text import Lemmatizer
+from monitor.detect import read_jsonl, unlabelled
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "detector" / "data" / "complaints"
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector.load(ROOT / "watchlists" / "sectors.yml", ROOT / "watchlists" / "territories",
+                         ROOT / "detector" / "models" / "complaints.joblib")
+
+
+def test_a_phrase_matches_its_word_forms_with_small_gaps() -> None:
+    lemmatizer = Lemmatizer()
+    matcher = PhraseMatcher([Phrase(("горячий", "вода"), "housing", 2)], max_gap=2)
+    assert matcher.find(lemmatizer.lemmas("Нет горячей воды третий день"))
+    assert matcher.find(lemmatizer.lemmas("горячую и холодную воду отключили"))
+    assert not matcher.find(lemmatizer.lemmas("горячий чай остыл, пока ждали, а вода так и не пошла"))
+
+
+@pytest.mark.parametrize("text, street, house, district", [
+    ("Третий день нет воды на Речной 14", "ул. Речная", "14", "Заречный"),
+    ("Кирова д. 5 к. 2, в подъезде течёт крыша", "ул. Кирова", "5к2", "Центральный"),
+    ("дом 12а по Речной без отопления", "ул. Речная", "12а", "Заречный"),
+    ("яма на пр-т Победы 14/2 у остановки", "пр-т Победы", "14/2", "Северный"),
+    ("Кирова 40 у остановки опять лужа", "ул. Кирова", "40", "Центральный"),
+    ("в 3-м микрорайоне Светлоярска нет света", "3-й микрорайон", None, "Светлоярск"),
+    ("Светлоярск, 2 мкр, у 14 дома мусор", "2-й микрорайон", "14", "Светлоярск"),
+    ("по Северному шоссе фонари не горят", "ш. Северное", None, "Северный"),
+])
+def test_addresses_are_found_the_ways_people_write_them(detector: Detector, text: str, street: str,
+                                                        house: str | None, district: str) -> None:
+    place = detector.score({"id": "x", "text": text})["territory"]
+    assert (place["street"], place["house"], place["district"], place["source"]) == (street, house, district, "text")
+
+
+def test_a_street_two_towns_share_goes_to_the_town_named_or_the_sources_own(detector: Detector) -> None:
+    def place(text: str, **record: str) -> tuple:
+        found = detector.score({"id": "x", "text": text, **record})["territory"]
+        return found["street"], found["municipality"]
+
+    assert place("Ленина 5, яма") == ("ул. Ленина", None)  # nothing says which town
+    assert place("Ленина 5 в Светлоярске, яма") == ("ул. Ленина", "Светлоярск")
+    assert place("Ленина 5, яма", territory="Светлоярск") == ("ул. Ленина", "Светлоярск")
+
+
+def test_a_house_number_gets_a_point_on_its_street(detector: Detector) -> None:
+    near = detector.score({"id": "x", "text": "на Речной 2 прорвало трубу"})["territory"]["geo"]
+    far = detector.score({"id": "x", "text": "на Речной 80 прорвало трубу"})["territory"]["geo"]
+    assert near and far and near != far
+
+
+@pytest.mark.parametrize("text", ["С Днём Победы, дорогие ветераны!", "мир во всём мире", "советская власть"])
+def test_an_ordinary_word_that_is_also_a_street_name_is_not_an_address(detector: Detector, text: str) -> None:
+    assert detector.score({"id": "x", "text": text})["territory"]["street"] is None
+
+
+def test_with_no_place_in_the_text_the_source_territory_is_used_and_said(detector: Detector) -> None:
+    place = detector.score({"id": "x", "text": "опять нет горячей воды", "territory": "Заречный"})["territory"]
+    assert (place["municipality"], place["district"], place["source"]) == ("Приреченск", "Заречный",
+                                                                           "source_default")
+    assert detector.score({"id": "x", "text": "опять нет горячей воды"})["territory"]["source"] is None
+
+
+def test_a_complaint_gets_its_sector_and_the_phrases_that_drove_it(detector: Detector) -> None:
+    out = detector.score({"id": "1", "text": "Третий день нет горячей воды на Речной 14, УК трубку не берёт!",
+                          "kind": "comment", "source_kind": "city_group"})
+    assert out["is_complaint"] and out["sector"] == "housing"
+    assert "горячий вода" in out["explain"]["sector_phrases"]["housing"]
+    assert out["explain"]["territory"] and list(out["sector_scores"])[0] == "housing"
+
+
+@pytest.mark.parametrize("text", ["Спасибо коммунальщикам, воду дали быстро!",
+                                  "С 10 по 12 июня плановое отключение горячей воды на ул. Мира.",
+                                  "Продам гараж на Заводской, недорого"])
+def test_thanks_announcements_and_ads_are_not_complaints(detector: Detector, text: str) -> None:
+    out = detector.score({"id": "x", "text": text})
+    assert not out["is_complaint"] and out["sector"] is None
+
+
+def test_the_official_accounts_own_reply_is_not_a_complaint(detector: Detector) -> None:
+    reply = {"id": "x", "text": "Здравствуйте! Нет воды на Речной 14 из-за аварии, бригада работает.",
+             "source_kind": "municipal", "official": True}
+    out = detector.score(reply)
+    assert not out["is_complaint"] and out["explain"]["rules"]
+
+
+def test_monitor_score_writes_one_line_per_input_line_in_order(tmp_path: Path) -> None:
+    lines = [json.dumps({"id": "a", "text": "Яма на Гагарина 5, колесо пробил! Когда заделают?"},
+                        ensure_ascii=False),
+             "not json", json.dumps({"id": "c", "text": "Спасибо за новую площадку!", "extra": 7})]
+    done = subprocess.run([sys.executable, "-m", "monitor", "score"], input="\n".join(lines) + "\n",
+                          capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o.get("id") for o in out] == ["a", None, "c"]
+    assert out[0]["sector"] == "roads" and out[0]["territory"]["street"] == "ул. Гагарина"
+    assert "line 2" in out[1]["error"]
+    assert out[2]["extra"] == 7 and set(out[2]) >= {"complaint", "is_complaint", "sector", "sector_scores",
+                                                     "territory", "explain"}
+
+
+def test_monitor_score_help_documents_the_contract() -> None:
+    done = subprocess.run([sys.executable, "-m", "monitor", "score", "--help"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    for field in ("sector_scores", "is_complaint", "source_default", "explain", "one output line per input line"):
+        assert field in done.stdout
+
+
+def test_training_twice_on_the_same_data_gives_the_same_model(detector: Detector) -> None:
+    records = read_jsonl(DATA / "train.jsonl")[:300]
+    examples = []
+    for record in records:
+        example = detector.prepare(unlabelled(record)).example
+        example.is_complaint, example.sector = record["is_complaint"], record["sector"]
+        examples.append(example)
+    first = ComplaintModel.train(examples, detector.signal_names)
+    second = ComplaintModel.train(examples, detector.signal_names)
+    probe = examples[:50]
+    assert (first.predict(probe)[0] == second.predict(probe)[0]).all()
+
+
+def test_gold_labels_never_reach_the_scorer() -> None:
+    record = {"id": "x", "text": "t", "is_complaint": True, "sector": "roads", "territory": {"street": "s"},
+              "negative": None}
+    assert unlabelled(record) == {"id": "x", "text": "t"}
