@@ -3,9 +3,10 @@
 Features: TF-IDF of lemma uni- and bigrams, TF-IDF of character 2–5-grams (typos, word parts),
 and the lexicon's own signals (sector phrase weights, complaint and non-complaint markers, the kind
 of page and of item). Two linear models on top: logistic regression for the complaint probability,
-and a one-vs-rest logistic regression for the sector, trained on complaints only. Linear models
-on these features are what the real-appeals baseline uses (word+char TF-IDF, linear SVM) and score
-thousands of posts per second.
+and a linear SVM for the sector, trained on complaints only; its margins, through a softmax, are
+the sector scores. Chosen on the dev split: the SVM gave sector macro-F1 0.824 against 0.804 for
+logistic regression (C=8; 0.780 at C=2). Linear models on these features are what the
+real-appeals baseline uses (word+char TF-IDF, linear SVM) and score thousands of posts per second.
 
 ``monitor train`` builds the model from labelled JSON Lines with a fixed seed and writes
 ``detector/models/complaints.joblib``; the same command on the same data gives the same model.
@@ -22,8 +23,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
@@ -42,7 +44,7 @@ class ComplaintModel:
     words: TfidfVectorizer
     chars: TfidfVectorizer
     complaint: LogisticRegression
-    sector: LogisticRegression
+    sector: LinearSVC
     signal_names: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -58,7 +60,7 @@ class ComplaintModel:
         chars.fit([e.text for e in everything])
         model = cls(words, chars, LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000,
                                                      random_state=seed),
-                    LogisticRegression(C=8.0, class_weight="balanced", max_iter=3000, random_state=seed),
+                    LinearSVC(C=0.5, class_weight="balanced", max_iter=20_000, random_state=seed),
                     signal_names, dict(meta or {}, format=FORMAT))
         labelled = [e for e in examples if e.is_complaint is not None]
         model.complaint.fit(model.features(labelled), [bool(e.is_complaint) for e in labelled])
@@ -77,7 +79,9 @@ class ComplaintModel:
             return np.zeros(0), []
         x = self.features(examples)
         complaint = self.complaint.predict_proba(x)[:, list(self.complaint.classes_).index(True)]
-        sectors = self.sector.predict_proba(x)
+        margins = self.sector.decision_function(x)
+        sectors = np.exp(margins - margins.max(axis=1, keepdims=True))
+        sectors /= sectors.sum(axis=1, keepdims=True)
         names = [str(c) for c in self.sector.classes_]
         return complaint, [dict(zip(names, map(float, row), strict=True)) for row in sectors]
 

@@ -211,13 +211,13 @@ def _schedule(args: argparse.Namespace) -> int:
     return Scheduler(settings, crawl_args).run()
 
 
-def _detector(args: argparse.Namespace) -> Any:
+def _detector(args: argparse.Namespace, with_model: bool = True) -> Any:
     from detector.scorer import Detector
 
     settings = project_settings(_overrides(args))
     threshold = getattr(args, "threshold", None)
     return Detector.load(settings.get("DETECTOR_SECTORS"), settings.get("DETECTOR_TERRITORIES"),
-                         settings.get("DETECTOR_MODEL"),
+                         settings.get("DETECTOR_MODEL") if with_model else None,
                          threshold if threshold is not None else settings.getfloat("DETECTOR_THRESHOLD")), settings
 
 
@@ -240,8 +240,7 @@ def _score(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from monitor.detect import train
 
-    detector, settings = _detector(args)
-    detector.model = None  # features only: the old model plays no part
+    detector, settings = _detector(args, with_model=False)  # the old model plays no part
     train(detector, args.data, args.out or Path(settings.get("DETECTOR_MODEL")), extra_sectors=args.real_appeals)
     return 0
 
