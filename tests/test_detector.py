@@ -102,7 +102,7 @@ def test_the_official_accounts_own_reply_is_not_a_complaint(detector: Detector) 
 
 
 def test_monitor_score_writes_one_line_per_input_line_in_order(tmp_path: Path) -> None:
-    lines = [json.dumps({"id": "a", "text": "Яма на Гагарина 5, колесо пробил! Когда заделают?"},
+    lines = [json.dumps({"id": "a", "text": "На Гагарина 5 огромная яма на дороге, колесо пробил! Когда заделают?"},
                         ensure_ascii=False),
              "not json", json.dumps({"id": "c", "text": "Спасибо за новую площадку!", "extra": 7})]
     done = subprocess.run([sys.executable, "-m", "monitor", "score"], input="\n".join(lines) + "\n",
