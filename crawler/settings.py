@@ -46,6 +46,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,
     "crawler.pipelines.dedup.DedupPipeline": 200,
     "crawler.pipelines.language.LanguagePipeline": 300,
+    "crawler.pipelines.detect.DetectPipeline": 400,
     "crawler.pipelines.index.IndexPipeline": 900,
 }
 
@@ -63,10 +64,17 @@ INDEXER_SPOOL_RETRY_SECONDS = 10.0  # while items wait in the spool, how often t
 INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_URL") or "sqlite:///var/monitor.db"
 
 # --- Detector ------------------------------------------------------------------------------------
+DETECTOR_BATCH_SIZE = 64  # items scored together in the crawl's detector stage
+DETECTOR_BATCH_WAIT = 0.005  # seconds an item waits for others to fill a batch
+DETECTOR_ENABLED = True  # the crawl's detector stage (monitor detect works either way)
+DETECTOR_MAX_POSTS = 200_000  # posts `monitor detect` reads at once
 DETECTOR_MODEL = "detector/models/complaints.joblib"  # built by `monitor train`
+DETECTOR_ROUTING = "watchlists/routing.yml"
 DETECTOR_SECTORS = "watchlists/sectors.yml"
 DETECTOR_TERRITORIES = "watchlists/territories"
-DETECTOR_THRESHOLD = 0.5  # complaint probability at which is_complaint becomes true
+DETECTOR_THRESHOLD = 0.5  # complaint probability at which is_complaint becomes true (best F1 on dev: 0.45-0.55)
+INCIDENTS_SIMILARITY = 0.6  # Jaccard of content lemmas at which two complaints are one incident
+INCIDENTS_WINDOW_HOURS = 72.0  # a complaint joins an incident whose last post is at most this old
 
 # --- Elasticsearch store (used when INDEXER_STORE_URL is http(s)://) -----------------------------
 INDEXER_ES_API_KEY = os.environ.get("ES_API_KEY")

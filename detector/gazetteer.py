@@ -267,3 +267,14 @@ class Gazetteer:
         else:
             name = str(default).split(",")[-1].strip() if "," in str(default) else str(default).strip()
         return self._by_name.get(name)
+
+
+def municipality_names(territories: Path | str) -> set[str]:
+    """The towns the gazetteer knows (``territories``: a file or a folder of them)."""
+    folder = Path(territories)
+    files = sorted(folder.glob("*.yml")) if folder.is_dir() else [folder]
+    names: set[str] = set()
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        names.update(town["name"] for town in data.get("municipalities") or [])
+    return names

@@ -8,6 +8,8 @@
     monitor score [--in FILE] [--out FILE] [--threshold X]
     monitor train [--data FILE ...] [--real-appeals FILE] [--out MODEL]
     monitor eval complaints [--data FILE ...] [--real-appeals FILE]
+    monitor detect [--since DATE] [--store URL]
+    monitor queue routing [--sector S] [--territory T] [--status S ...] [--limit N] [--store URL]
 
 Exit codes: 0 done, 1 a service failed (setup), 2 bad input (a watchlist, an argument or a store
 URL that cannot be used).
@@ -109,6 +111,25 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
     evaluation.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
     evaluation.set_defaults(run=_eval)
+
+    detect = sub.add_parser("detect", help="re-score stored posts and group complaints into incidents")
+    detect.add_argument("--since", type=_since, help="only posts created since (ISO date or 24h, 7d)")
+    detect.add_argument("--watchlist", help="watchlist whose sources give page kinds and territories")
+    _store_arg(detect)
+    detect.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    detect.set_defaults(run=_detect)
+
+    queue = sub.add_parser("queue", help="list a queue's incidents, nearest deadline first")
+    queue.add_argument("name", choices=["routing"])
+    queue.add_argument("--sector")
+    queue.add_argument("--territory", help="a town or a district")
+    queue.add_argument("--status", nargs="+", default=["new", "assigned"],
+                       choices=["new", "assigned", "answered", "closed"])
+    queue.add_argument("--limit", type=int, default=50)
+    queue.add_argument("--json", action="store_true", help="one incident per line as JSON")
+    _store_arg(queue)
+    queue.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    queue.set_defaults(run=_queue)
     return parser
 
 
@@ -256,6 +277,36 @@ def _eval(args: argparse.Namespace) -> int:
     else:
         print(f"model: {detector.model.meta if detector.model else 'none (lexicon only)'}")
         print_reports(reports)
+    return 0
+
+
+def _detect(args: argparse.Namespace) -> int:
+    from monitor.detect import run_detect
+
+    return run_detect(project_settings(_overrides(args)), args.since)
+
+
+def _queue(args: argparse.Namespace) -> int:
+    from detector.gazetteer import municipality_names
+    from indexer.store import IncidentQuery, open_store
+    from monitor.report import print_incidents
+
+    settings = project_settings(_overrides(args))
+    towns = municipality_names(settings.get("DETECTOR_TERRITORIES"))  # a town narrows by town, else district
+    store = open_store(settings.get("INDEXER_STORE_URL"), settings)
+    try:
+        query = IncidentQuery(queue=args.name, status=tuple(args.status), sector=args.sector,
+                              municipality=args.territory if args.territory in towns else None,
+                              district=args.territory if args.territory and args.territory not in towns else None,
+                              limit=args.limit)
+        incidents = store.find_incidents(query)
+    finally:
+        store.close()
+    if args.json:
+        for incident in incidents:
+            print(json.dumps(incident.to_dict(), ensure_ascii=False))
+    else:
+        print_incidents(incidents)
     return 0
 
 

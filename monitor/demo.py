@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from crawler.watchlist import load_watchlist
-from indexer.store import Query, open_store
+from indexer.store import IncidentQuery, Query, open_store
 from monitor.crawl import project_settings, run_crawl
-from monitor.report import print_crawl_report
+from monitor.detect import run_detect
+from monitor.report import print_crawl_report, print_incidents
 from replay.process import ReplayProcess
 
 DEMO_WATCHLIST = "watchlists/demo.yml"
@@ -47,4 +48,15 @@ def run_demo(port: int, store_url: str) -> int:
     print(f"\n{total} posts and comments stored. Search them, e.g.:")
     print(f"  monitor search вода --store {store_url}        ({example} found: вода, воды, водой ...)")
     print(f"  monitor search \"нет света\" --since 7d --store {store_url}")
+    print("\nThe detector groups the complaints into incidents for the routing queue:")
+    run_detect(settings, None)
+    store = open_store(store_url)
+    try:
+        incidents = store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"), limit=100_000))
+    finally:
+        store.close()
+    biggest = sorted(incidents, key=lambda i: (-len(i.post_ids), i.deadline or i.opened_at))[:5]
+    print(f"{len(incidents)} incidents in the routing queue; the largest:")
+    print_incidents(biggest)
+    print(f"  monitor queue routing --store {store_url} [--sector roads] [--territory Заречный]")
     return 0

@@ -1,4 +1,4 @@
-"""``monitor score``, ``monitor train`` and ``monitor eval complaints``: the detector from the command line.
+"""``monitor score``, ``train``, ``eval complaints`` and ``detect``: the detector from the command line.
 
 ``monitor score`` reads JSON Lines and writes JSON Lines, one output line per input line, in order.
 Labelled files carry gold fields (``is_complaint``, ``sector``, ``territory``, ``negative``); they
@@ -11,11 +11,13 @@ import json
 import random
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Iterator
 
 from detector.evaluation import Report, evaluate
 from detector.model import ComplaintModel
+from detector.posts import apply_scores, detection_record
 from detector.scorer import Detector
 
 GOLD = ("is_complaint", "sector", "territory", "negative")
@@ -126,3 +128,44 @@ def print_reports(reports: list[Report], out: IO[str] = sys.stdout) -> None:
     for report in reports:
         for line in report.lines():
             print(line, file=out)
+
+
+def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdout) -> int:
+    """Re-score stored posts (after a crawl, or a model or lexicon change) and group complaints
+    into incidents in the routing queue."""
+    from crawler.watchlist import load_watchlist
+    from detector.incidents import Grouper
+    from detector.routing import Router
+    from indexer.store import IncidentQuery, Query, open_store
+
+    detector = Detector.load(settings.get("DETECTOR_SECTORS"), settings.get("DETECTOR_TERRITORIES"),
+                             settings.get("DETECTOR_MODEL"), settings.getfloat("DETECTOR_THRESHOLD"))
+    window = timedelta(hours=settings.getfloat("INCIDENTS_WINDOW_HOURS"))
+    grouper = Grouper(Router.load(settings.get("DETECTOR_ROUTING")), detector.lemmatizer, window=window,
+                      similarity=settings.getfloat("INCIDENTS_SIMILARITY"))
+    sources = {s.id: s for s in load_watchlist(settings.get("WATCHLIST")).sources}
+    store = open_store(settings.get("INDEXER_STORE_URL"), settings)
+    try:
+        posts = store.search(Query(since=since, limit=settings.getint("DETECTOR_MAX_POSTS")))
+        grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
+                                                            limit=100_000)))
+        scored: list[dict[str, Any]] = []
+        for start in range(0, len(posts), 512):
+            chunk = posts[start:start + 512]
+            results = detector.score_many([detection_record(p, sources) for p in chunk])
+            for post, result in zip(chunk, results, strict=True):
+                apply_scores(post, result)
+            scored += results
+        grouped = grouper.group(scored)
+        by_post = {pid: g.incident.id for g in grouped for pid in g.incident.post_ids}
+        for post in posts:
+            post.incident_id = by_post.get(post.id, post.incident_id if post.is_complaint else None)
+        store.upsert(posts)
+        store.upsert_incidents([g.incident for g in grouped])
+    finally:
+        store.close()
+    complaints = sum(1 for r in scored if r["is_complaint"])
+    created = sum(1 for g in grouped if g.created)
+    print(f"scored {len(posts)} posts and comments: {complaints} complaints; incidents: {created} new, "
+          f"{len(grouped) - created} grown", file=out)
+    return 0

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from indexer.elastic.client import safe_url
 
 if TYPE_CHECKING:
-    from indexer.schema import Post
+    from indexer.schema import Incident, Post
     from monitor.crawl import CrawlReport
 
 
@@ -54,3 +54,18 @@ def print_posts(posts: list[Post], total: int) -> None:
         print(f"\n{when}  {post.source_id}  {post.kind}  {post.author.name or ''}")
         print(f"  {text[:300]}{'…' if len(text) > 300 else ''}")
         print(f"  {post.url or post.id}")
+
+
+def print_incidents(incidents: list[Incident]) -> None:
+    """The routing queue as staff read it: deadline first, overdue marked."""
+    if not incidents:
+        print("the queue is empty")
+        return
+    for incident in incidents:
+        deadline = incident.deadline.strftime("%d.%m %H:%M") if incident.deadline else "—"
+        flag = " ПРОСРОЧЕНО" if incident.overdue() else ""
+        place = incident.territory.address if incident.territory and incident.territory.address else "адрес неизвестен"
+        print(f"{incident.id}  [{incident.sector}] {incident.priority:<6} срок {deadline}{flag}  "
+              f"постов {len(incident.post_ids)}  {place}")
+        print(f"    → {incident.body}")
+        print(f"    {incident.title}")

@@ -141,3 +141,30 @@ def test_gold_labels_never_reach_the_scorer() -> None:
     record = {"id": "x", "text": "t", "is_complaint": True, "sector": "roads", "territory": {"street": "s"},
               "negative": None}
     assert unlabelled(record) == {"id": "x", "text": "t"}
+
+
+def test_the_crawl_scores_items_and_detect_fills_the_routing_queue(crawl) -> None:
+    result = crawl("vk_podslushano")
+    assert result.returncode == 0, result.output
+    store = result.store()
+    try:
+        pothole = store.get("vk:-210001:25101")  # "на Победы возле остановки «Юбилейная» яма ..."
+    finally:
+        store.close()
+    assert pothole is not None and pothole.is_complaint and pothole.sector == "roads"
+    assert pothole.territory is not None and pothole.territory.street == "пр-т Победы"
+    assert result.stat("detector/complaints/roads") > 0
+    url = f"sqlite:///{result.store_path}"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    detected = subprocess.run([sys.executable, "-m", "monitor", "detect", "--store", url], capture_output=True,
+                              text=True, cwd=ROOT, timeout=120, env=env)
+    assert detected.returncode == 0 and "incidents:" in detected.stdout, detected.stderr
+    listed = subprocess.run([sys.executable, "-m", "monitor", "queue", "routing", "--store", url, "--json",
+                             "--limit", "1000"], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+    incidents = [json.loads(line) for line in listed.stdout.splitlines()]
+    holding = [i for i in incidents if "vk:-210001:25101" in i["post_ids"]]
+    assert len(holding) == 1 and holding[0]["sector"] == "roads" and "дорожного" in holding[0]["body"]
+    assert holding[0]["deadline"] and holding[0]["posts_count"] >= 2  # the comments about the same pothole
+    roads_only = subprocess.run([sys.executable, "-m", "monitor", "queue", "routing", "--store", url, "--json",
+                                 "--sector", "roads"], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+    assert {json.loads(line)["sector"] for line in roads_only.stdout.splitlines()} == {"roads"}
