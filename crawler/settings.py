@@ -73,6 +73,10 @@ DETECTOR_ROUTING = "watchlists/routing.yml"
 DETECTOR_SECTORS = "watchlists/sectors.yml"
 DETECTOR_TERRITORIES = "watchlists/territories"
 DETECTOR_THRESHOLD = 0.5  # complaint probability at which is_complaint becomes true (best F1 on dev: 0.45-0.55)
+INCIDENTS_OUTBOX = "var/outbox/incidents.jsonl"  # new incidents wait here until the webhook accepts them
+INCIDENTS_WEBHOOK_BACKOFF = 1.0  # seconds before the first retry; doubles each time
+INCIDENTS_WEBHOOK_RETRIES = 5
+INCIDENTS_WEBHOOK_URL = os.environ.get("MONITOR_WEBHOOK_URL")  # POST each new incident as JSON here
 INCIDENTS_SIMILARITY = 0.6  # Jaccard of content lemmas at which two complaints are one incident
 INCIDENTS_WINDOW_HOURS = 72.0  # a complaint joins an incident whose last post is at most this old
 

@@ -165,7 +165,15 @@ def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdo
     finally:
         store.close()
     complaints = sum(1 for r in scored if r["is_complaint"])
-    created = sum(1 for g in grouped if g.created)
-    print(f"scored {len(posts)} posts and comments: {complaints} complaints; incidents: {created} new, "
-          f"{len(grouped) - created} grown", file=out)
+    created = [g.incident for g in grouped if g.created]
+    print(f"scored {len(posts)} posts and comments: {complaints} complaints; incidents: {len(created)} new, "
+          f"{len(grouped) - len(created)} grown", file=out)
+    if settings.get("INCIDENTS_WEBHOOK_URL"):
+        from detector.sinks import WebhookSink
+
+        sink = WebhookSink(settings.get("INCIDENTS_WEBHOOK_URL"), settings.get("INCIDENTS_OUTBOX"),
+                           retries=settings.getint("INCIDENTS_WEBHOOK_RETRIES"),
+                           backoff=settings.getfloat("INCIDENTS_WEBHOOK_BACKOFF"))
+        accepted = sink.send(created)
+        print(f"webhook: {accepted} incidents accepted, {sink.pending()} waiting in {sink.outbox}", file=out)
     return 0

@@ -10,7 +10,9 @@ import yaml
 
 from detector.incidents import Grouper
 from detector.routing import Router
+from detector.sinks import WebhookSink
 from detector.text import Lemmatizer
+from replay.http_double import HttpDouble, Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 NOV = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -133,3 +135,44 @@ def test_a_complaint_after_the_window_opens_a_new_incident(grouper: Grouper) -> 
     grouped = grouper.group([complaint("a", "На Речной 14 нет воды"),
                              complaint("b", "На Речной 14 опять нет воды", hours=24 * 5)])
     assert len(grouped) == 2
+
+
+class Receiver(HttpDouble):
+    """A webhook receiver that refuses the first ``refuse`` posts with 503."""
+
+    def __init__(self, refuse: int = 0) -> None:
+        super().__init__()
+        self.refuse = refuse
+        self.accepted: list[dict] = []
+
+    def handle(self, request: Request) -> Response:
+        if self.refuse > 0:
+            self.refuse -= 1
+            return Response(503, {"error": "busy"})
+        self.accepted.append(request.json())
+        return Response(200, {"ok": True})
+
+
+def incidents(grouper: Grouper) -> list:
+    return [g.incident for g in grouper.group([
+        complaint("a", "На Речной 14 нет воды"), complaint("b", "Яма на Кирова 5", street="ул. Кирова",
+                                                            house="5", sector="roads", hours=1)])]
+
+
+def test_the_webhook_gets_every_new_incident_in_order_through_refusals(grouper: Grouper, tmp_path: Path) -> None:
+    with Receiver(refuse=2) as receiver:
+        sink = WebhookSink(receiver.url, tmp_path / "outbox.jsonl", retries=3, backoff=0.01)
+        assert sink.send(incidents(grouper)) == 2
+    assert [i["post_ids"] for i in receiver.accepted] == [["a"], ["b"]]
+    assert sink.pending() == 0
+
+
+def test_incidents_wait_in_the_outbox_while_the_receiver_is_down(grouper: Grouper, tmp_path: Path) -> None:
+    receiver = Receiver()
+    receiver.start()
+    receiver.stop()
+    sink = WebhookSink(receiver.url, tmp_path / "outbox.jsonl", retries=1, backoff=0.01)
+    assert sink.send(incidents(grouper)) == 0 and sink.pending() == 2
+    with receiver:
+        assert sink.flush() == 2
+    assert len(receiver.accepted) == 2 and sink.pending() == 0
