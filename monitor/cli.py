@@ -10,6 +10,7 @@
     monitor eval complaints [--data FILE ...] [--real-appeals FILE]
     monitor detect [--since DATE] [--store URL]
     monitor queue routing [--sector S] [--territory T] [--status S ...] [--limit N] [--store URL]
+    monitor incident ID --status assigned|answered|closed [--store URL]
 
 Exit codes: 0 done, 1 a service failed (setup), 2 bad input (a watchlist, an argument or a store
 URL that cannot be used).
@@ -130,6 +131,13 @@ def _parser() -> argparse.ArgumentParser:
     _store_arg(queue)
     queue.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
     queue.set_defaults(run=_queue)
+
+    incident = sub.add_parser("incident", help="move an incident on: assigned, answered, closed")
+    incident.add_argument("id")
+    incident.add_argument("--status", required=True, choices=["new", "assigned", "answered", "closed"])
+    _store_arg(incident)
+    incident.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    incident.set_defaults(run=_incident)
     return parser
 
 
@@ -307,6 +315,26 @@ def _queue(args: argparse.Namespace) -> int:
             print(json.dumps(incident.to_dict(), ensure_ascii=False))
     else:
         print_incidents(incidents)
+    return 0
+
+
+def _incident(args: argparse.Namespace) -> int:
+    from indexer.schema import utcnow
+    from indexer.store import open_store
+
+    settings = project_settings(_overrides(args))
+    store = open_store(settings.get("INDEXER_STORE_URL"), settings)
+    try:
+        incident = store.get_incident(args.id)
+        if incident is None:
+            print(f"monitor: no incident {args.id!r} in {settings.get('INDEXER_STORE_URL')}", file=sys.stderr)
+            return 2
+        incident.status, incident.updated_at = args.status, utcnow()
+        incident.closed_at = incident.updated_at if args.status == "closed" else None
+        store.upsert_incidents([incident])
+    finally:
+        store.close()
+    print(f"{incident.id}: {incident.status}")
     return 0
 
 

@@ -168,3 +168,9 @@ def test_the_crawl_scores_items_and_detect_fills_the_routing_queue(crawl) -> Non
     roads_only = subprocess.run([sys.executable, "-m", "monitor", "queue", "routing", "--store", url, "--json",
                                  "--sector", "roads"], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
     assert {json.loads(line)["sector"] for line in roads_only.stdout.splitlines()} == {"roads"}
+    closed = subprocess.run([sys.executable, "-m", "monitor", "incident", holding[0]["id"], "--status", "closed",
+                             "--store", url], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+    assert closed.returncode == 0, closed.stderr
+    listed = subprocess.run([sys.executable, "-m", "monitor", "queue", "routing", "--store", url, "--json",
+                             "--limit", "1000"], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+    assert holding[0]["id"] not in listed.stdout  # a closed incident leaves the queue
