@@ -64,8 +64,6 @@ INDEXER_SPOOL_RETRY_SECONDS = 10.0  # while items wait in the spool, how often t
 INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_URL") or "sqlite:///var/monitor.db"
 
 # --- Detector ------------------------------------------------------------------------------------
-DETECTOR_BATCH_SIZE = 64  # items scored together in the crawl's detector stage
-DETECTOR_BATCH_WAIT = 0.005  # seconds an item waits for others to fill a batch
 DETECTOR_ENABLED = True  # the crawl's detector stage (monitor detect works either way)
 DETECTOR_MAX_POSTS = 200_000  # posts `monitor detect` reads at once
 DETECTOR_MODEL = "detector/models/complaints.joblib"  # built by `monitor train`
