@@ -131,6 +131,7 @@ class ElasticsearchDouble(HttpDouble):
         self.item_faults: list[ItemFault] = []
         self.bulk_requests = 0
         self._outage: tuple[int, int] | None = None
+        self.max_result_window = 10_000
 
     def headers(self) -> dict[str, str]:
         return {"X-Elastic-Product": "Elasticsearch"}
@@ -522,7 +523,18 @@ class ElasticsearchDouble(HttpDouble):
             absent = [h for h in hits if h not in present]
             present.sort(key=lambda h: self._sort_key(h, name), reverse=reverse)
             hits = present + absent
+        if body.get("search_after") is not None:
+            if not body.get("sort"):
+                raise ValueError("search_after needs a sort")
+            after = [_comparable(v) for v in body["search_after"]]
+            hits = [h for h in hits if [_comparable(self._sort_key(h, next(iter(spec)) if isinstance(spec, dict)
+                                                               else spec)) for spec in body["sort"]] != after
+                    and self._after(h, body["sort"], after)]
         start, size = int(body.get("from", 0)), int(body.get("size", 10))
+        if start + size > self.max_result_window:
+            return _error(400, "illegal_argument_exception",
+                          f"Result window is too large, from + size must be less than or equal to: "
+                          f"[{self.max_result_window}] but was [{start + size}]")
         total = len(hits)
         page = hits[start:start + size]
         source_filter = body.get("_source", True)
@@ -539,6 +551,19 @@ class ElasticsearchDouble(HttpDouble):
             response["aggregations"] = self._aggregations(body.get("aggs") or body["aggregations"],
                                                           [h["_source"] for h in hits])
         return Response(200, response)
+
+    def _after(self, hit: dict[str, Any], sort: list[Any], after: list[Any]) -> bool:
+        """Whether ``hit`` sorts after the ``search_after`` values."""
+        for spec, bound in zip(sort, after, strict=True):
+            name, order = (spec, "asc") if isinstance(spec, str) else next(iter(spec.items()))
+            order = order.get("order", "asc") if isinstance(order, dict) else order
+            value = _comparable(self._sort_key(hit, name))
+            if value == bound:
+                continue
+            if value is None or bound is None:
+                return bound is not None  # missing values sort last
+            return value > bound if order == "asc" else value < bound
+        return False
 
     @staticmethod
     def _sort_key(hit: dict[str, Any], name: str) -> Any:
@@ -667,6 +692,10 @@ class ElasticsearchDouble(HttpDouble):
 
     def _source_field(self, index: Index, name: str) -> str:
         return self._fields(index).get(name, {}).get("_parent", name)
+
+
+def _comparable(value: Any) -> Any:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -111,7 +111,7 @@ def test_search_sends_a_russian_match_with_filters(es: ElasticsearchDouble, stor
     assert body["query"]["bool"]["must"] == [{"multi_match": {"query": "вода", "fields": ["text", "title"],
                                                               "operator": "and"}}]
     assert {"term": {"platform": "vk"}} in body["query"]["bool"]["filter"]
-    assert body["sort"] == [{"created_at": {"order": "desc", "missing": "_last"}}]
+    assert body["sort"] == [{"created_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
 
 
 def test_credentials_travel_in_headers_and_never_in_messages(es: ElasticsearchDouble) -> None:
@@ -270,3 +270,12 @@ def test_a_crawl_through_a_cluster_outage_stores_every_item_and_empties_the_spoo
     assert len(es.docs("monitor-posts")) == result.stat("item_scraped_count") > 500
     assert Spool(tmp_path / "spool").files() == []
     assert "spooled to" in result.output and "Traceback" not in result.output
+
+
+def test_a_search_past_the_result_window_pages_with_search_after(es: ElasticsearchDouble,
+                                                                 store: ElasticsearchStore) -> None:
+    es.max_result_window = store.page_size = 4
+    store.upsert([post(n) for n in range(1, 11)])  # same created_at: the id breaks the ties
+    found = store.search(Query(limit=100))
+    assert sorted(p.id for p in found) == sorted(f"vk:-210001:{n}" for n in range(1, 11))
+    assert len(es.sent("POST", r"/monitor-posts/_search")) >= 3

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = (429, 502, 503, 504)
+PAGE = 10_000  # Elasticsearch's default index.max_result_window
 
 
 class ElasticsearchStore:
@@ -55,6 +56,7 @@ class ElasticsearchStore:
         self.refresh = refresh
         self.log_failures = log_failures
         self.failures: Counter[str] = Counter()
+        self.page_size = PAGE
         self._installed = False
 
     @classmethod
@@ -154,9 +156,20 @@ class ElasticsearchStore:
         return Post.from_dict(hits[0]["_source"]) if hits else None
 
     def search(self, query: Query) -> list[Post]:
+        """Up to ``query.limit`` posts; past Elasticsearch's 10,000-hit window, page with search_after."""
         sort: list[Any] = ["_score", {"created_at": "desc"}] if query.text and query.sort == "relevance" \
             else [{"created_at": {"order": "desc", "missing": "_last"}}]
-        hits = self._search(query=self._query(query), size=query.limit, sort=sort)
+        sort.append({"id": "asc"})  # a tie-breaker, so search_after pages never skip or repeat
+        hits: list[dict[str, Any]] = []
+        after: list[Any] | None = None
+        while len(hits) < query.limit:
+            size = min(query.limit - len(hits), self.page_size)
+            page = self._search(query=self._query(query), size=size, sort=sort,
+                                **({"search_after": after} if after else {}))
+            hits += page
+            if len(page) < size:
+                break
+            after = page[-1]["sort"]
         return [Post.from_dict(hit["_source"]) for hit in hits]
 
     def count(self, query: Query) -> int:
