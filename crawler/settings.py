@@ -99,6 +99,8 @@ KIBANA_PASSWORD = os.environ.get("KIBANA_PASSWORD") or os.environ.get("ES_PASSWO
 KIBANA_OBJECTS = "kibana/objects.ndjson"
 
 # --- Scheduler (monitor schedule) ---------------------------------------------------------------
+SCHEDULE_DETECT_INTERVAL = 300.0  # seconds between `monitor detect` runs (0: never)
+SCHEDULE_DETECT_SINCE_HOURS = 72.0  # how far back each of those runs re-scores and groups
 SCHEDULE_HEARTBEAT = "var/scheduler.heartbeat"  # touched every loop, for health checks
 SCHEDULE_INTERVALS = {"high": 300, "normal": 1800, "low": 3600}  # seconds between runs, by priority
 SCHEDULE_JITTER = 0.1  # each interval is stretched or shrunk by up to this share, at random

@@ -14,7 +14,10 @@ crashes never takes the others down, and a Twisted reactor never needs restartin
   are asked to stop), then the scheduler exits 0.
 
 One log line per run: source, posts and comments collected, new items stored, errors, duration.
-The heartbeat file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container health checks.
+Every ``SCHEDULE_DETECT_INTERVAL`` seconds it also runs ``monitor detect`` over the last
+``SCHEDULE_DETECT_SINCE_HOURS`` (one at a time), so new complaints reach the routing queue as
+incidents. The heartbeat file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container
+health checks.
 """
 
 from __future__ import annotations
@@ -80,6 +83,10 @@ class Scheduler:
         self.heartbeat = Path(settings.get("SCHEDULE_HEARTBEAT"))
         self.run_dir = Path(settings.get("SCHEDULE_RUN_DIR"))
         self.tick = settings.getfloat("SCHEDULE_TICK")
+        self.detect_interval = settings.getfloat("SCHEDULE_DETECT_INTERVAL")
+        self.detect_since = settings.getfloat("SCHEDULE_DETECT_SINCE_HOURS")
+        self.detect_due = 0.0
+        self.detecting: tuple[subprocess.Popen[bytes], float] | None = None
         self.crawl_args = list(crawl_args)
         self.command = command or self._crawl_command
         self.sources: dict[str, Source] = {}
@@ -122,6 +129,7 @@ class Scheduler:
                          if due <= now and source_id not in self.running and source_id in self.sources)
         for _due, source_id in waiting[:max(0, self.max_parallel - len(self.running))]:
             self._start(self.sources[source_id], now)
+        self._detect(now)
         self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
         self.heartbeat.touch()
 
@@ -131,16 +139,41 @@ class Scheduler:
                         len(self.running))
         self.stopping = True
 
+    def _detect(self, now: float, starting: bool = True) -> None:
+        """Reap a finished ``monitor detect`` and start the next one when it is due."""
+        if self.detecting is not None:
+            process, started = self.detecting
+            if process.poll() is None:
+                return
+            self.detecting = None
+            lines = (self.run_dir / "detect.log").read_text(encoding="utf-8", errors="replace").splitlines()
+            summary = next((line for line in reversed(lines) if line.startswith("scored")), "no summary")
+            log = logger.info if process.returncode == 0 else logger.warning
+            log("run detect: %s duration=%.1fs%s", summary, now - started,
+                "" if process.returncode == 0 else f" exit={process.returncode} (see {self.run_dir / 'detect.log'})")
+        if starting and self.detect_interval > 0 and now >= self.detect_due:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            with (self.run_dir / "detect.log").open("wb") as log_file:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "monitor", "detect", "--since", f"{self.detect_since:.0f}h",
+                     "--watchlist", str(self.watchlist_path), *self.crawl_args],
+                    stdout=log_file, stderr=subprocess.STDOUT)
+            self.detecting = (process, now)
+            self.detect_due = now + self.detect_interval
+
     def finish(self) -> None:
         """Wait for the current runs; past SCHEDULE_STOP_TIMEOUT, ask them to stop."""
         deadline = time.monotonic() + self.stop_timeout
-        while self.running:
+        while self.running or self.detecting is not None:
+            if self.detecting is not None and time.monotonic() >= deadline:
+                self.detecting[0].terminate()
             now = time.monotonic()
             if now >= deadline:
                 for run in self.running.values():
                     if not run.stopping:
                         self._stop(run)
             self._reap(now)
+            self._detect(now, starting=False)
             time.sleep(min(self.tick, 0.2))
 
     # -- runs --------------------------------------------------------------------------------

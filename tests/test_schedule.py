@@ -27,6 +27,7 @@ def write_watchlist(path: Path, ids: list[str], **changes: dict) -> Path:
 
 
 def scheduler(tmp_path: Path, watchlist: Path, **settings: object) -> Scheduler:
+    settings.setdefault("SCHEDULE_DETECT_INTERVAL", 0)
     def sleeper(source, stats_file: Path) -> list[str]:
         code = 1 if source.id == "rss_gov" else 0  # this one always fails
         return [sys.executable, "-c", f"import time, sys; time.sleep(0.3); sys.exit({code})"]
@@ -86,6 +87,7 @@ def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigt
         overrides = demo_overrides(site.base, f"sqlite:///{tmp_path / 'monitor.db'}")
         overrides.update(INDEXER_SPOOL_DIR=str(tmp_path / "spool"), SCHEDULE_RUN_DIR=str(tmp_path / "runs"),
                          SCHEDULE_HEARTBEAT=str(tmp_path / "heartbeat"), SCHEDULE_TICK=0.2,
+                         SCHEDULE_DETECT_INTERVAL=4,
                          SCHEDULE_INTERVALS='{"high": 2, "normal": 60, "low": 60}')
         overrides.pop("WATCHLIST")
         args = [sys.executable, "-m", "monitor", "schedule", "--watchlist", str(watchlist)]
@@ -97,7 +99,8 @@ def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigt
                                     env={**os.environ, "PYTHONWARNINGS": "ignore"})
             try:
                 deadline = time.monotonic() + 90
-                while log.read_text().count("run source=") < 4 and time.monotonic() < deadline:
+                while (log.read_text().count("run source=") < 4 or "run detect: scored" not in log.read_text()) \
+                        and time.monotonic() < deadline:
                     time.sleep(0.2)
                 proc.send_signal(signal.SIGTERM)
                 assert proc.wait(timeout=60) == 0
@@ -109,3 +112,4 @@ def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigt
     assert any("source=vk_closed" in line and "vk_error_30 1" in line for line in lines)
     assert any("source=rss_gov" in line and "errors=1 (parse 1)" in line for line in lines)
     assert "SIGTERM: finishing" in text and "Traceback" not in text
+    assert any("run detect: scored" in line and "incidents:" in line for line in text.splitlines())
