@@ -161,7 +161,9 @@ def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdo
         for post in posts:
             post.incident_id = by_post.get(post.id, post.incident_id if post.is_complaint else None)
         store.upsert(posts)
-        store.upsert_incidents([g.incident for g in grouped])
+        # Every open incident is written again, not only the new and grown ones, so the stored
+        # `overdue` flag (what Kibana filters on) flips when a deadline passes.
+        store.upsert_incidents(list({i.id: i for i in grouper.open}.values()))
     finally:
         store.close()
     complaints = sum(1 for r in scored if r["is_complaint"])
