@@ -65,6 +65,7 @@ INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_UR
 
 # --- Detector ------------------------------------------------------------------------------------
 DETECTOR_ENABLED = True  # the crawl's detector stage (monitor detect works either way)
+DETECTOR_PROCESS = False  # score in a worker process (pays ~3 s to start; worth it for big crawls)
 DETECTOR_MAX_POSTS = 200_000  # posts `monitor detect` reads at once
 DETECTOR_MODEL = "detector/models/complaints.joblib"  # built by `monitor train`
 DETECTOR_ROUTING = "watchlists/routing.yml"

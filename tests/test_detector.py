@@ -174,3 +174,10 @@ def test_the_crawl_scores_items_and_detect_fills_the_routing_queue(crawl) -> Non
     listed = subprocess.run([sys.executable, "-m", "monitor", "queue", "routing", "--store", url, "--json",
                              "--limit", "1000"], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
     assert holding[0]["id"] not in listed.stdout  # a closed incident leaves the queue
+
+
+def test_the_crawl_can_score_in_a_worker_process(crawl) -> None:
+    result = crawl("vk_governor", DETECTOR_PROCESS=True)
+    assert result.returncode == 0 and "Traceback" not in result.output, result.output
+    scored = sum(v for k, v in result.stats.items() if k.startswith("detector/complaints/"))
+    assert scored > 10 and not result.stat("detector/failed")

@@ -4,7 +4,10 @@ The model costs about as much for one item as for hundreds, and Scrapy keeps onl
 ``CONCURRENT_ITEMS`` items of a response in flight, so scoring item by item (or in the small
 batches items arrive in) cost ~1.3 ms per item. This stage instead scores each batch the index
 pipeline is about to write (the ``items_to_store`` signal, on the writer thread, off the
-reactor). Grouping into incidents needs history, so it runs after the crawl (``monitor detect``,
+reactor). With ``DETECTOR_PROCESS`` it scores in a worker process of its own, on the second core
+instead of the crawl's GIL: bench/crawl.py's VK workload (27,000 items) goes from 0.37 to 0.47 of
+the bare spider, but starting the worker costs ~3 s, so a small crawl (the scheduler's one-source
+runs) is slower with it (Telegram, 1,000 items: 0.31 → 0.12). Off by default. Grouping into incidents needs history, so it runs after the crawl (``monitor detect``,
 the scheduler, the demo). If scoring fails, the items are stored unscored and counted:
 ``monitor detect`` scores them later. ``DETECTOR_ENABLED = False`` turns the stage off.
 """
@@ -12,6 +15,8 @@ the scheduler, the demo). If scoring fails, the items are stored unscored and co
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
@@ -27,12 +32,25 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+_detector: Detector | None = None  # the worker process's own detector
+
+
+def _load_in_worker(paths: tuple[str, str, str, float]) -> None:
+    global _detector
+    _detector = Detector.load(*paths)
+
+
+def _score_in_worker(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    assert _detector is not None
+    return _detector.score_many(records)
+
 
 class DetectPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.detector: Detector | None = None
+        self.worker: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DetectPipeline:
@@ -44,18 +62,33 @@ class DetectPipeline:
 
     def open_spider(self) -> None:
         s = self.crawler.settings
-        self.detector = Detector.load(s.get("DETECTOR_SECTORS"), s.get("DETECTOR_TERRITORIES"),
-                                      s.get("DETECTOR_MODEL"), s.getfloat("DETECTOR_THRESHOLD"))
+        paths = (s.get("DETECTOR_SECTORS"), s.get("DETECTOR_TERRITORIES"), s.get("DETECTOR_MODEL"),
+                 s.getfloat("DETECTOR_THRESHOLD"))
+        if s.getbool("DETECTOR_PROCESS"):  # spawn, not fork: this process runs threads and a reactor
+            self.worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                              initializer=_load_in_worker, initargs=(paths,))
+            self.worker.submit(int)  # start it now, while the first pages download
+        else:
+            self.detector = Detector.load(*paths)
+
+    def close_spider(self) -> None:
+        if self.worker is not None:
+            self.worker.shutdown(wait=True)
 
     def process_item(self, item: Post) -> Post:
         return item  # scored with its batch, just before it is stored
 
     def score(self, items: list[Post]) -> None:
-        if self.detector is None or not items:
+        if not items or (self.detector is None and self.worker is None):
             return
         sources: dict[str, Any] = getattr(self.crawler.spider, "sources", {})
+        records = [detection_record(item, sources) for item in items]
         try:
-            results = self.detector.score_many([detection_record(item, sources) for item in items])
+            if self.worker is not None:
+                results = self.worker.submit(_score_in_worker, records).result()
+            else:
+                assert self.detector is not None
+                results = self.detector.score_many(records)
         except Exception:  # a detector bug must not stop the crawl or lose items
             logger.exception("scoring %d items failed; they are stored unscored", len(items))
             self.stats.inc_value("detector/failed", len(items))
