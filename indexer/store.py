@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 from indexer.exceptions import StoreConfigError
 
@@ -91,6 +92,16 @@ class Store(Protocol):
         """Matching incidents, nearest deadline first (those without one last), then newest."""
 
     def close(self) -> None: ...
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its user and password."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def open_store(url: str, options: Mapping[str, Any] | None = None) -> Store:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from indexer.elastic.client import safe_url
+from indexer.store import safe_url
 
 if TYPE_CHECKING:
     from indexer.schema import Incident, Post

@@ -14,7 +14,7 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError, helpers
 
 from crawler.watchlist import load_watchlist
-from indexer.elastic.client import safe_url
+from indexer.store import safe_url
 from indexer.elastic.kibana import Kibana, KibanaError, saved_objects
 from indexer.elastic.layout import install
 from indexer.elastic.store import ElasticsearchStore

@@ -2,28 +2,17 @@
 
 Credentials come from settings that ``crawler/settings.py`` fills from the environment
 (``ES_API_KEY``, or ``ES_USERNAME``/``ES_PASSWORD``, or a ``user:password@`` in the URL) and are
-never logged: :func:`safe_url` drops them from every message. The transport retries only a lost
-connection, once, and its per-retry traceback is silenced; status retries (429, 5xx) are left to
-the bulk helper, which backs off.
+never logged: :func:`indexer.store.safe_url` drops them from every message. The transport retries
+only a lost connection, once, and its per-retry traceback is silenced; status retries (429, 5xx)
+are left to the bulk helper, which backs off.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any, Mapping
-from urllib.parse import urlsplit, urlunsplit
 
 from elasticsearch import Elasticsearch
-
-
-def safe_url(url: str) -> str:
-    """``url`` without its user and password."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def connect(url: str, options: Mapping[str, Any]) -> Elasticsearch:

@@ -16,7 +16,7 @@ from typing import Any
 
 import urllib3
 
-from indexer.elastic.client import safe_url
+from indexer.store import safe_url
 from indexer.exceptions import IndexerError
 
 class KibanaError(IndexerError):

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 from elastic_transport import TransportError
 from elasticsearch import ApiError, NotFoundError, helpers
 
-from indexer.elastic.client import connect, safe_url
+from indexer.elastic.client import connect
 from indexer.elastic.layout import Layout, install
 from indexer.exceptions import StoreUnavailable
 from indexer.schema import Incident, Post
-from indexer.store import IncidentQuery, Query, UpsertResult
+from indexer.store import IncidentQuery, Query, UpsertResult, safe_url
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
