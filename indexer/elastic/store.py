@@ -74,11 +74,9 @@ class ElasticsearchStore:
 
     def upsert(self, posts: Sequence[Post]) -> UpsertResult:
         latest = {post.id: post for post in posts}  # a batch may see one item twice: keep the last
-        try:
+        with self._writing():
             self._ensure_templates()
             return self._bulk(latest, self._locate(list(latest)))
-        except (TransportError, ApiError) as exc:
-            raise StoreUnavailable(f"Elasticsearch store {self.url}: {_describe(exc)}") from exc
 
     def _ensure_templates(self) -> None:
         """Install the templates on first write if ``monitor setup`` never ran on this cluster.
@@ -113,11 +111,8 @@ class ElasticsearchStore:
 
     def _bulk(self, posts: Mapping[str, Post], located: Mapping[str, str]) -> UpsertResult:
         result = UpsertResult()
-        for ok, item in helpers.streaming_bulk(
-                self.client, self._actions(posts, located), chunk_size=self.chunk_size,
-                max_retries=self.max_retries, initial_backoff=self.initial_backoff,
-                max_backoff=self.max_backoff, retry_on_status=RETRY_STATUSES, raise_on_error=False,
-                raise_on_exception=True, refresh="wait_for" if self.refresh else False):
+        for ok, item in helpers.streaming_bulk(self.client, self._actions(posts, located),
+                                               chunk_size=self.chunk_size, **self._bulk_options()):
             info = item["index"]
             if ok:
                 if info.get("result") == "created":
@@ -140,14 +135,24 @@ class ElasticsearchStore:
         return result
 
     def set_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
-        try:
+        with self._writing():
             self._ensure_templates()
             self.client.index(index=self.layout.alias("state"), id=source_id,
                               document={"source_id": source_id, "cursor": cursor,
                                         "updated_at": datetime.now(timezone.utc).isoformat()},
                               refresh="wait_for" if self.refresh else None)
-        except (TransportError, ApiError) as exc:
-            raise StoreUnavailable(f"Elasticsearch store {self.url}: {_describe(exc)}") from exc
+
+    def _bulk_options(self) -> dict[str, Any]:
+        """What every bulk write shares: 429/5xx retried with backoff, refused items reported."""
+        return {"max_retries": self.max_retries, "initial_backoff": self.initial_backoff,
+                "max_backoff": self.max_backoff, "retry_on_status": RETRY_STATUSES, "raise_on_error": False,
+                "raise_on_exception": True, "refresh": "wait_for" if self.refresh else False}
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a lost connection or any error answer into StoreUnavailable: the caller spools."""
+        with self._unavailable(not_found_passes=False):
+            yield
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -189,11 +194,16 @@ class ElasticsearchStore:
     @contextmanager
     def _reading(self) -> Iterator[None]:
         """Turn a lost connection or a server error into StoreUnavailable (404s are handled inside)."""
+        with self._unavailable(not_found_passes=True):
+            yield
+
+    @contextmanager
+    def _unavailable(self, *, not_found_passes: bool) -> Iterator[None]:
         try:
             yield
-        except NotFoundError:
-            raise
         except (TransportError, ApiError) as exc:
+            if not_found_passes and isinstance(exc, NotFoundError):
+                raise
             raise StoreUnavailable(f"Elasticsearch store {self.url}: {_describe(exc)}") from exc
 
     @staticmethod
@@ -244,14 +254,9 @@ class ElasticsearchStore:
             return
         actions = [{"_op_type": "index", "_index": self.layout.alias("incidents"), "_id": i.id,
                     "_source": i.to_dict()} for i in incidents]
-        try:
+        with self._writing():
             self._ensure_templates()
-            _, errors = helpers.bulk(self.client, actions, max_retries=self.max_retries,
-                                     initial_backoff=self.initial_backoff, max_backoff=self.max_backoff,
-                                     retry_on_status=RETRY_STATUSES, raise_on_error=False,
-                                     refresh="wait_for" if self.refresh else False)
-        except (TransportError, ApiError) as exc:
-            raise StoreUnavailable(f"Elasticsearch store {self.url}: {_describe(exc)}") from exc
+            _, errors = helpers.bulk(self.client, actions, **self._bulk_options())
         if errors:
             raise StoreUnavailable(f"Elasticsearch store {self.url}: {len(errors)} incidents refused: "
                                    f"{errors[0]}")
