@@ -22,6 +22,7 @@ from typing import Any, Iterable, Sequence
 import yaml
 
 from detector.text import Lemmatizer, Token
+from detector.text import words as split_words
 from indexer.schema import Territory
 
 _HOUSE_AFTER = re.compile(
@@ -38,7 +39,7 @@ _WEAK_DISTRICT_FORMS = {"центр", "в центре", "по центру", "�
 
 
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"[а-яёa-z0-9]+(?:-[а-яёa-z0-9]+)*", text.lower().replace("ё", "е")))
+    return tuple(split_words(text))
 
 
 @dataclass
@@ -269,12 +270,16 @@ class Gazetteer:
         return self._by_name.get(name)
 
 
-def municipality_names(territories: Path | str) -> set[str]:
-    """The towns the gazetteer knows (``territories``: a file or a folder of them)."""
+def territory_files(territories: Path | str) -> list[Path]:
+    """The gazetteer files: ``territories`` is one file or a folder of them."""
     folder = Path(territories)
-    files = sorted(folder.glob("*.yml")) if folder.is_dir() else [folder]
+    return sorted(folder.glob("*.yml")) if folder.is_dir() else [folder]
+
+
+def municipality_names(territories: Path | str) -> set[str]:
+    """The towns the gazetteer knows."""
     names: set[str] = set()
-    for path in files:
+    for path in territory_files(territories):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         names.update(town["name"] for town in data.get("municipalities") or [])
     return names

@@ -70,5 +70,4 @@ class Lexicon:
 
 
 def _phrases(spec: dict[str, float], label: str) -> list[Phrase]:
-    return [Phrase(tuple(str(text).lower().replace("ё", "е").split()), label, float(weight))
-            for text, weight in spec.items()]
+    return [Phrase.parse(text, label, weight) for text, weight in spec.items()]

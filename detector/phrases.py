@@ -22,6 +22,11 @@ class Phrase:
     def text(self) -> str:
         return " ".join(self.lemmas)
 
+    @classmethod
+    def parse(cls, written: str, label: str, weight: float = 1.0) -> Phrase:
+        """A phrase as staff write it in YAML: lemmas separated by spaces, ё read as е."""
+        return cls(tuple(str(written).lower().replace("ё", "е").split()), label, float(weight))
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:

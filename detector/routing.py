@@ -30,7 +30,7 @@ class Route:
 
 
 def _phrases(words: Sequence[str], label: str) -> list[Phrase]:
-    return [Phrase(tuple(str(w).lower().replace("ё", "е").split()), label) for w in words]
+    return [Phrase.parse(w, label) for w in words]
 
 
 class Router:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
-from detector.gazetteer import Found, Gazetteer
+from detector.gazetteer import Found, Gazetteer, territory_files
 from detector.lexicon import COMPLAINT, NOT_COMPLAINT, Lexicon, Reading
 from detector.model import ComplaintModel, Example
 from detector.text import Lemmatizer
@@ -45,9 +45,21 @@ class Detector:
     def load(cls, sectors: Path | str, territories: Path | str, model: Path | str | None,
              threshold: float = 0.5) -> Detector:
         lemmatizer = Lemmatizer()
-        territory_files = sorted(Path(territories).glob("*.yml")) if Path(territories).is_dir() else [territories]
         loaded = ComplaintModel.load(model) if model and Path(model).exists() else None
-        return cls(Lexicon.load(sectors), Gazetteer.load(territory_files, lemmatizer), loaded, lemmatizer, threshold)
+        return cls(Lexicon.load(sectors), Gazetteer.load(territory_files(territories), lemmatizer), loaded,
+                   lemmatizer, threshold)
+
+    @staticmethod
+    def arguments(settings: Any, *, with_model: bool = True,
+                  threshold: float | None = None) -> tuple[str, str, str | None, float]:
+        """:meth:`load`'s arguments from the ``DETECTOR_*`` settings (anything with ``get``/``getfloat``)."""
+        return (settings.get("DETECTOR_SECTORS"), settings.get("DETECTOR_TERRITORIES"),
+                settings.get("DETECTOR_MODEL") if with_model else None,
+                threshold if threshold is not None else settings.getfloat("DETECTOR_THRESHOLD"))
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, with_model: bool = True, threshold: float | None = None) -> Detector:
+        return cls.load(*cls.arguments(settings, with_model=with_model, threshold=threshold))
 
     @property
     def signal_names(self) -> list[str]:
@@ -71,6 +83,13 @@ class Detector:
             math.log1p(len(tokens))]
         example = Example(" ".join(lemmas), text.lower(), signals, record.get("is_complaint"), record.get("sector"))
         return _Prepared(record, example, reading, found)
+
+    def labelled_example(self, record: Mapping[str, Any], is_complaint: bool, sector: str | None) -> Example:
+        """What the model trains on: ``record`` prepared as for scoring (give it without gold
+        fields), then labelled."""
+        example = self.prepare(record).example
+        example.is_complaint, example.sector = is_complaint, sector
+        return example
 
     def score_many(self, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         prepared = [self.prepare(r) for r in records]
@@ -126,5 +145,4 @@ def _official(record: Mapping[str, Any]) -> bool:
     return bool(record.get("official") or (isinstance(author, Mapping) and author.get("official")))
 
 
-def training_examples(detector: Detector, records: Sequence[Mapping[str, Any]]) -> list[Example]:
-    return [detector.prepare(r).example for r in records]
+

@@ -17,6 +17,11 @@ import pymorphy3
 _WORD = re.compile(r"[а-яёa-z0-9]+(?:-[а-яёa-z0-9]+)*", re.IGNORECASE)
 
 
+def words(text: str) -> list[str]:
+    """The words of ``text`` as the lemmatiser sees them: lower case, ё folded to е."""
+    return [w.lower().replace("ё", "е") for w in _WORD.findall(text)]
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     text: str  # as written, lower case, ё folded

@@ -244,10 +244,8 @@ def _detector(args: argparse.Namespace, with_model: bool = True) -> Any:
     from detector.scorer import Detector
 
     settings = project_settings(_overrides(args))
-    threshold = getattr(args, "threshold", None)
-    return Detector.load(settings.get("DETECTOR_SECTORS"), settings.get("DETECTOR_TERRITORIES"),
-                         settings.get("DETECTOR_MODEL") if with_model else None,
-                         threshold if threshold is not None else settings.getfloat("DETECTOR_THRESHOLD")), settings
+    return Detector.from_settings(settings, with_model=with_model,
+                                  threshold=getattr(args, "threshold", None)), settings
 
 
 def _score(args: argparse.Namespace) -> int:

@@ -126,11 +126,7 @@ def test_monitor_score_help_documents_the_contract() -> None:
 
 def test_training_twice_on_the_same_data_gives_the_same_model(detector: Detector) -> None:
     records = read_jsonl(DATA / "train.jsonl")[:300]
-    examples = []
-    for record in records:
-        example = detector.prepare(unlabelled(record)).example
-        example.is_complaint, example.sector = record["is_complaint"], record["sector"]
-        examples.append(example)
+    examples = [detector.labelled_example(unlabelled(r), r["is_complaint"], r["sector"]) for r in records]
     first = ComplaintModel.train(examples, detector.signal_names)
     second = ComplaintModel.train(examples, detector.signal_names)
     probe = examples[:50]

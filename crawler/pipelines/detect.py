@@ -35,9 +35,9 @@ logger = logging.getLogger(__name__)
 _detector: Detector | None = None  # the worker process's own detector
 
 
-def _load_in_worker(paths: tuple[str, str, str, float]) -> None:
+def _load_in_worker(arguments: tuple[str, str, str | None, float]) -> None:
     global _detector
-    _detector = Detector.load(*paths)
+    _detector = Detector.load(*arguments)
 
 
 def _score_in_worker(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -62,14 +62,13 @@ class DetectPipeline:
 
     def open_spider(self) -> None:
         s = self.crawler.settings
-        paths = (s.get("DETECTOR_SECTORS"), s.get("DETECTOR_TERRITORIES"), s.get("DETECTOR_MODEL"),
-                 s.getfloat("DETECTOR_THRESHOLD"))
+        arguments = Detector.arguments(s)
         if s.getbool("DETECTOR_PROCESS"):  # spawn, not fork: this process runs threads and a reactor
             self.worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                              initializer=_load_in_worker, initargs=(paths,))
+                                              initializer=_load_in_worker, initargs=(arguments,))
             self.worker.submit(int)  # start it now, while the first pages download
         else:
-            self.detector = Detector.load(*paths)
+            self.detector = Detector.load(*arguments)
 
     def close_spider(self) -> None:
         if self.worker is not None:
