@@ -143,6 +143,7 @@ def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdo
         posts = store.search(Query(since=since, limit=settings.getint("DETECTOR_MAX_POSTS")))
         grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
                                                             limit=100_000)))
+        before = {post.id: _findings(post) for post in posts}
         scored: list[dict[str, Any]] = []
         for start in range(0, len(posts), 512):
             chunk = posts[start:start + 512]
@@ -154,7 +155,8 @@ def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdo
         by_post = {pid: g.incident.id for g in grouped for pid in g.incident.post_ids}
         for post in posts:
             post.incident_id = by_post.get(post.id, post.incident_id if post.is_complaint else None)
-        store.upsert(posts)
+        changed = [post for post in posts if _findings(post) != before[post.id]]
+        store.upsert(changed)  # the scheduler re-reads 72 h every 5 minutes: write only what changed
         # Every open incident is written again, not only the new and grown ones, so the stored
         # `overdue` flag (what Kibana filters on) flips when a deadline passes.
         store.upsert_incidents(list({i.id: i for i in grouper.open}.values()))
@@ -162,8 +164,8 @@ def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdo
         store.close()
     complaints = sum(1 for r in scored if r["is_complaint"])
     created = [g.incident for g in grouped if g.created]
-    print(f"scored {len(posts)} posts and comments: {complaints} complaints; incidents: {len(created)} new, "
-          f"{len(grouped) - len(created)} grown", file=out)
+    print(f"scored {len(posts)} posts and comments ({len(changed)} changed): {complaints} complaints; "
+          f"incidents: {len(created)} new, {len(grouped) - len(created)} grown", file=out)
     if settings.get("INCIDENTS_WEBHOOK_URL"):
         from detector.sinks import WebhookSink
 
@@ -173,3 +175,8 @@ def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdo
         accepted = sink.send(created)
         print(f"webhook: {accepted} incidents accepted, {sink.pending()} waiting in {sink.outbox}", file=out)
     return 0
+
+
+def _findings(post: Any) -> tuple[Any, ...]:
+    """What ``monitor detect`` may change on a stored post."""
+    return (post.source_kind, post.complaint, post.is_complaint, post.sector, post.territory, post.incident_id)
