@@ -72,11 +72,19 @@ DETECTOR_ROUTING = "watchlists/routing.yml"
 DETECTOR_SECTORS = "watchlists/sectors.yml"
 DETECTOR_TERRITORIES = "watchlists/territories"
 DETECTOR_THRESHOLD = 0.5  # complaint probability at which is_complaint becomes true (best F1 on dev: 0.45-0.55)
+FAKES_LEXICON = "watchlists/fakes.yml"  # the language of rumours and denials (empty: no fake score)
+FAKES_MODEL = "detector/models/fakes.joblib"  # built by `monitor train fakes`
+FAKES_REGISTRY = "watchlists/narratives.yml"  # the debunk registry; reviewed fakes join it from the store
+FAKES_THRESHOLD = 0.4  # fake score at which is_fake_suspect becomes true (best F1 on the fakes dev split: 0.35-0.4)
+FAKES_SPREAD_HOURS = 6.0  # a story that reaches FAKES_SPREAD_SOURCES sources within this time "spreads"
+FAKES_SPREAD_SOURCES = 3
+FACTCHECK_DEADLINE_HOURS = 1.0  # answer a fake where it spreads within the hour of its first appearance
+CLUSTERS_THRESHOLD = 0.5  # estimated Jaccard of character 5-gram shingles at which two texts are near-copies
+CLUSTERS_CONTAINMENT = 0.8  # ... or the share of the shorter text inside the longer one
 INCIDENTS_OUTBOX = "var/outbox/incidents.jsonl"  # new incidents wait here until the webhook accepts them
 INCIDENTS_WEBHOOK_BACKOFF = 1.0  # seconds before the first retry; doubles each time
 INCIDENTS_WEBHOOK_RETRIES = 5
 INCIDENTS_WEBHOOK_URL = os.environ.get("MONITOR_WEBHOOK_URL")  # POST each new incident as JSON here
-INCIDENTS_SIMILARITY = 0.6  # Jaccard of content lemmas at which two complaints are one incident
 INCIDENTS_WINDOW_HOURS = 72.0  # a complaint joins an incident whose last post is at most this old
 
 # --- Elasticsearch store (used when INDEXER_STORE_URL is http(s)://) -----------------------------

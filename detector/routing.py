@@ -45,6 +45,11 @@ class Router:
         self.fast_track = [(entry, PhraseMatcher(_phrases(entry.get("phrases") or [], entry["id"])))
                            for entry in spec.get("fast_track") or []]
 
+    def threats(self) -> PhraseMatcher:
+        """The phrases of the fast-track entries marked ``threat``: what makes any post a threat."""
+        return PhraseMatcher([Phrase.parse(w, entry["id"]) for entry, _ in self.fast_track if entry.get("threat")
+                              for w in entry.get("phrases") or []])
+
     @classmethod
     def load(cls, path: Path | str) -> Router:
         return cls(yaml.safe_load(Path(path).read_text(encoding="utf-8")))

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from detector.fakes import FakeModel, FakeReading, FakeScorer
 from detector.gazetteer import Found, Gazetteer, territory_files
 from detector.lexicon import COMPLAINT, NOT_COMPLAINT, Lexicon, Reading
 from detector.model import ComplaintModel, Example
+from detector.narratives import Registry
+from detector.posts import OFFICIAL_PAGES
+from detector.routing import Router
+from detector.rumour import RumourLexicon
 from detector.text import Lemmatizer
 
-OFFICIAL_PAGES = {"governor", "government", "municipal"}
 EXTRA_SIGNALS = ["complaint_markers", "non_complaint_markers", "has_street", "has_house", "question",
                  "exclamation", "is_comment", "official_page", "official_author", "log_length"]
 OFFICIAL_AUTHOR_FACTOR = 0.2  # an official account's own words are answers, not complaints
@@ -30,36 +34,50 @@ class _Prepared:
     example: Example
     reading: Reading
     found: Found
+    fake: FakeReading | None
 
 
 class Detector:
     def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer, model: ComplaintModel | None,
-                 lemmatizer: Lemmatizer, threshold: float = 0.5) -> None:
+                 lemmatizer: Lemmatizer, threshold: float = 0.5, fakes: FakeScorer | None = None) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
         self.model = model
         self.lemmatizer = lemmatizer
         self.threshold = threshold
+        self.fakes = fakes
 
     @classmethod
     def load(cls, sectors: Path | str, territories: Path | str, model: Path | str | None,
-             threshold: float = 0.5) -> Detector:
+             threshold: float = 0.5, *, fakes: Path | str | None = None, narratives: Path | str | None = None,
+             fakes_model: Path | str | None = None, fakes_threshold: float = 0.5,
+             routing: Path | str | None = None) -> Detector:
+        """``fakes`` (the rumour lexicon) turns the fake score on; without its model the score
+        comes from the lexicon alone. ``routing`` gives the threat phrases."""
         lemmatizer = Lemmatizer()
         loaded = ComplaintModel.load(model) if model and Path(model).exists() else None
+        scorer = None
+        if fakes:
+            scorer = FakeScorer(RumourLexicon.load(fakes), Registry.load(narratives, lemmatizer),
+                                FakeModel.load(fakes_model) if fakes_model and Path(fakes_model).exists() else None,
+                                fakes_threshold, Router.load(routing).threats() if routing else None)
         return cls(Lexicon.load(sectors), Gazetteer.load(territory_files(territories), lemmatizer), loaded,
-                   lemmatizer, threshold)
+                   lemmatizer, threshold, scorer)
 
     @staticmethod
-    def arguments(settings: Any, *, with_model: bool = True,
-                  threshold: float | None = None) -> tuple[str, str, str | None, float]:
-        """:meth:`load`'s arguments from the ``DETECTOR_*`` settings (anything with ``get``/``getfloat``)."""
-        return (settings.get("DETECTOR_SECTORS"), settings.get("DETECTOR_TERRITORIES"),
-                settings.get("DETECTOR_MODEL") if with_model else None,
-                threshold if threshold is not None else settings.getfloat("DETECTOR_THRESHOLD"))
+    def arguments(settings: Any, *, with_model: bool = True, threshold: float | None = None) -> dict[str, Any]:
+        """:meth:`load`'s arguments from the ``DETECTOR_*`` and ``FAKES_*`` settings (anything with
+        ``get``/``getfloat``)."""
+        return {"sectors": settings.get("DETECTOR_SECTORS"), "territories": settings.get("DETECTOR_TERRITORIES"),
+                "model": settings.get("DETECTOR_MODEL") if with_model else None,
+                "threshold": threshold if threshold is not None else settings.getfloat("DETECTOR_THRESHOLD"),
+                "fakes": settings.get("FAKES_LEXICON"), "narratives": settings.get("FAKES_REGISTRY"),
+                "fakes_model": settings.get("FAKES_MODEL") if with_model else None,
+                "fakes_threshold": settings.getfloat("FAKES_THRESHOLD"), "routing": settings.get("DETECTOR_ROUTING")}
 
     @classmethod
     def from_settings(cls, settings: Any, *, with_model: bool = True, threshold: float | None = None) -> Detector:
-        return cls.load(*cls.arguments(settings, with_model=with_model, threshold=threshold))
+        return cls.load(**cls.arguments(settings, with_model=with_model, threshold=threshold))
 
     @property
     def signal_names(self) -> list[str]:
@@ -82,7 +100,11 @@ class Detector:
             float(record.get("kind") == "comment"), float(source_kind in OFFICIAL_PAGES), float(official),
             math.log1p(len(tokens))]
         example = Example(" ".join(lemmas), text.lower(), signals, record.get("is_complaint"), record.get("sector"))
-        return _Prepared(record, example, reading, found)
+        fake = None
+        if self.fakes is not None:
+            fake = self.fakes.read(text, lemmas, official_page=source_kind in OFFICIAL_PAGES,
+                                   is_comment=record.get("kind") == "comment")
+        return _Prepared(record, example, reading, found, fake)
 
     def labelled_example(self, record: Mapping[str, Any], is_complaint: bool, sector: str | None) -> Example:
         """What the model trains on: ``record`` prepared as for scoring (give it without gold
@@ -98,8 +120,13 @@ class Detector:
         else:
             probabilities = [self._lexicon_complaint(p.reading) for p in prepared]
             sector_scores = [self._lexicon_sectors(p.reading) for p in prepared]
-        return [self._output(p, float(prob), scores) for p, prob, scores in zip(prepared, probabilities,
-                                                                                 sector_scores, strict=True)]
+        outputs = [self._output(p, float(prob), scores) for p, prob, scores in zip(prepared, probabilities,
+                                                                                   sector_scores, strict=True)]
+        if self.fakes is not None:
+            findings = self.fakes.score_many([p.fake for p in prepared if p.fake is not None])
+            for out, finding in zip(outputs, findings, strict=True):
+                out.update(finding)
+        return outputs
 
     def score(self, record: Mapping[str, Any]) -> dict[str, Any]:
         return self.score_many([record])[0]

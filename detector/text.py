@@ -15,6 +15,16 @@ from typing import Iterator
 import pymorphy3
 
 _WORD = re.compile(r"[а-яёa-z0-9]+(?:-[а-яёa-z0-9]+)*", re.IGNORECASE)
+# Lemmas too common to tell two texts apart (incident grouping, debunk-registry matching).
+STOP_LEMMAS = frozenset({
+    "и", "в", "на", "не", "что", "с", "по", "у", "а", "как", "это", "к", "же", "за", "уже", "так", "мы", "я",
+    "они", "он", "она", "вы", "до", "из", "от", "о", "для", "нет", "да", "все", "весь", "опять", "быть", "но",
+    "или", "если", "то", "тот", "этот", "там", "тут", "вот", "ещё", "еще", "бы", "ли", "свой", "наш", "ваш"})
+
+
+def content_lemmas(lemmas: list[str]) -> set[str]:
+    """The lemmas that carry a text's subject: no stop words, numbers or one- and two-letter words."""
+    return {lemma for lemma in lemmas if lemma not in STOP_LEMMAS and len(lemma) > 2 and not lemma.isdigit()}
 
 
 def words(text: str) -> list[str]:

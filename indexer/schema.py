@@ -109,6 +109,11 @@ class Post:
     sector: str | None = None
     territory: Territory | None = None
     incident_id: str | None = None
+    cluster_id: str | None = None  # near-identical posts across sources share one
+    fake: float | None = None
+    is_fake_suspect: bool | None = None
+    threat: bool | None = None
+    fake_evidence: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: times as ISO 8601 strings.
@@ -129,7 +134,8 @@ class Post:
             "crawled_at": _iso(self.crawled_at), "language": self.language,
             "source_kind": self.source_kind, "complaint": self.complaint, "is_complaint": self.is_complaint,
             "sector": self.sector, "territory": self.territory.to_dict() if self.territory else None,
-            "incident_id": self.incident_id,
+            "incident_id": self.incident_id, "cluster_id": self.cluster_id, "fake": self.fake,
+            "is_fake_suspect": self.is_fake_suspect, "threat": self.threat, "fake_evidence": self.fake_evidence,
         }
 
     @classmethod

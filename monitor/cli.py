@@ -6,11 +6,13 @@
     monitor setup [--store URL] [--no-kibana] [--wait SECONDS]
     monitor schedule [--watchlist FILE] [--store URL] [-s NAME=VALUE ...]
     monitor score [--in FILE] [--out FILE] [--threshold X]
-    monitor train [--data FILE ...] [--real-appeals FILE] [--out MODEL]
-    monitor eval complaints [--data FILE ...] [--real-appeals FILE]
+    monitor train [complaints|fakes] [--data FILE ...] [--real-appeals FILE] [--out MODEL]
+    monitor eval complaints|fakes [--data FILE ...] [--real-appeals FILE]
     monitor detect [--since DATE] [--store URL]
-    monitor queue routing [--sector S] [--territory T] [--status S ...] [--limit N] [--store URL]
+    monitor queue routing|factcheck [--sector S] [--territory T] [--status S ...] [--limit N] [--store URL]
     monitor incident ID --status assigned|answered|closed [--store URL]
+    monitor review ID --verdict fake|true|unverified [--debunk URL] [--note TEXT] [--by NAME]
+    monitor review --export FILE
 
 Exit codes: 0 done, 1 a service failed (setup), 2 bad input (a watchlist, an argument or a store
 URL that cannot be used).
@@ -86,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="override a setting, for the scheduler and every crawl (repeatable)")
     schedule.set_defaults(run=_schedule)
 
-    score = sub.add_parser("score", help="score JSON Lines: complaint, sector, territory (see --help)",
+    score = sub.add_parser("score", help="score JSON Lines: complaint, sector, territory, fake, threat (see --help)",
                            formatter_class=argparse.RawDescriptionHelpFormatter, description=SCORE_CONTRACT)
     score.add_argument("--in", dest="input", default="-", metavar="FILE", help="JSON Lines to score (default stdin)")
     score.add_argument("--out", default="-", metavar="FILE", help="where to write (default stdout)")
@@ -94,19 +96,26 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
     score.set_defaults(run=_score)
 
-    train = sub.add_parser("train", help="train the complaint and sector model from labelled JSON Lines")
-    train.add_argument("--data", nargs="+", type=Path, default=[Path("detector/data/complaints/train.jsonl")])
+    train = sub.add_parser("train", help="train the complaint and sector model, or the fakes model, from "
+                                          "labelled JSON Lines")
+    train.add_argument("what", nargs="?", choices=["complaints", "fakes"], default="complaints")
+    train.add_argument("--data", nargs="+", type=Path,
+                       help="labelled JSON Lines (default: detector/data/<what>/train.jsonl)")
+    train.add_argument("--ordinary", nargs="*", type=Path, default=[Path("detector/data/complaints/train.jsonl")],
+                       metavar="FILE", help="fakes: more files whose every item is ordinary (default: the "
+                                            "complaints train split)")
     train.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
                        help="also learn sectors from the earlier 70%% of these real appeals (../shared/data/...)")
-    train.add_argument("--out", type=Path, help="model file (setting DETECTOR_MODEL)")
+    train.add_argument("--out", type=Path, help="model file (setting DETECTOR_MODEL or FAKES_MODEL)")
     train.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
     train.set_defaults(run=_train)
 
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
-    evaluation.add_argument("what", choices=["complaints"])
+    evaluation.add_argument("what", choices=["complaints", "fakes"])
     evaluation.add_argument("--data", nargs="+", type=Path,
-                            default=[Path("detector/data/complaints/dev.jsonl"),
-                                     Path("detector/data/complaints/test.jsonl")])
+                            help="labelled JSON Lines (default: detector/data/<what>/dev.jsonl and test.jsonl)")
+    evaluation.add_argument("--ordinary", nargs="*", type=Path, default=[Path("detector/data/complaints/dev.jsonl")],
+                            metavar="FILE", help="fakes: also count false alarms on these all-ordinary files")
     evaluation.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
                             help="also the later 30%% of these real appeals (sector, complaint recall)")
     evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
@@ -121,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     detect.set_defaults(run=_detect)
 
     queue = sub.add_parser("queue", help="list a queue's incidents, nearest deadline first")
-    queue.add_argument("name", choices=["routing"])
+    queue.add_argument("name", choices=["routing", "factcheck"])
     queue.add_argument("--sector")
     queue.add_argument("--territory", help="a town or a district")
     queue.add_argument("--status", nargs="+", default=["new", "assigned"],
@@ -138,6 +147,20 @@ def _parser() -> argparse.ArgumentParser:
     _store_arg(incident)
     incident.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
     incident.set_defaults(run=_incident)
+
+    review = sub.add_parser("review", help="record a fact-checker's verdict on a fact-check item, or export "
+                                           "the verdicts as labelled data")
+    review.add_argument("id", nargs="?", help="the fact-check item (monitor queue factcheck)")
+    review.add_argument("--verdict", choices=["fake", "true", "unverified"])
+    review.add_argument("--debunk", metavar="URL", help="the answer to link; with --verdict fake the story joins "
+                                                       "the debunk registry")
+    review.add_argument("--note", default="")
+    review.add_argument("--by", help="who decides (default: $MONITOR_USER or the login name)")
+    review.add_argument("--export", type=Path, metavar="FILE",
+                        help="write every decided item's posts as labelled JSON Lines (the fakes corpus format)")
+    _store_arg(review)
+    review.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    review.set_defaults(run=_review)
     return parser
 
 
@@ -159,6 +182,14 @@ output: the input fields plus
                   input's territory; null: unknown)}
   explain         {"complaint_markers", "non_complaint_markers", "sector_phrases", "territory", "rules",
                   "method"}: the phrases and rules that drove the decision
+  fake            0..1, how much it reads like a false story spreading (check-worthiness, not truth)
+  is_fake_suspect fake >= the threshold (setting FAKES_THRESHOLD)
+  threat          true when it reports a threat or emergency (routing.yml's threat topics)
+  fake_evidence   the named pieces behind the score, each present only when found: "rumour" (by group:
+                  forwarding, urgency, anonymous_authority, cover_up, panic), "model" (the text model's
+                  probability), "registry" (a known story: id, claim, status, debunk link, similarity),
+                  "source" (an official page's words), "denial", "threat" (the phrases). A line scored
+                  alone has no history: "spread" and "denied_by" are added by `monitor detect`.
 A line that is not a JSON object with "text" comes out as {"error": "..."} so line numbers still match.
 """
 
@@ -265,18 +296,38 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    detector, settings = _detector(args, with_model=False)  # the old model plays no part
+    data = args.data or [Path(f"detector/data/{args.what}/train.jsonl")]
+    if args.what == "fakes":
+        from monitor.fakes import train_fakes
+
+        train_fakes(detector, data, args.out or Path(settings.get("FAKES_MODEL")), ordinary=args.ordinary)
+        return 0
     from monitor.detect import train
 
-    detector, settings = _detector(args, with_model=False)  # the old model plays no part
-    train(detector, args.data, args.out or Path(settings.get("DETECTOR_MODEL")), extra_sectors=args.real_appeals)
+    train(detector, data, args.out or Path(settings.get("DETECTOR_MODEL")), extra_sectors=args.real_appeals)
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
     from monitor.detect import evaluate_files, print_reports
 
-    detector, _ = _detector(args)
-    reports = evaluate_files(detector, args.data, real_appeals=args.real_appeals)
+    detector, settings = _detector(args)
+    data = args.data or [Path(f"detector/data/{args.what}/{name}.jsonl") for name in ("dev", "test")]
+    if args.what == "fakes":
+        from detector.clusters import Clusterer
+        from monitor.fakes import evaluate_fakes, false_alarms
+
+        model = detector.fakes.model if detector.fakes else None
+        print(f"model: {model.meta if model else 'none (lexicon only)'}")
+        for path in data:
+            clusterer = Clusterer(threshold=settings.getfloat("CLUSTERS_THRESHOLD"),
+                                  containment=settings.getfloat("CLUSTERS_CONTAINMENT"))
+            print("\n".join(evaluate_fakes(detector, path, clusterer=clusterer)))
+        for path in args.ordinary:
+            print(false_alarms(detector, path))
+        return 0
+    reports = evaluate_files(detector, data, real_appeals=args.real_appeals)
     if args.json:
         for report in reports:
             print(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -295,7 +346,7 @@ def _detect(args: argparse.Namespace) -> int:
 def _queue(args: argparse.Namespace) -> int:
     from detector.gazetteer import municipality_names
     from indexer.store import IncidentQuery, open_store
-    from monitor.report import print_incidents
+    from monitor.report import print_factcheck, print_incidents
 
     settings = project_settings(_overrides(args))
     towns = municipality_names(settings.get("DETECTOR_TERRITORIES"))  # a town narrows by town, else district
@@ -311,6 +362,8 @@ def _queue(args: argparse.Namespace) -> int:
     if args.json:
         for incident in incidents:
             print(json.dumps(incident.to_dict(), ensure_ascii=False))
+    elif args.name == "factcheck":
+        print_factcheck(incidents)
     else:
         print_incidents(incidents)
     return 0
@@ -333,6 +386,42 @@ def _incident(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"{incident.id}: {incident.status}")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from detector.factcheck import record_review
+    from indexer.store import open_store
+
+    if bool(args.export) == bool(args.id):
+        print("monitor: give a fact-check item ID with --verdict, or --export FILE", file=sys.stderr)
+        return 2
+    if args.id and not args.verdict:
+        print("monitor: --verdict fake|true|unverified is required", file=sys.stderr)
+        return 2
+    settings = project_settings(_overrides(args))
+    store = open_store(settings.get("INDEXER_STORE_URL"), settings)
+    try:
+        if args.export:
+            from monitor.fakes import export_reviews
+
+            count = export_reviews(store, args.export)
+            print(f"{count} labelled items from reviewed fact-check items → {args.export}")
+            return 0
+        incident = store.get_incident(args.id)
+        if incident is None or incident.queue != "factcheck":
+            print(f"monitor: no fact-check item {args.id!r} in {settings.get('INDEXER_STORE_URL')}", file=sys.stderr)
+            return 2
+        who = args.by or os.environ.get("MONITOR_USER") or getpass.getuser()
+        record_review(incident, args.verdict, who, debunk=args.debunk, note=args.note)
+        store.upsert_incidents([incident])
+    finally:
+        store.close()
+    joined = " (joins the debunk registry)" if args.verdict == "fake" and args.debunk else ""
+    print(f"{incident.id}: {incident.verdict} by {who}, {incident.status}{joined}")
     return 0
 
 

@@ -12,7 +12,7 @@ from crawler.watchlist import load_watchlist
 from indexer.store import IncidentQuery, Query, open_store
 from monitor.crawl import project_settings, run_crawl
 from monitor.detect import run_detect
-from monitor.report import print_crawl_report, print_incidents
+from monitor.report import print_crawl_report, print_factcheck, print_incidents
 from replay.process import ReplayProcess
 
 DEMO_WATCHLIST = "watchlists/demo.yml"
@@ -59,4 +59,13 @@ def run_demo(port: int, store_url: str) -> int:
     print(f"{len(incidents)} incidents in the routing queue; the largest:")
     print_incidents(biggest)
     print(f"  monitor queue routing --store {store_url} [--sector roads] [--territory Заречный]")
+    store = open_store(store_url)
+    try:
+        factcheck = store.find_incidents(IncidentQuery(queue="factcheck", status=("new", "assigned"), limit=1000))
+    finally:
+        store.close()
+    print(f"\n{len(factcheck)} stories in the fact-check queue; the most spread:")
+    print_factcheck(sorted(factcheck, key=lambda i: (-len(i.sources), -len(i.post_ids)))[:3])
+    print(f"  monitor queue factcheck --store {store_url}")
+    print(f"  monitor review <ID> --verdict fake --debunk <URL> --store {store_url}")
     return 0

@@ -126,46 +126,65 @@ def print_reports(reports: list[Report], out: IO[str] = sys.stdout) -> None:
 
 
 def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdout) -> int:
-    """Re-score stored posts (after a crawl, or a model or lexicon change) and group complaints
-    into incidents in the routing queue."""
+    """Re-score stored posts (after a crawl, or a model or lexicon change), cluster near-copies,
+    put stories with fake suspects in the fact-check queue and group complaints and threats into
+    incidents in the routing queue."""
     from crawler.watchlist import load_watchlist
+    from detector.clusters import Clusterer
+    from detector.factcheck import FactChecker, reviewed_narratives
     from detector.incidents import Grouper
     from detector.routing import Router
     from indexer.store import IncidentQuery, Query, open_store
 
     detector = Detector.from_settings(settings)
+    clusterer = Clusterer(threshold=settings.getfloat("CLUSTERS_THRESHOLD"),
+                          containment=settings.getfloat("CLUSTERS_CONTAINMENT"))
     window = timedelta(hours=settings.getfloat("INCIDENTS_WINDOW_HOURS"))
     grouper = Grouper(Router.load(settings.get("DETECTOR_ROUTING")), detector.lemmatizer, window=window,
-                      similarity=settings.getfloat("INCIDENTS_SIMILARITY"))
+                      clusterer=clusterer)
+    checker = FactChecker(clusterer, detector.lemmatizer, threshold=settings.getfloat("FAKES_THRESHOLD"),
+                          spread_sources=settings.getint("FAKES_SPREAD_SOURCES"),
+                          spread_hours=settings.getfloat("FAKES_SPREAD_HOURS"),
+                          deadline_hours=settings.getfloat("FACTCHECK_DEADLINE_HOURS"))
     sources = {s.id: s for s in load_watchlist(settings.get("WATCHLIST")).sources}
     store = open_store(settings.get("INDEXER_STORE_URL"), settings)
     try:
         posts = store.search(Query(since=since, limit=settings.getint("DETECTOR_MAX_POSTS")))
         grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
                                                             limit=100_000)))
+        factcheck = store.find_incidents(IncidentQuery(queue="factcheck", limit=100_000))
+        checker.add_open(factcheck)
+        if detector.fakes is not None:  # what fact-checkers found fake is matched from now on
+            detector.fakes.registry.extend(reviewed_narratives(factcheck))
         before = {post.id: _findings(post) for post in posts}
         scored: list[dict[str, Any]] = []
         for start in range(0, len(posts), 512):
-            chunk = posts[start:start + 512]
-            results = detector.score_many([detection_record(p, sources) for p in chunk])
-            for post, result in zip(chunk, results, strict=True):
-                apply_scores(post, result)
-            scored += results
+            scored += detector.score_many([detection_record(p, sources) for p in posts[start:start + 512]])
+        for record, cluster in zip(scored, clusterer.add(scored), strict=True):
+            record["cluster_id"] = cluster
+        checked = checker.check(scored) if detector.fakes is not None else []
         grouped = grouper.group(scored)
         by_post = {pid: g.incident.id for g in grouped for pid in g.incident.post_ids}
-        for post in posts:
-            post.incident_id = by_post.get(post.id, post.incident_id if post.is_complaint else None)
+        for post, result in zip(posts, scored, strict=True):
+            apply_scores(post, result)
+            post.cluster_id = result["cluster_id"]
+            post.incident_id = by_post.get(post.id, post.incident_id if post.is_complaint or post.threat else None)
         changed = [post for post in posts if _findings(post) != before[post.id]]
         store.upsert(changed)  # the scheduler re-reads 72 h every 5 minutes: write only what changed
         # Every open incident is written again, not only the new and grown ones, so the stored
         # `overdue` flag (what Kibana filters on) flips when a deadline passes.
-        store.upsert_incidents(list({i.id: i for i in grouper.open}.values()))
+        store.upsert_incidents(list({i.id: i for i in grouper.open}.values()) + [c.incident for c in checked])
     finally:
         store.close()
     complaints = sum(1 for r in scored if r["is_complaint"])
-    created = [g.incident for g in grouped if g.created]
-    print(f"scored {len(posts)} posts and comments ({len(changed)} changed): {complaints} complaints; "
-          f"incidents: {len(created)} new, {len(grouped) - len(created)} grown", file=out)
+    suspects = sum(1 for r in scored if r.get("is_fake_suspect"))
+    threats = sum(1 for r in scored if r.get("threat"))
+    created = [g.incident for g in grouped if g.created] + [c.incident for c in checked if c.created]
+    print(f"scored {len(posts)} posts and comments ({len(changed)} changed): {complaints} complaints, "
+          f"{suspects} fake suspects, {threats} threats; routing incidents: "
+          f"{sum(1 for g in grouped if g.created)} new, {sum(1 for g in grouped if not g.created)} grown; "
+          f"fact-check items: {sum(1 for c in checked if c.created)} new, "
+          f"{sum(1 for c in checked if not c.created)} grown", file=out)
     if settings.get("INCIDENTS_WEBHOOK_URL"):
         from detector.sinks import WebhookSink
 
@@ -179,4 +198,5 @@ def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdo
 
 def _findings(post: Any) -> tuple[Any, ...]:
     """What ``monitor detect`` may change on a stored post."""
-    return (post.source_kind, post.complaint, post.is_complaint, post.sector, post.territory, post.incident_id)
+    return (post.source_kind, post.complaint, post.is_complaint, post.sector, post.territory, post.incident_id,
+            post.cluster_id, post.fake, post.is_fake_suspect, post.threat, post.fake_evidence)

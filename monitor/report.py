@@ -1,4 +1,4 @@
-"""What the CLI prints: the per-source crawl summary and search results."""
+"""What the CLI prints: the per-source crawl summary, search results and the queues."""
 
 from __future__ import annotations
 
@@ -69,3 +69,33 @@ def print_incidents(incidents: list[Incident]) -> None:
               f"постов {len(incident.post_ids)}  {place}")
         print(f"    → {incident.body}")
         print(f"    {incident.title}")
+
+
+def print_factcheck(incidents: list[Incident]) -> None:
+    """The fact-check queue: each story with its first post, spread, evidence and the answer to link."""
+    if not incidents:
+        print("the queue is empty")
+        return
+    for incident in incidents:
+        evidence = incident.evidence
+        cluster = evidence.get("cluster") or {}
+        flag = " ПРОСРОЧЕНО" if incident.overdue() else ""
+        first = cluster.get("first_seen", incident.opened_at.isoformat())[:16].replace("T", " ")
+        print(f"{incident.id}  {incident.priority:<6} fake {incident.fake or 0:.2f}  {incident.status}"
+              f"{' ' + incident.verdict if incident.verdict else ''}{flag}  впервые {first}  "
+              f"постов {len(incident.post_ids)}, источников {len(incident.sources)}")
+        print(f"    {incident.title}")
+        print(f"    источники: {', '.join(incident.sources)}")
+        if cluster.get("new_sources_per_hour"):
+            print(f"    новых источников по часам: {cluster['new_sources_per_hour']}")
+        for group, phrases in (evidence.get("rumour") or {}).items():
+            print(f"    {group}: {', '.join(phrases)}")
+        if evidence.get("registry"):
+            known = evidence["registry"]
+            print(f"    известный фейк: {known['claim']} ({known['status']}, сходство {known['similarity']:.2f})")
+        for denial in evidence.get("denied_by") or []:
+            print(f"    опровержение: {denial.get('source_id')}: {denial.get('text', '')[:120]}")
+        if evidence.get("threat"):
+            print(f"    угроза: {', '.join(evidence['threat'])}")
+        if evidence.get("suggested_debunk"):
+            print(f"    ответить ссылкой: {evidence['suggested_debunk']}")

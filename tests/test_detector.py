@@ -120,7 +120,8 @@ def test_monitor_score_writes_one_line_per_input_line_in_order(tmp_path: Path) -
 def test_monitor_score_help_documents_the_contract() -> None:
     done = subprocess.run([sys.executable, "-m", "monitor", "score", "--help"], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
-    for field in ("sector_scores", "is_complaint", "source_default", "explain", "one output line per input line"):
+    for field in ("sector_scores", "is_complaint", "source_default", "explain", "one output line per input line",
+                  "is_fake_suspect", "fake_evidence", "threat"):
         assert field in done.stdout
 
 

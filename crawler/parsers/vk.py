@@ -160,7 +160,7 @@ def _count(raw: dict[str, Any], key: str) -> int | None:
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None and not isinstance(value, bool) else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a count of Infinity (JSON allows it here)
         return None
 
 

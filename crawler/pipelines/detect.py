@@ -35,9 +35,9 @@ logger = logging.getLogger(__name__)
 _detector: Detector | None = None  # the worker process's own detector
 
 
-def _load_in_worker(arguments: tuple[str, str, str | None, float]) -> None:
+def _load_in_worker(arguments: dict[str, Any]) -> None:
     global _detector
-    _detector = Detector.load(*arguments)
+    _detector = Detector.load(**arguments)
 
 
 def _score_in_worker(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -68,7 +68,7 @@ class DetectPipeline:
                                               initializer=_load_in_worker, initargs=(arguments,))
             self.worker.submit(int)  # start it now, while the first pages download
         else:
-            self.detector = Detector.load(*arguments)
+            self.detector = Detector.load(**arguments)
 
     def close_spider(self) -> None:
         if self.worker is not None:

@@ -1,0 +1,148 @@
+"""``monitor train fakes`` and ``monitor eval fakes``: the fake model from labelled JSON Lines.
+
+Labelled lines carry ``label`` (fake | ordinary), ``category``, ``story`` (near-copies of one
+story share it) and ``threat``; they are removed before scoring. The evaluation prints precision,
+recall and F1 of ``is_fake_suspect`` (with the debunk registry, as the product runs, and on the
+text alone), the best recall at precision ≥ 0.7, the false alarms per kind of hard negative, the
+threat flag's precision and recall, and the purity of the near-duplicate clustering against the
+stories.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from detector.clusters import Clusterer, purity
+from detector.fakes import FakeModel
+from detector.scorer import Detector
+from monitor.detect import read_jsonl
+
+GOLD = ("label", "category", "story", "threat", "is_complaint", "sector", "negative")
+
+
+def unlabelled(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in GOLD}
+
+
+def train_fakes(detector: Detector, data: list[Path], output: Path, *, ordinary: Sequence[Path] = (),
+                c: float = 16.0, seed: int = 13) -> FakeModel:
+    """``ordinary``: more labelled files whose every item is ordinary (the complaints corpus: what
+    city groups write every day, so that an alarmed complaint is not taken for a rumour)."""
+    if detector.fakes is None:
+        raise SystemExit("the fake score is off (setting FAKES_LEXICON is empty)")
+    records = [r for path in data for r in read_jsonl(path)]
+    records += [dict(r, label="ordinary") for path in ordinary for r in read_jsonl(path)]
+    examples = []
+    for record in records:
+        reading = detector.prepare(unlabelled(record)).fake
+        assert reading is not None
+        reading.example.is_fake = record["label"] == "fake"
+        examples.append(reading.example)
+    started = time.perf_counter()
+    model = FakeModel.train(examples, detector.fakes.SIGNALS, seed=seed, c=c,
+                            meta={"data": [str(p) for p in data], "ordinary": [str(p) for p in ordinary],
+                                  "seed": seed, "examples": len(examples)})
+    model.save(output)
+    print(f"trained the fakes model on {len(examples)} labelled items ({sum(e.is_fake for e in examples)} fake) "
+          f"in {time.perf_counter() - started:.1f}s → {output}")
+    return model
+
+
+def false_alarms(detector: Detector, path: Path) -> str:
+    """How many items of an all-ordinary file (e.g. the complaints dev split) are flagged."""
+    records = read_jsonl(path)
+    flagged = sum(1 for s in detector.score_many([unlabelled(r) for r in records]) if s["is_fake_suspect"])
+    return f"{path}: {flagged} of {len(records)} ordinary city-group posts flagged as fake suspects"
+
+
+def evaluate_fakes(detector: Detector, path: Path, *, clusterer: Clusterer | None = None) -> list[str]:
+    if detector.fakes is None:
+        raise SystemExit("the fake score is off (setting FAKES_LEXICON is empty)")
+    records = read_jsonl(path)
+    scored = detector.score_many([unlabelled(r) for r in records])
+    gold = [r["label"] == "fake" for r in records]
+    with_registry = [bool(s["is_fake_suspect"]) for s in scored]
+    text_only = [s["fake_evidence"]["model"]["probability"] * (0.3 if "source" in s["fake_evidence"] else 1)
+                 >= detector.fakes.threshold for s in scored]
+    lines = [f"{path}: {len(records)} items, {sum(gold)} fake, threshold {detector.fakes.threshold}"]
+    lines.append("  fake         " + _prf(gold, with_registry) + "  (with the debunk registry)")
+    lines.append("  fake         " + _prf(gold, text_only) + "  (text alone)")
+    recall, threshold = _recall_at_precision(gold, [float(s["fake"]) for s in scored], 0.7)
+    lines.append(f"  fake         recall {recall:.3f} at precision ≥ 0.70 (threshold {threshold:.2f})")
+    matched = sum(1 for s in scored if "registry" in s["fake_evidence"])
+    lines.append(f"  registry     {matched} items matched a registered story "
+                 f"({sum(1 for s, g in zip(scored, gold, strict=True) if 'registry' in s['fake_evidence'] and not g)} of them not fake)")
+    lines.append("  fakes found by category: " + _shares(
+        (r["category"], p) for r, g, p in zip(records, gold, with_registry, strict=True) if g))
+    lines.append("  false alarms by category: " + _shares(
+        (r["category"], p) for r, g, p in zip(records, gold, with_registry, strict=True) if not g))
+    threat_gold = [bool(r.get("threat")) for r in records]
+    lines.append("  threat       " + _prf(threat_gold, [bool(s["threat"]) for s in scored]))
+    clusterer = clusterer or Clusterer()
+    predicted = clusterer.add([{"id": r["id"], "text": r["text"]} for r in records])
+    p, inverse = purity(predicted, [r.get("story") for r in records])
+    stories = {r["story"] for r in records if r.get("story")}
+    lines.append(f"  clusters     purity {p:.3f}  inverse purity {inverse:.3f}  "
+                 f"({len(set(predicted))} clusters for {len(stories)} stories + "
+                 f"{sum(1 for r in records if not r.get('story'))} one-off posts)")
+    return lines
+
+
+def _prf(gold: list[bool], predicted: list[bool]) -> str:
+    tp = sum(g and p for g, p in zip(gold, predicted, strict=True))
+    fp = sum(p and not g for g, p in zip(gold, predicted, strict=True))
+    fn = sum(g and not p for g, p in zip(gold, predicted, strict=True))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return f"precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}"
+
+
+def _recall_at_precision(gold: list[bool], scores: list[float], floor: float) -> tuple[float, float]:
+    """The best recall among thresholds whose precision is at least ``floor``."""
+    best = (0.0, 1.0)
+    positives = sum(gold) or 1
+    for threshold in sorted(set(scores)):
+        tp = sum(g and s >= threshold for g, s in zip(gold, scores, strict=True))
+        flagged = sum(s >= threshold for s in scores)
+        if flagged and tp / flagged >= floor and tp / positives > best[0]:
+            best = (tp / positives, threshold)
+    return best
+
+
+def _shares(pairs: Iterable[tuple[str, bool]]) -> str:
+    total, hits = Counter(), Counter()
+    for category, flagged in pairs:
+        total[category] += 1
+        hits[category] += flagged
+    return ", ".join(f"{c} {hits[c]}/{total[c]}" for c in sorted(total))
+
+
+def export_reviews(store: Any, path: Path) -> int:
+    """Every decided fact-check item's posts as labelled lines (the fakes corpus format): a verdict of
+    fake labels them ``fake``, true labels them ``ordinary``; unverified items are left out."""
+    import json
+
+    from indexer.store import IncidentQuery
+
+    count = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for incident in store.find_incidents(IncidentQuery(queue="factcheck", limit=100_000)):
+            if incident.verdict not in ("fake", "true"):
+                continue
+            review = incident.evidence.get("review") or {}
+            for post_id in incident.post_ids:
+                post = store.get(post_id)
+                if post is None:
+                    continue
+                out.write(json.dumps({
+                    "id": post.id, "text": post.text, "label": "fake" if incident.verdict == "fake" else "ordinary",
+                    "category": "reviewed", "story": incident.cluster_id, "threat": bool(post.threat),
+                    "platform": post.platform, "kind": post.kind, "source_kind": post.source_kind,
+                    "reviewed_by": review.get("by"), "reviewed_at": review.get("at"),
+                    "debunk": review.get("debunk"), "incident": incident.id}, ensure_ascii=False) + "\n")
+                count += 1
+    return count
