@@ -43,7 +43,10 @@ class SpikeConfig:
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> SpikeConfig:
         windows = settings.getlist("SPIKES_WINDOWS") if hasattr(settings, "getlist") else settings["SPIKES_WINDOWS"]
-        values = {"alpha": float(settings.get("SPIKES_ALPHA")), "min_count": int(settings.get("SPIKES_MIN_COUNT")),
+        from detector.spikes.series import parse_bucket
+
+        values = {"bucket": parse_bucket(str(settings.get("SPIKES_BUCKET"))),
+                  "alpha": float(settings.get("SPIKES_ALPHA")), "min_count": int(settings.get("SPIKES_MIN_COUNT")),
                   "windows_hours": tuple(float(w) for w in windows),
                   "cooldown_hours": float(settings.get("SPIKES_COOLDOWN_HOURS")),
                   "history_days": float(settings.get("SPIKES_HISTORY_DAYS"))}
