@@ -59,4 +59,21 @@ def run_demo(port: int, store_url: str) -> int:
     print(f"{len(incidents)} incidents in the routing queue; the largest:")
     print_incidents(biggest)
     print(f"  monitor queue routing --store {store_url} [--sector roads] [--territory Заречный]")
+    show_crisis(settings, store_url)
     return 0
+
+
+def show_crisis(settings: object, store_url: str) -> None:
+    """Spike detection over the demo week; the most significant crisis, explained."""
+    from datetime import timedelta
+
+    from indexer.schema import utcnow
+    from monitor.spikes import print_crises, run_spikes
+
+    print("\nSpikes per sector × district (emerging crises) over the demo week:")
+    crises = run_spikes(settings, utcnow() - timedelta(days=8))
+    if crises:
+        top = max(crises, key=lambda i: i.evidence["spike"]["significance"])
+        print("the most significant:")
+        print_crises([top])
+    print(f"  monitor spikes --since 7d --store {store_url}        (crises also join the routing queue)")

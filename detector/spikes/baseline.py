@@ -6,7 +6,7 @@ whatever the district, and a district with 2 posts a day cannot teach it alone. 
 each series comes from its own past, ``history`` buckets ending ``gap`` buckets before the
 bucket judged (so an event never raises its own baseline), with buckets far above the first
 estimate capped (so last week's burst does not either), and a weak prior: the series' capped
-level over the whole range, worth ``prior`` buckets. ``dispersion[s, t]`` is the negative
+level over the whole range (at least the median series' level), worth ``prior`` buckets. ``dispersion[s, t]`` is the negative
 binomial's 1/r: day-to-day variation (pooled) plus the level's own sampling error (1 / posts it
 was estimated from), so a quiet district is judged with the doubt its few posts leave.
 """
@@ -90,6 +90,8 @@ def fit_baseline(matrix: np.ndarray, rhythm: np.ndarray, *, history: int, gap: i
     first = raw_level * rhythm
     capped = np.minimum(counts, np.ceil(first + cap_sigmas * np.sqrt(first + 0.1 * first ** 2) + 1))
     prior_level = _prior_level(capped, rhythm)
+    if prior_level.shape[0] >= 5:  # a new or short-lived series starts from a typical one's level
+        prior_level = np.maximum(prior_level, np.median(prior_level))
     level = _rolling_level(capped, rhythm, history, gap, prior_level, prior)
     expected = level * rhythm
     posts = _window_sum(capped, history, gap) + prior * prior_level
@@ -123,13 +125,14 @@ def _rolling_level(counts: np.ndarray, rhythm: np.ndarray, history: int, gap: in
 
 
 def _day_dispersion(counts: np.ndarray, expected: np.ndarray, per_day: int) -> float:
-    """Day-to-day variation beyond Poisson, pooled: Σ((D − E)² − E) / Σ E² over series-days."""
+    """Day-to-day variation beyond Poisson, pooled: Σ((D − E)² − E) / Σ E² over series-days,
+    leaving out the days far above their expectation (bursts are what we look for, not noise)."""
     days = counts.shape[1] // per_day
     if days < 2:
         return 0.05
     shape = (counts.shape[0], days, per_day)
     observed = counts[:, :days * per_day].reshape(shape).sum(axis=2)
     wanted = expected[:, :days * per_day].reshape(shape).sum(axis=2)
-    keep = wanted > 0
+    keep = (wanted > 0) & (observed <= wanted + 3 * np.sqrt(wanted + 0.25 * wanted ** 2) + 2)
     excess = ((observed - wanted) ** 2 - wanted)[keep].sum()
     return float(np.clip(excess / max((wanted[keep] ** 2).sum(), 1e-9), 0.0, 0.5))

@@ -50,7 +50,9 @@ def store_counts(store: Store, config: SpikeConfig, since: datetime, until: date
     if "cluster_id" in {f.name for f in dataclasses.fields(Post)}:  # once posts carry their cluster
         rows += [(SeriesKey.from_row(BY_CLUSTER, r.key), r.start, r.count)
                  for r in store.count_buckets(start, until, config.bucket, by=BY_CLUSTER) if r.key[0]]
-    return Counts.build(rows, config.bucket, start, until)
+    # Before the first stored complaint the store knows nothing: that is not a silent history.
+    first = min((when for _, when, _ in rows), default=start)
+    return Counts.build(rows, config.bucket, max(start, first), until)
 
 
 def detect_in_store(store: Store, config: SpikeConfig, since: datetime, until: datetime,

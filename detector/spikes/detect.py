@@ -102,6 +102,8 @@ class SpikeDetector:
         config = self.config
         first_slot = round(counts.start.timestamp() / config.bucket.total_seconds())
         learn = counts.matrix[:, :rhythm_until] if rhythm_until else counts.matrix
+        # An evening doubles the hour's posts; a burst does far more: it must not teach the rhythm.
+        learn = np.minimum(learn, np.ceil(3 * learn.mean(axis=1, keepdims=True) + 3))
         pooled = fit_rhythm(learn, first_slot, config.slots_per_day).at(first_slot, counts.buckets,
                                                                           config.slots_per_day)
         rhythm = own_rhythm(learn, pooled, first_slot, config.slots_per_day)
@@ -112,7 +114,7 @@ class SpikeDetector:
         best_p, best_w, best_x, best_m = self._tails(counts.matrix, baseline.expected, baseline.dispersion)
         corrected = np.minimum(best_p * len(config.windows), 1.0)
         hot = (corrected < config.alpha) & (best_x >= config.min_count)
-        events = cooldown(hot, config.buckets(config.cooldown_hours))
+        events = cooldown(hot, round(config.cooldown_hours * 3600 / config.bucket.total_seconds()))
         return [Alert(counts.keys[s], t, counts.time(t), int(best_w[s, t]), int(best_x[s, t]),
                       round(float(best_m[s, t]), 2), float(corrected[s, t]))
                 for s, t in events if t >= report_from]

@@ -20,7 +20,7 @@ BY_TERRITORY = ("sector", "municipality", "district")
 BY_CLUSTER = ("cluster_id",)
 
 
-@dataclass(frozen=True, order=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class SeriesKey:
     """``sector`` × ``territory`` (a district, else a town, else None: not known), or ``cluster``.
 
@@ -102,7 +102,7 @@ class Counts:
         slots = [math.floor(when.timestamp() / step) for _, when, _ in cells]
         first = math.floor(since.timestamp() / step) if since else min(slots, default=0)
         last = math.ceil(until.timestamp() / step) - 1 if until else max(slots, default=first)
-        keys = sorted({key for key, _, _ in cells})
+        keys = sorted({key for key, _, _ in cells}, key=str)
         rows = {key: n for n, key in enumerate(keys)}
         matrix = np.zeros((len(keys), max(0, last - first + 1)), dtype=np.int64)
         for (key, _, count), slot in zip(cells, slots, strict=True):
