@@ -43,7 +43,7 @@ def config(settings: Any, bucket: str | None = None) -> SpikeConfig:
     return SpikeConfig.from_settings(settings, **({"bucket": parse_bucket(bucket)} if bucket else {}))
 
 
-def run_from_jsonl(settings: Any, path: str, bucket: str | None, out: IO[str] = sys.stdout) -> int:
+def run_from_jsonl(settings: Any, path: str, bucket: str | None, out: IO[str] | None = None) -> int:
     from detector.spikes.crises import alert_line, detect_in_records
     from detector.spikes.explain import Explainer
     from detector.text import Lemmatizer
@@ -55,15 +55,17 @@ def run_from_jsonl(settings: Any, path: str, bucket: str | None, out: IO[str] = 
     finally:
         if source is not sys.stdin:
             source.close()
+    out = out or sys.stdout
     explainer = Explainer(Lemmatizer() if any(r.get("text") for r in records) else None)
     for alert in detect_in_records(records, spike_config, explainer):
         out.write(json.dumps(alert_line(alert, spike_config.bucket), ensure_ascii=False) + "\n")
     return 0
 
 
-def run_spikes(settings: Any, since: datetime | None, out: IO[str] = sys.stdout,
+def run_spikes(settings: Any, since: datetime | None, out: IO[str] | None = None,
                until: datetime | None = None) -> list[Any]:
     """Spikes in the store since ``since`` (default: one day); returns the new crises."""
+    out = out or sys.stdout
     from detector.routing import Router
     from detector.spikes.crises import crisis_incident, detect_in_store, merge
     from detector.spikes.explain import Explainer
@@ -112,7 +114,8 @@ def _send(settings: Any, crises: list[Any], out: IO[str]) -> None:
               file=out)
 
 
-def print_crises(incidents: list[Any], out: IO[str] = sys.stdout) -> None:
+def print_crises(incidents: list[Any], out: IO[str] | None = None) -> None:
+    out = out or sys.stdout
     for incident in incidents:
         spike = incident.evidence.get("spike", {})
         explanation = incident.evidence.get("explanation", {})
@@ -130,7 +133,8 @@ def print_crises(incidents: list[Any], out: IO[str] = sys.stdout) -> None:
             print(f"    — {example.get('text')}", file=out)
 
 
-def run_eval(seed: int, series: int, as_json: bool, settings: Any, out: IO[str] = sys.stdout) -> int:
+def run_eval(seed: int, series: int, as_json: bool, settings: Any, out: IO[str] | None = None) -> int:
+    out = out or sys.stdout
     from detector.spikes.evaluation import evaluate, lines
 
     data, scores = evaluate(config(settings), seed=seed, series=series)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +15,12 @@ from detector.spikes.evaluation import evaluate
 from detector.spikes.rules import ksigma_rule, meltwater_rule
 from detector.spikes.series import parse_bucket, territory_name
 from detector.spikes.synthetic import LOCAL_HOURS, WEEKDAYS, generate
+from indexer.schema import Post, Territory
+from indexer.store import IncidentQuery, open_store
 from monitor.cli import main
+from monitor.crawl import project_settings
+from monitor.spikes import run_spikes
+from replay.http_double import HttpDouble, Request, Response
 
 START = datetime(2026, 9, 7, tzinfo=timezone.utc)  # a Monday
 WEEKS = 5
@@ -136,3 +142,57 @@ def test_from_jsonl_prints_one_explained_line_per_alert(tmp_path: Path, capsys: 
     assert main(["spikes", "--from-jsonl", str(path), "--bucket", "1d"]) == 0
     daily = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [a["bucket_start"][:10] for a in daily] == [burst.isoformat()[:10]]
+
+
+class Receiver(HttpDouble):
+    """Stands in for both the crisis webhook and the Telegram Bot API."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.got: list[tuple[str, dict]] = []
+
+    def handle(self, request: Request) -> Response:
+        self.got.append((request.path, request.json()))
+        return Response(200, {"ok": True})
+
+
+def stored_complaint(number: int, when: datetime, district: str, text: str, street: str) -> Post:
+    return Post(id=f"vk:-1:{number}", platform="vk", source_id="vk_podslushano", kind="post", text=text,
+                created_at=when, complaint=0.9, is_complaint=True, sector="housing",
+                territory=Territory("Приреченск", district, street, None, None, None, "text"))
+
+
+def test_a_crisis_in_the_store_goes_to_the_routing_queue_and_to_telegram_and_the_webhook(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+    posts = [stored_complaint(n, now - timedelta(days=20) + timedelta(hours=11 * n), "Заречный",
+                              "Батарея еле тёплая", "ул. Мира") for n in range(40)]
+    posts += [stored_complaint(100 + n, now - timedelta(minutes=50 - 5 * n), "Заречный",
+                               "На Речной нет воды, краны шипят", "ул. Речная") for n in range(8)]
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = open_store(url)
+    store.upsert(posts)
+    store.close()
+    with Receiver() as receiver:
+        settings = project_settings({"INDEXER_STORE_URL": url, "SPIKES_WEBHOOK_URL": receiver.url + "/hook",
+                                     "SPIKES_OUTBOX": str(tmp_path / "crises.jsonl"),
+                                     "SPIKES_TELEGRAM_API_URL": receiver.url + "/tg/",
+                                     "SPIKES_TELEGRAM_TOKEN": "123:secret", "SPIKES_TELEGRAM_CHAT_ID": "-100500",
+                                     "SPIKES_TELEGRAM_OUTBOX": str(tmp_path / "telegram.jsonl")})
+        out = io.StringIO()
+        new = run_spikes(settings, now - timedelta(hours=6), out, until=now)
+        again = run_spikes(settings, now - timedelta(hours=6), io.StringIO(), until=now)
+    assert len(new) == 1 and again == []  # found again on the next run: the same crisis, not a new one
+    store = open_store(url)
+    queued = store.find_incidents(IncidentQuery(queue="routing"))
+    store.close()
+    assert [(i.kind, i.priority, i.sector, i.territory.district) for i in queued] == [("crisis", "high", "housing",
+                                                                                     "Заречный")]
+    crisis = queued[0]
+    assert crisis.body and set(crisis.post_ids) == {f"vk:-1:{100 + n}" for n in range(8)}
+    assert {"вода", "речной"} <= set(crisis.evidence["explanation"]["new_words"])
+    assert crisis.evidence["explanation"]["top_streets"] == [["ул. Речная", 8]]
+    paths = [path for path, _ in receiver.got]
+    assert paths == ["/hook", "/tg/bot123:secret/sendMessage"]
+    message = receiver.got[1][1]
+    assert message["chat_id"] == "-100500" and "Заречный" in message["text"] and "вода" in message["text"]
+    assert "secret" not in out.getvalue()
