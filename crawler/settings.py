@@ -86,6 +86,18 @@ INCIDENTS_WEBHOOK_BACKOFF = 1.0  # seconds before the first retry; doubles each 
 INCIDENTS_WEBHOOK_RETRIES = 5
 INCIDENTS_WEBHOOK_URL = os.environ.get("MONITOR_WEBHOOK_URL")  # POST each new incident as JSON here
 INCIDENTS_WINDOW_HOURS = 72.0  # a complaint joins an incident whose last post is at most this old
+SPIKES_ALPHA = 1e-3  # tail probability (after the windows' correction) below which a count is a spike
+SPIKES_BUCKET = "1h"  # counts per sector × territory per bucket
+SPIKES_COOLDOWN_HOURS = 24.0  # a series that alerted stays silent until it has been quiet this long
+SPIKES_HISTORY_DAYS = 28.0  # the baseline's history
+SPIKES_MIN_COUNT = 4  # posts a window must hold to alert, however unlikely
+SPIKES_OUTBOX = "var/outbox/crises.jsonl"  # new crises wait here until the webhook accepts them
+SPIKES_TELEGRAM_API_URL = "https://api.telegram.org/"
+SPIKES_TELEGRAM_CHAT_ID = os.environ.get("MONITOR_TELEGRAM_CHAT_ID")
+SPIKES_TELEGRAM_OUTBOX = "var/outbox/crises-telegram.jsonl"
+SPIKES_TELEGRAM_TOKEN = os.environ.get("MONITOR_TELEGRAM_BOT_TOKEN")  # a bot token: crises as messages
+SPIKES_WEBHOOK_URL = os.environ.get("MONITOR_CRISIS_WEBHOOK_URL") or os.environ.get("MONITOR_WEBHOOK_URL")
+SPIKES_WINDOWS = [1, 3, 6, 12, 24]  # hours each test looks back over
 
 # --- Elasticsearch store (used when INDEXER_STORE_URL is http(s)://) -----------------------------
 INDEXER_ES_API_KEY = os.environ.get("ES_API_KEY")
@@ -116,6 +128,7 @@ SCHEDULE_JITTER = 0.1  # each interval is stretched or shrunk by up to this shar
 SCHEDULE_MAX_PARALLEL = 2  # crawl processes at once
 SCHEDULE_RUN_DIR = "var/schedule"  # each source's last run: its log and stats
 SCHEDULE_RUN_TIMEOUT = 3600.0  # a run longer than this is stopped
+SCHEDULE_SPIKES_INTERVAL = 3600.0  # seconds between `monitor spikes` runs (0: never); one bucket
 SCHEDULE_STOP_TIMEOUT = 600.0  # on SIGTERM, how long current runs may take to finish
 SCHEDULE_TICK = 1.0  # seconds between the scheduler's turns
 

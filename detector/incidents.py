@@ -45,8 +45,9 @@ class Grouper:
         self.open: list[Incident] = []
 
     def add_open(self, incidents: Iterable[Incident]) -> None:
-        """Incidents already in the queue that new complaints may join."""
-        self.open.extend(i for i in incidents if i.queue == "routing")
+        """Incidents already in the queue that new complaints may join (not crises: a crisis
+        gathers a spike's posts, and complaints keep their own incidents)."""
+        self.open.extend(i for i in incidents if i.queue == "routing" and i.kind != "crisis")
 
     def group(self, scored: Sequence[Mapping[str, Any]]) -> list[Grouped]:
         """``scored``: detector outputs of stored posts (with ``id``, ``source_id``, ``created_at``,

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import urllib3
 
@@ -27,6 +27,7 @@ class WebhookSink:
     def __init__(self, url: str, outbox: Path | str, *, retries: int = 5, backoff: float = 1.0,
                  max_backoff: float = 60.0, timeout: float = 10.0, headers: dict[str, str] | None = None) -> None:
         self.url = url
+        self.shown_url = url  # what logs show (a subclass may hide a token in the URL)
         self.outbox = Path(outbox)
         self.retries = retries
         self.backoff = backoff
@@ -52,7 +53,7 @@ class WebhookSink:
         self._rewrite(waiting[sent:])
         if sent < len(waiting):
             logger.error("webhook %s: %d incidents not accepted yet; kept in %s and retried next time",
-                         self.url, len(waiting) - sent, self.outbox)
+                         self.shown_url, len(waiting) - sent, self.outbox)
         return sent
 
     def pending(self) -> int:
@@ -95,3 +96,43 @@ class WebhookSink:
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(self.outbox)
+
+
+class TelegramSink(WebhookSink):
+    """Send each new crisis as a Telegram bot message (``sendMessage``) to one chat, through the
+    same outbox and retries as the webhook. ``api_url`` is ``SPIKES_TELEGRAM_API_URL`` (a test
+    points it at a local server); the token comes from the environment only and is never logged."""
+
+    def __init__(self, api_url: str, token: str, chat_id: str, outbox: Path | str, **options: Any) -> None:
+        super().__init__(f"{api_url.rstrip('/')}/bot{token}/sendMessage", outbox, **options)
+        self.chat_id = chat_id
+        self.shown_url = f"{api_url.rstrip('/')}/bot***/sendMessage"
+
+    def _post(self, incident: dict[str, object]) -> bool:
+        body = json.dumps({"chat_id": self.chat_id, "text": message(incident), "disable_web_page_preview": True},
+                          ensure_ascii=False).encode("utf-8")
+        try:
+            response = self.http.request("POST", self.url, body=body, headers=self.headers)
+        except urllib3.exceptions.HTTPError as exc:
+            logger.warning("telegram %s: %s (incident %s)", self.shown_url, type(exc).__name__, incident.get("id"))
+            return False
+        if 200 <= response.status < 300:
+            return True
+        logger.warning("telegram %s answered %s for incident %s", self.shown_url, response.status, incident.get("id"))
+        return False
+
+
+def message(incident: dict[str, Any]) -> str:
+    """A crisis as a short text: what, where, why, the new words, streets, an example, the body."""
+    explanation = (incident.get("evidence") or {}).get("explanation") or {}
+    lines = [f"⚠ {incident.get('title')}"]
+    if explanation.get("new_words"):
+        lines.append("Новые слова: " + ", ".join(explanation["new_words"][:8]))
+    if explanation.get("top_streets"):
+        lines.append("Улицы: " + ", ".join(f"{s} ({n})" for s, n in explanation["top_streets"][:3]))
+    if explanation.get("sources"):
+        lines.append("Источники: " + ", ".join(f"{s} ({n})" for s, n in explanation["sources"][:3]))
+    for example in (explanation.get("examples") or [])[:2]:
+        lines.append(f"— {example.get('text')}")
+    lines.append(f"Исполнитель: {incident.get('body')}; инцидент {incident.get('id')}")
+    return "\n".join(lines)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
 from indexer.exceptions import StoreUnavailable
 from indexer.schema import Incident, Post
-from indexer.store import IncidentQuery, Query, UpsertResult
+from indexer.store import SERIES_FIELDS, BucketCount, IncidentQuery, Query, UpsertResult
 from indexer.text import stems
 
 _SCHEMA = """
@@ -51,6 +51,24 @@ CREATE TABLE IF NOT EXISTS incidents (
 CREATE INDEX IF NOT EXISTS incidents_queue ON incidents (queue, status, deadline);
 """
 
+# What the spike detector groups by, kept in columns of their own (files made before them gain
+# them on open): the covering index lets ``count_buckets`` read the index alone.
+_SERIES_COLUMNS = {"is_complaint": "$.is_complaint", "sector": "$.sector",
+                   "municipality": "$.territory.municipality", "district": "$.territory.district",
+                   "street": "$.territory.street"}
+_SERIES_NAMES = ", ".join(_SERIES_COLUMNS)
+_SERIES_SET = ", ".join(f"{name} = ?" for name in _SERIES_COLUMNS)
+_SERIES_INDEX = ("CREATE INDEX IF NOT EXISTS posts_series ON posts"
+                 " (is_complaint, created_at, sector, municipality, district, street)")
+
+
+def series_values(post: Post) -> tuple[Any, ...]:
+    """The values of the ``_SERIES_COLUMNS``, in order."""
+    place = post.territory
+    return (None if post.is_complaint is None else int(post.is_complaint), post.sector,
+            place.municipality if place else None, place.district if place else None,
+            place.street if place else None)
+
 
 def _stems(post: Post) -> str:
     return " ".join(stems(f"{post.title}\n{post.text}" if post.title else post.text))
@@ -73,6 +91,7 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(_SCHEMA)
+        self._columns = self._add_series_columns()
 
     def upsert(self, posts: Sequence[Post]) -> UpsertResult:
         try:
@@ -88,7 +107,7 @@ class SqliteStore:
         for post in latest.values():
             values = (post.platform, post.source_id, post.kind, post.parent_id, post.thread_root,
                       _ts(post.created_at), _ts(post.crawled_at), post.text,
-                      json.dumps(post.to_dict(), ensure_ascii=False))
+                      json.dumps(post.to_dict(), ensure_ascii=False), *series_values(post))
             if post.id not in known:
                 inserts.append((*values, post.id))
                 continue
@@ -98,10 +117,11 @@ class SqliteStore:
                 reindex.append((rowid, post))
         self._db.executemany(
             "INSERT INTO posts (platform, source_id, kind, parent_id, thread_root, created_at,"
-            " crawled_at, text, doc, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+            f" crawled_at, text, doc, {_SERIES_NAMES}, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts)
         self._db.executemany(
             "UPDATE posts SET platform = ?, source_id = ?, kind = ?, parent_id = ?, thread_root = ?,"
-            " created_at = ?, crawled_at = ?, text = ?, doc = ? WHERE rowid = ?", updates)
+            f" created_at = ?, crawled_at = ?, text = ?, doc = ?, {_SERIES_SET} WHERE rowid = ?", updates)
         self._db.executemany("DELETE FROM posts_fts WHERE rowid = ?", [(r,) for r, _ in reindex])
         inserted = self._known([values[-1] for values in inserts])
         reindex += [(rowid, latest[post_id]) for post_id, (rowid, _) in inserted.items()]
@@ -162,6 +182,38 @@ class SqliteStore:
             clauses.append("p.created_at < ?")
             params.append(_ts(query.until))
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _add_series_columns(self) -> set[str]:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_xinfo(posts)")}
+        for name, path in _SERIES_COLUMNS.items():
+            if name not in columns:
+                try:
+                    with self._transaction():
+                        self._db.execute(f"ALTER TABLE posts ADD COLUMN {name}")
+                        self._db.execute(f"UPDATE posts SET {name} = json_extract(doc, '{path}')")
+                except sqlite3.OperationalError:  # another process added it first
+                    pass
+                columns.add(name)
+        self._db.execute(_SERIES_INDEX)
+        return columns
+
+    def count_buckets(self, since: datetime, until: datetime, bucket: timedelta,
+                      by: Sequence[str] = ("sector", "municipality", "district"),
+                      complaints_only: bool = True) -> list[BucketCount]:
+        unknown = [name for name in by if name not in SERIES_FIELDS]
+        if unknown:
+            raise ValueError(f"count_buckets: cannot group by {unknown}; expected some of {SERIES_FIELDS}")
+        # A field without a column of its own (cluster_id) is read from the document.
+        fields = [name if name in self._columns else f"json_extract(doc, '$.{name}')" for name in by]
+        step = bucket.total_seconds()
+        where = "created_at >= ? AND created_at < ?" + (" AND is_complaint = 1" if complaints_only else "")
+        keys = "".join(f"{field}, " for field in fields)
+        rows = self._db.execute(
+            f"SELECT {keys}CAST(created_at / ? AS INTEGER) AS slot, count(*) FROM posts"
+            f" INDEXED BY {'posts_series' if complaints_only else 'posts_created'} WHERE {where}"
+            f" GROUP BY {keys}slot", (step, _ts(since), _ts(until))).fetchall()
+        return [BucketCount(tuple(row[:-2]), datetime.fromtimestamp(row[-2] * step, timezone.utc), int(row[-1]))
+                for row in rows]
 
     def get_cursor(self, source_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT cursor FROM cursors WHERE source_id = ?",

@@ -7,7 +7,7 @@ store and the Elasticsearch store are interchangeable; one contract test module 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -43,6 +43,20 @@ class IncidentQuery:
     district: str | None = None
     since: datetime | None = None  # opened at or after
     limit: int = 100
+
+
+SERIES_FIELDS = ("sector", "municipality", "district", "street", "cluster_id")
+"""What :meth:`Store.count_buckets` can group by: a post's sector, its territory's parts, its cluster."""
+
+
+@dataclass(frozen=True, slots=True)
+class BucketCount:
+    """How many posts fell in one time bucket of one series: ``key`` holds the values of the
+    ``by`` fields in order (None where a post has none)."""
+
+    key: tuple[str | None, ...]
+    start: datetime
+    count: int
 
 
 @dataclass(slots=True)
@@ -82,6 +96,13 @@ class Store(Protocol):
         comments; counting what is stored (not the counter last seen) means a crawl killed between
         a post and its comments still fetches them next time.
         """
+
+    def count_buckets(self, since: datetime, until: datetime, bucket: timedelta,
+                      by: Sequence[str] = ("sector", "municipality", "district"),
+                      complaints_only: bool = True) -> list[BucketCount]:
+        """Posts created in ``[since, until)`` counted per ``bucket`` (aligned to the Unix epoch,
+        UTC) and per value of the ``by`` fields (:data:`SERIES_FIELDS`); only complaints unless
+        ``complaints_only`` is false. Empty buckets are left out. The spike detector's input."""
 
     def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
         """Insert or replace incidents by id."""

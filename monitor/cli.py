@@ -13,6 +13,8 @@
     monitor incident ID --status assigned|answered|closed [--store URL]
     monitor review ID --verdict fake|true|unverified [--debunk URL] [--note TEXT] [--by NAME]
     monitor review --export FILE
+    monitor spikes [--since DATE] [--store URL] | --from-jsonl FILE [--bucket 1h|1d]
+    monitor eval spikes [--seed N] [--series N]
 
 Exit codes: 0 done, 1 a service failed (setup), 2 bad input (a watchlist, an argument or a store
 URL that cannot be used).
@@ -111,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
 
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
-    evaluation.add_argument("what", choices=["complaints", "fakes"])
+    evaluation.add_argument("what", choices=["complaints", "fakes", "spikes"])
     evaluation.add_argument("--data", nargs="+", type=Path,
                             help="labelled JSON Lines (default: detector/data/<what>/dev.jsonl and test.jsonl)")
     evaluation.add_argument("--ordinary", nargs="*", type=Path, default=[Path("detector/data/complaints/dev.jsonl")],
@@ -119,6 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
                             help="also the later 30%% of these real appeals (sector, complaint recall)")
     evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
+    evaluation.add_argument("--seed", type=int, default=1, help="spikes: the synthetic set's seed")
+    evaluation.add_argument("--series", type=int, default=240, help="spikes: how many synthetic series")
     evaluation.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
     evaluation.set_defaults(run=_eval)
 
@@ -140,6 +144,17 @@ def _parser() -> argparse.ArgumentParser:
     _store_arg(queue)
     queue.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
     queue.set_defaults(run=_queue)
+
+    from monitor.spikes import SPIKES_CONTRACT
+
+    spikes = sub.add_parser("spikes", help="emerging crises: spikes per sector × territory, explained (see --help)",
+                            formatter_class=argparse.RawDescriptionHelpFormatter, description=SPIKES_CONTRACT)
+    spikes.add_argument("--since", type=_since, help="report spikes since (ISO date or 24h, 7d; default 24h)")
+    spikes.add_argument("--from-jsonl", metavar="FILE", help="scored posts in a file instead of the store ('-': stdin)")
+    spikes.add_argument("--bucket", help="with --from-jsonl: 1h (default, setting SPIKES_BUCKET), 1d, ...")
+    _store_arg(spikes)
+    spikes.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    spikes.set_defaults(run=_spikes)
 
     incident = sub.add_parser("incident", help="move an incident on: assigned, answered, closed")
     incident.add_argument("id")
@@ -312,6 +327,11 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from monitor.detect import evaluate_files, print_reports
 
+    if args.what == "spikes":
+        from monitor.spikes import run_eval
+
+        return run_eval(args.seed, args.series, args.json, project_settings(_overrides(args)))
+
     detector, settings = _detector(args)
     data = args.data or [Path(f"detector/data/{args.what}/{name}.jsonl") for name in ("dev", "test")]
     if args.what == "fakes":
@@ -341,6 +361,20 @@ def _detect(args: argparse.Namespace) -> int:
     from monitor.detect import run_detect
 
     return run_detect(project_settings(_overrides(args)), args.since)
+
+
+def _spikes(args: argparse.Namespace) -> int:
+    from monitor import spikes
+
+    settings = project_settings(_overrides(args))
+    try:
+        if args.from_jsonl:
+            return spikes.run_from_jsonl(settings, args.from_jsonl, args.bucket)
+        spikes.run_spikes(settings, args.since)
+    except (ValueError, OSError) as exc:
+        print(f"monitor spikes: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _queue(args: argparse.Namespace) -> int:

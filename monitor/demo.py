@@ -68,4 +68,21 @@ def run_demo(port: int, store_url: str) -> int:
     print_factcheck(sorted(factcheck, key=lambda i: (-len(i.sources), -len(i.post_ids)))[:3])
     print(f"  monitor queue factcheck --store {store_url}")
     print(f"  monitor review <ID> --verdict fake --debunk <URL> --store {store_url}")
+    show_crisis(settings, store_url)
     return 0
+
+
+def show_crisis(settings: object, store_url: str) -> None:
+    """Spike detection over the demo week; the most significant crisis, explained."""
+    from datetime import timedelta
+
+    from indexer.schema import utcnow
+    from monitor.spikes import print_crises, run_spikes
+
+    print("\nSpikes per sector × district (emerging crises) over the demo week:")
+    crises = run_spikes(settings, utcnow() - timedelta(days=8))
+    if crises:
+        top = max(crises, key=lambda i: i.evidence["spike"]["significance"])
+        print("the most significant:")
+        print_crises([top])
+    print(f"  monitor spikes --since 7d --store {store_url}        (crises also join the routing queue)")

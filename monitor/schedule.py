@@ -16,7 +16,8 @@ crashes never takes the others down, and a Twisted reactor never needs restartin
 One log line per run: source, posts and comments collected, new items stored, errors, duration.
 Every ``SCHEDULE_DETECT_INTERVAL`` seconds it also runs ``monitor detect`` over the last
 ``SCHEDULE_DETECT_SINCE_HOURS`` (one at a time), so new complaints reach the routing queue as
-incidents. The heartbeat file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container
+incidents, and every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) ``monitor spikes``, so emerging
+crises reach the routing queue and the alert sinks. The heartbeat file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container
 health checks.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 import signal
@@ -87,6 +89,9 @@ class Scheduler:
         self.detect_since = settings.getfloat("SCHEDULE_DETECT_SINCE_HOURS")
         self.detect_due = 0.0
         self.detecting: tuple[subprocess.Popen[bytes], float] | None = None
+        self.spikes_interval = settings.getfloat("SCHEDULE_SPIKES_INTERVAL")
+        self.spikes_due = 0.0
+        self.spiking: subprocess.Popen[bytes] | None = None
         self.crawl_args = list(crawl_args)
         self.command = command or self._crawl_command
         self.sources: dict[str, Source] = {}
@@ -130,6 +135,7 @@ class Scheduler:
         for _due, source_id in waiting[:max(0, self.max_parallel - len(self.running))]:
             self._start(self.sources[source_id], now)
         self._detect(now)
+        self._spikes(now)
         self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
         self.heartbeat.touch()
 
@@ -161,9 +167,31 @@ class Scheduler:
             self.detecting = (process, now)
             self.detect_due = now + self.detect_interval
 
+    def _spikes(self, now: float) -> None:
+        """Start ``monitor spikes`` every SCHEDULE_SPIKES_INTERVAL, one at a time (its log: spikes.log)."""
+        if self.spiking is not None:
+            if self.spiking.poll() is None:
+                return
+            if self.spiking.returncode != 0:
+                logger.warning("run spikes: exit=%s (see %s)", self.spiking.returncode, self.run_dir / "spikes.log")
+            self.spiking = None
+        if self.stopping or self.spikes_interval <= 0 or now < self.spikes_due:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        since = max(2, math.ceil(2 * self.spikes_interval / 3600))  # overlap: a late post still counts
+        with (self.run_dir / "spikes.log").open("wb") as log_file:
+            self.spiking = subprocess.Popen([sys.executable, "-m", "monitor", "spikes", "--since", f"{since}h",
+                                             *self.crawl_args], stdout=log_file, stderr=subprocess.STDOUT)
+        self.spikes_due = now + self.spikes_interval
+
     def finish(self) -> None:
         """Wait for the current runs; past SCHEDULE_STOP_TIMEOUT, ask them to stop."""
         deadline = time.monotonic() + self.stop_timeout
+        if self.spiking is not None:
+            try:
+                self.spiking.wait(timeout=max(0.0, self.stop_timeout))
+            except subprocess.TimeoutExpired:
+                self.spiking.terminate()
         while self.running or self.detecting is not None:
             if self.detecting is not None and time.monotonic() >= deadline:
                 self.detecting[0].terminate()

@@ -580,7 +580,10 @@ class ElasticsearchDouble(HttpDouble):
                 counts: Counter[Any] = Counter()
                 groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
                 for source in sources:
-                    for value in set(map(json.dumps, _values(source, spec["terms"]["field"]))):
+                    values = _values(source, spec["terms"]["field"])
+                    if not values and "missing" in spec["terms"]:
+                        values = [spec["terms"]["missing"]]
+                    for value in set(map(json.dumps, values)):
                         key = json.loads(value)
                         counts[key] += 1
                         groups[key].append(source)

@@ -28,6 +28,7 @@ def write_watchlist(path: Path, ids: list[str], **changes: dict) -> Path:
 
 def scheduler(tmp_path: Path, watchlist: Path, **settings: object) -> Scheduler:
     settings.setdefault("SCHEDULE_DETECT_INTERVAL", 0)
+    settings.setdefault("SCHEDULE_SPIKES_INTERVAL", 0)
     def sleeper(source, stats_file: Path) -> list[str]:
         code = 1 if source.id == "rss_gov" else 0  # this one always fails
         return [sys.executable, "-c", f"import time, sys; time.sleep(0.3); sys.exit({code})"]
@@ -112,4 +113,5 @@ def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigt
     assert any("source=vk_closed" in line and "vk_error_30 1" in line for line in lines)
     assert any("source=rss_gov" in line and "errors=1 (parse 1)" in line for line in lines)
     assert "SIGTERM: finishing" in text and "Traceback" not in text
+    assert (tmp_path / "runs" / "spikes.log").exists()  # the spike detector ran too
     assert any("run detect: scored" in line and "incidents:" in line for line in text.splitlines())

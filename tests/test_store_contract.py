@@ -188,3 +188,27 @@ def test_a_post_keeps_what_the_detector_found(store: Store) -> None:
     scored.territory = Territory("Приреченск", "Заречный", "ул. Речная", "14", None, (56.31, 44.02), "text")
     store.upsert([scored])
     assert store.get(scored.id) == scored
+
+
+def complaint(number: int, minutes_ago: float, sector: str | None, district: str | None,
+              *, town: str = "Приреченск", is_complaint: bool = True) -> Post:
+    scored = post(number, "Нет воды", hours_ago=minutes_ago / 60)
+    scored.is_complaint, scored.sector = is_complaint, sector
+    scored.territory = Territory(town, district, "ул. Речная", None, None, None, "text")
+    return scored
+
+
+def test_count_buckets_counts_complaints_per_series_and_hour(store: Store) -> None:
+    store.upsert([complaint(1, 10, "housing", "Заречный"), complaint(2, 20, "housing", "Заречный"),
+                  complaint(3, 70, "housing", "Заречный"), complaint(4, 15, "roads", "Заречный"),
+                  complaint(5, 25, "housing", None, town="Светлоярск"),
+                  complaint(6, 30, "housing", "Заречный", is_complaint=False),
+                  complaint(7, 60 * 30, "housing", "Заречный")])  # before `since`
+    rows = store.count_buckets(NOW - timedelta(hours=3), NOW, timedelta(hours=1))
+    hour = lambda ago: NOW - timedelta(hours=ago)  # NOW is on the hour
+    assert {(r.key, r.start, r.count) for r in rows} == {
+        (("housing", "Приреченск", "Заречный"), hour(1), 2), (("housing", "Приреченск", "Заречный"), hour(2), 1),
+        (("roads", "Приреченск", "Заречный"), hour(1), 1), (("housing", "Светлоярск", None), hour(1), 1)}
+    every = store.count_buckets(NOW - timedelta(days=2), NOW, timedelta(days=1), by=("sector",),
+                                complaints_only=False)
+    assert sorted((r.key, r.count) for r in every) == [(("housing",), 1), (("housing",), 5), (("roads",), 1)]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from elastic_transport import TransportError
@@ -29,7 +29,7 @@ from indexer.elastic.client import connect
 from indexer.elastic.layout import Layout, install
 from indexer.exceptions import StoreUnavailable
 from indexer.schema import Incident, Post
-from indexer.store import IncidentQuery, Query, UpsertResult, safe_url
+from indexer.store import SERIES_FIELDS, BucketCount, IncidentQuery, Query, UpsertResult, safe_url
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = (429, 502, 503, 504)
+SERIES_PATHS = {"sector": "sector", "municipality": "territory.municipality", "district": "territory.district",
+                "street": "territory.street", "cluster_id": "cluster_id"}
+NONE = "\u2400"  # stands for "no value" in terms aggregations (``missing``), never a real name
 PAGE = 10_000  # Elasticsearch's default index.max_result_window
 
 
@@ -249,6 +252,29 @@ class ElasticsearchStore:
             counts[bucket["key"]] = int(bucket["doc_count"])
         return counts
 
+    def count_buckets(self, since: datetime, until: datetime, bucket: timedelta,
+                      by: Sequence[str] = ("sector", "municipality", "district"),
+                      complaints_only: bool = True) -> list[BucketCount]:
+        """Nested terms aggregations (one per ``by`` field) over a date histogram, in one request."""
+        unknown = [name for name in by if name not in SERIES_FIELDS]
+        if unknown:
+            raise ValueError(f"count_buckets: cannot group by {unknown}; expected some of {SERIES_FIELDS}")
+        aggs: dict[str, Any] = {"t": {"date_histogram": {"field": "created_at", "min_doc_count": 1,
+                                                         "fixed_interval": f"{int(bucket.total_seconds())}s"}}}
+        for level in reversed(range(len(by))):
+            aggs = {f"k{level}": {"terms": {"field": SERIES_PATHS[by[level]], "size": 10_000, "missing": NONE},
+                                  "aggs": aggs}}
+        filters: list[dict[str, Any]] = [{"range": {"created_at": {"gte": since.isoformat(), "lt": until.isoformat()}}}]
+        if complaints_only:
+            filters.append({"term": {"is_complaint": True}})
+        with self._reading():
+            try:
+                found = self.client.search(index=self.layout.posts, size=0, query={"bool": {"filter": filters}},
+                                           aggs=aggs)
+            except NotFoundError:
+                return []
+        return list(_bucket_counts(found["aggregations"], 0, ()))
+
     def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
         if not incidents:
             return
@@ -292,6 +318,18 @@ class ElasticsearchStore:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _bucket_counts(aggs: Mapping[str, Any], level: int, key: tuple[str | None, ...]) -> Iterator[BucketCount]:
+    if "t" in aggs:
+        for bucket in aggs["t"]["buckets"]:
+            if bucket["doc_count"]:
+                yield BucketCount(key, datetime.fromtimestamp(bucket["key"] / 1000, timezone.utc),
+                                  int(bucket["doc_count"]))
+        return
+    for bucket in aggs[f"k{level}"]["buckets"]:
+        value = None if bucket["key"] == NONE else str(bucket["key"])
+        yield from _bucket_counts(bucket, level + 1, (*key, value))
 
 
 def _bool(value: Any) -> bool:

@@ -1,0 +1,163 @@
+"""Find the buckets where a series is improbably high against its baseline, one alert per event.
+
+For each bucket t and each window w (``SPIKES_WINDOWS``, in hours: 1, 3, 6, 12, 24), the posts of
+the last w buckets are compared with the baseline's expectation for them under a negative
+binomial (``detector.spikes.baseline``). A short window answers a sudden wave in the first hour;
+a long one a story that grows slowly and never makes one hour remarkable. The smallest tail
+probability, times the number of windows (Bonferroni), must be below ``SPIKES_ALPHA``, and the
+window must hold at least ``SPIKES_MIN_COUNT`` posts, so two posts in a silent district stay
+quiet however unlikely they are. A series that alerted stays silent until it has been
+unremarkable for ``SPIKES_COOLDOWN_HOURS``: one event, one alert.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+import numpy as np
+from scipy import stats
+
+from detector.spikes.baseline import fit_baseline, fit_rhythm, own_rhythm
+from detector.spikes.series import Counts, SeriesKey
+
+
+@dataclass(frozen=True)
+class SpikeConfig:
+    """The detector's thresholds (``SPIKES_*`` settings); defaults chosen by ``monitor eval spikes``.
+
+    ``SpikeConfig.from_settings(settings)`` reads them; ``SpikeConfig(alpha=1e-6)`` overrides one.
+    """
+
+    bucket: timedelta = timedelta(hours=1)
+    alpha: float = 1e-3
+    min_count: int = 4
+    windows_hours: tuple[float, ...] = (1, 3, 6, 12, 24)
+    cooldown_hours: float = 24.0
+    history_days: float = 28.0
+    gap_hours: float = 24.0
+    prior_days: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> SpikeConfig:
+        windows = settings.getlist("SPIKES_WINDOWS") if hasattr(settings, "getlist") else settings["SPIKES_WINDOWS"]
+        from detector.spikes.series import parse_bucket
+
+        values = {"bucket": parse_bucket(str(settings.get("SPIKES_BUCKET"))),
+                  "alpha": float(settings.get("SPIKES_ALPHA")), "min_count": int(settings.get("SPIKES_MIN_COUNT")),
+                  "windows_hours": tuple(float(w) for w in windows),
+                  "cooldown_hours": float(settings.get("SPIKES_COOLDOWN_HOURS")),
+                  "history_days": float(settings.get("SPIKES_HISTORY_DAYS"))}
+        config = cls(**{**values, **overrides})
+        if not 0 < config.alpha < 1 or config.min_count < 1 or not config.windows_hours:
+            raise ValueError(f"SPIKES_ALPHA must be in (0, 1), SPIKES_MIN_COUNT ≥ 1 and SPIKES_WINDOWS not empty; "
+                             f"got {config.alpha}, {config.min_count}, {config.windows_hours}")
+        return config
+
+    def buckets(self, hours: float) -> int:
+        return max(1, round(hours * 3600 / self.bucket.total_seconds()))
+
+    @property
+    def windows(self) -> tuple[int, ...]:
+        return tuple(sorted({self.buckets(w) for w in self.windows_hours}))
+
+    @property
+    def slots_per_day(self) -> int:
+        return max(1, round(86400 / self.bucket.total_seconds()))
+
+
+@dataclass
+class Alert:
+    """One event in one series: the bucket it was first found in and the evidence."""
+
+    key: SeriesKey
+    index: int  # bucket index in the Counts it was found in
+    start: datetime  # that bucket's start
+    window: int  # buckets the test covered, ending with this one
+    count: int  # posts in the window
+    expected: float  # the baseline for the window
+    p_value: float  # after the correction for several windows
+    method: str = "ours"
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def significance(self) -> float:
+        """−log10 of the corrected tail probability: 5 means one chance in 100,000."""
+        return round(-math.log10(max(self.p_value, 1e-300)), 1)
+
+
+class SpikeDetector:
+    """Alerts for every series of a :class:`Counts`; see the module docstring."""
+
+    def __init__(self, config: SpikeConfig | None = None) -> None:
+        self.config = config or SpikeConfig()
+
+    def detect(self, counts: Counts, report_from: int = 0, rhythm_until: int | None = None) -> list[Alert]:
+        """Alerts in buckets ``report_from`` and later (earlier ones still start cooldowns); the
+        rhythm is learnt from the buckets before ``rhythm_until`` (default: all)."""
+        if not counts.keys or counts.buckets == 0:
+            return []
+        config = self.config
+        first_slot = round(counts.start.timestamp() / config.bucket.total_seconds())
+        learn = counts.matrix[:, :rhythm_until] if rhythm_until else counts.matrix
+        # An evening doubles the hour's posts; a burst does far more: it must not teach the rhythm.
+        learn = np.minimum(learn, np.ceil(3 * learn.mean(axis=1, keepdims=True) + 3))
+        pooled = fit_rhythm(learn, first_slot, config.slots_per_day).at(first_slot, counts.buckets,
+                                                                          config.slots_per_day)
+        rhythm = own_rhythm(learn, pooled, first_slot, config.slots_per_day)
+        gap = max(config.buckets(config.gap_hours), max(config.windows))
+        baseline = fit_baseline(counts.matrix, rhythm, history=config.buckets(config.history_days * 24),
+                                gap=gap, prior=config.buckets(config.prior_days * 24),
+                                slots_per_day=config.slots_per_day)
+        best_p, best_w, best_x, best_m = self._tails(counts.matrix, baseline.expected, baseline.dispersion)
+        corrected = np.minimum(best_p * len(config.windows), 1.0)
+        hot = (corrected < config.alpha) & (best_x >= config.min_count)
+        events = cooldown(hot, round(config.cooldown_hours * 3600 / config.bucket.total_seconds()))
+        return [Alert(counts.keys[s], t, counts.time(t), int(best_w[s, t]), int(best_x[s, t]),
+                      round(float(best_m[s, t]), 2), float(corrected[s, t]))
+                for s, t in events if t >= report_from]
+
+    def _tails(self, matrix: np.ndarray, expected: np.ndarray,
+               dispersion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per bucket, the window with the smallest tail probability: p, window, posts, expected."""
+        shape = matrix.shape
+        best_p, best_w = np.ones(shape), np.ones(shape, dtype=np.int64)
+        best_x, best_m = np.zeros(shape, dtype=np.int64), np.zeros(shape)
+        for w in self.config.windows:
+            x, m = trailing_sum(matrix, w), trailing_sum(expected, w)
+            candidates = (x >= self.config.min_count) & (x > m)
+            if not candidates.any():
+                continue
+            p = np.ones(shape)
+            p[candidates] = nb_tail(x[candidates], m[candidates], dispersion[candidates])
+            better = p < best_p
+            best_p[better], best_w[better], best_x[better], best_m[better] = p[better], w, x[better], m[better]
+        return best_p, best_w, best_x, best_m
+
+
+def trailing_sum(values: np.ndarray, window: int) -> np.ndarray:
+    """For each bucket t: the sum over ``(t - window, t]`` (fewer buckets at the start)."""
+    cum = np.concatenate([np.zeros(values.shape[:-1] + (1,), dtype=values.dtype), np.cumsum(values, axis=-1)],
+                         axis=-1)
+    t = np.arange(values.shape[-1])
+    return cum[..., t + 1] - cum[..., np.clip(t + 1 - window, 0, None)]
+
+
+def nb_tail(count: np.ndarray, mean: np.ndarray, dispersion: np.ndarray) -> np.ndarray:
+    """P(X ≥ count) for a negative binomial with this mean and 1/r = ``dispersion``."""
+    r = 1.0 / np.maximum(dispersion, 1e-6)
+    mean = np.maximum(mean, 1e-6)
+    return stats.nbinom.sf(count - 1, r, r / (r + mean))
+
+
+def cooldown(hot: np.ndarray, buckets: int) -> Iterable[tuple[int, int]]:
+    """(series, bucket) of the alerts ``hot`` (series × buckets) gives when a series that alerted
+    stays silent until it has been cold for ``buckets``: one event, one alert."""
+    for s in np.flatnonzero(hot.any(axis=1)):
+        last = -10**9
+        for t in np.flatnonzero(hot[s]):
+            if t - last > buckets:
+                yield int(s), int(t)
+            last = t
