@@ -1,7 +1,7 @@
 """Scoring throughput: posts/s through the detector (what `monitor score` runs), next to the
 lemmatiser's own throughput on the same texts, on one core.
 
-The texts are the project's labelled corpus (2,101 posts and comments). "cold" is the first pass
+The texts are the project's labelled corpus (1,950 posts and comments). "cold" is the first pass
 of a fresh process (every word form is new to the lemmatiser's cache); "warm" is the best of the
 next passes, the steady state of a crawl that has seen the region's vocabulary.
 

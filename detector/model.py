@@ -9,15 +9,6 @@ logistic regression (C=8; 0.780 at C=2); for "complaint", logistic regression at
 (0.905 at C=4, 0.873 at C=1; an SVM 0.917 but without probabilities). Linear models on these features are what the
 real-appeals baseline uses (word+char TF-IDF, linear SVM) and score thousands of posts per second.
 
-In the sector SVM our own labelled posts weigh three times a real appeal (``sector_weight``, set by
-``monitor train``): the appeals outnumber them ten to one and know only six sectors. Measured on dev,
-trained without the last fifth of the earlier 70% of appeals, which served as a validation cut:
-macro-F1 0.869 at weight 3, 0.855 at 2 (0.842 against 0.835 at 1 before ``part_d``'s cross-sector
-posts), the held-out appeals 0.888–0.889. Tried in the same setting and not kept, against 0.842
-for the chosen features: character 1–4-grams 0.843 (complaint F1 0.919 against 0.926), 3–6-grams
-0.847 (complaint 0.917), lemma 1–3-grams 0.835, SVM C=0.3 0.836–0.839. The threshold stays at 0.5:
-dev F1 0.930, 0.925 at 0.45, 0.927 at 0.55.
-
 ``monitor train`` builds the model from labelled JSON Lines with a fixed seed and writes
 ``detector/models/complaints.joblib``; the same command on the same data gives the same model.
 """
@@ -47,7 +38,6 @@ class Example:
     signals: list[float]  # the lexicon's and the metadata's numbers, in Signals.names order
     is_complaint: bool | None = None
     sector: str | None = None
-    sector_weight: float = 1.0  # how much the example counts in the sector model
 
 
 @dataclass
@@ -76,8 +66,7 @@ class ComplaintModel:
         labelled = [e for e in examples if e.is_complaint is not None]
         model.complaint.fit(model.features(labelled), [bool(e.is_complaint) for e in labelled])
         with_sector = [e for e in everything if e.is_complaint and e.sector]
-        model.sector.fit(model.features(with_sector), [e.sector for e in with_sector],
-                         sample_weight=np.asarray([e.sector_weight for e in with_sector]))
+        model.sector.fit(model.features(with_sector), [e.sector for e in with_sector])
         return model
 
     def features(self, examples: Sequence[Example]) -> sparse.csr_matrix:

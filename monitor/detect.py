@@ -22,10 +22,6 @@ from detector.scorer import Detector
 
 GOLD = ("is_complaint", "sector", "territory", "negative")
 REAL_COMPLAINTS = 300  # real appeals added to the complaint model's positives
-# Our own labelled posts count this many times as much as a real appeal in the sector model: the
-# appeals outnumber them ten to one and know six of the eleven sectors (dev macro-F1 0.869 at 3,
-# 0.855 at 2; detector/model.py has the figures).
-OWN_SECTOR_WEIGHT = 3.0
 SPB_APPEALS = Path("../shared/data/spb_appeals_2020.jsonl")
 
 
@@ -78,8 +74,6 @@ def train(detector: Detector, data: list[Path], output: Path, *, extra_sectors: 
     records = [r for path in data for r in read_jsonl(path)]
     examples = [detector.labelled_example(unlabelled(r), bool(r.get("is_complaint")), r.get("sector"))
                 for r in records]
-    for example in examples:
-        example.sector_weight = OWN_SECTOR_WEIGHT
     sector_examples = []
     if extra_sectors is not None:
         sector_examples = [detector.labelled_example({"id": r["id"], "text": r["text"]}, True, r["sector"])
