@@ -32,6 +32,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from detector.model import save_model, stack_features, vectorizers
 from detector.narratives import NarrativeMatch, Registry
 from detector.phrases import PhraseMatcher
 from detector.rumour import RumourLexicon, RumourReading
@@ -60,9 +61,7 @@ class FakeModel:
     @classmethod
     def train(cls, examples: Sequence[FakeExample], signal_names: list[str], *, seed: int = 13,
               c: float = 16.0, meta: dict[str, Any] | None = None) -> FakeModel:
-        words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+")
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                                max_features=60_000)
+        words, chars = vectorizers()
         words.fit([e.lemmas for e in examples])
         chars.fit([e.text for e in examples])
         model = cls(words, chars, LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed),
@@ -71,9 +70,7 @@ class FakeModel:
         return model
 
     def features(self, examples: Sequence[FakeExample]) -> sparse.csr_matrix:
-        signals = sparse.csr_matrix(np.asarray([e.signals for e in examples], dtype=np.float64))
-        return sparse.hstack([self.words.transform([e.lemmas for e in examples]),
-                              self.chars.transform([e.text for e in examples]), signals]).tocsr()
+        return stack_features(self.words, self.chars, examples)
 
     def predict(self, examples: Sequence[FakeExample]) -> np.ndarray:
         if not examples:
@@ -81,8 +78,7 @@ class FakeModel:
         return self.classifier.predict_proba(self.features(examples))[:, list(self.classifier.classes_).index(True)]
 
     def save(self, path: Path | str) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path, compress=3)
+        save_model(self, path)
 
     @staticmethod
     def load(path: Path | str) -> FakeModel:

@@ -29,6 +29,25 @@ from sklearn.svm import LinearSVC
 FORMAT = 2
 
 
+def vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    """The text features both trained models use: lemma uni- and bigrams, character 2–5-grams."""
+    return (TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+"),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                            max_features=60_000))
+
+
+def stack_features(words: TfidfVectorizer, chars: TfidfVectorizer, examples: Sequence[Any]) -> sparse.csr_matrix:
+    """One row per example (anything with ``lemmas``, ``text`` and ``signals``): words, characters, signals."""
+    signals = sparse.csr_matrix(np.asarray([e.signals for e in examples], dtype=np.float64))
+    return sparse.hstack([words.transform([e.lemmas for e in examples]),
+                          chars.transform([e.text for e in examples]), signals]).tocsr()
+
+
+def save_model(model: Any, path: Path | str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, path, compress=3)
+
+
 @dataclass
 class Example:
     """One text as the model sees it."""
@@ -53,9 +72,7 @@ class ComplaintModel:
     def train(cls, examples: Sequence[Example], signal_names: list[str], *, seed: int = 13,
               meta: dict[str, Any] | None = None, sector_examples: Sequence[Example] = ()) -> ComplaintModel:
         """``sector_examples``: more complaints with a sector (e.g. real appeals) for the sector model only."""
-        words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+")
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                                max_features=60_000)
+        words, chars = vectorizers()
         everything = list(examples) + list(sector_examples)
         words.fit([e.lemmas for e in everything])
         chars.fit([e.text for e in everything])
@@ -70,9 +87,7 @@ class ComplaintModel:
         return model
 
     def features(self, examples: Sequence[Example]) -> sparse.csr_matrix:
-        signals = sparse.csr_matrix(np.asarray([e.signals for e in examples], dtype=np.float64))
-        return sparse.hstack([self.words.transform([e.lemmas for e in examples]),
-                              self.chars.transform([e.text for e in examples]), signals]).tocsr()
+        return stack_features(self.words, self.chars, examples)
 
     def predict(self, examples: Sequence[Example]) -> tuple[np.ndarray, list[dict[str, float]]]:
         """Complaint probabilities, and per example the sector probabilities."""
@@ -87,8 +102,7 @@ class ComplaintModel:
         return complaint, [dict(zip(names, map(float, row), strict=True)) for row in sectors]
 
     def save(self, path: Path | str) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path, compress=3)
+        save_model(self, path)
 
     @staticmethod
     def load(path: Path | str) -> ComplaintModel:

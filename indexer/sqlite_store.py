@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from indexer.exceptions import StoreUnavailable
 from indexer.schema import Incident, Post
-from indexer.store import SERIES_FIELDS, BucketCount, IncidentQuery, Query, UpsertResult
+from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields
 from indexer.text import stems
 
 _SCHEMA = """
@@ -200,9 +200,7 @@ class SqliteStore:
     def count_buckets(self, since: datetime, until: datetime, bucket: timedelta,
                       by: Sequence[str] = ("sector", "municipality", "district"),
                       complaints_only: bool = True) -> list[BucketCount]:
-        unknown = [name for name in by if name not in SERIES_FIELDS]
-        if unknown:
-            raise ValueError(f"count_buckets: cannot group by {unknown}; expected some of {SERIES_FIELDS}")
+        check_series_fields(by)
         # A field without a column of its own (cluster_id) is read from the document.
         fields = [name if name in self._columns else f"json_extract(doc, '$.{name}')" for name in by]
         step = bucket.total_seconds()

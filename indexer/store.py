@@ -46,6 +46,13 @@ class IncidentQuery:
 
 
 SERIES_FIELDS = ("sector", "municipality", "district", "street", "cluster_id")
+
+
+def check_series_fields(by: Sequence[str]) -> None:
+    """``count_buckets`` groups only by :data:`SERIES_FIELDS`; say which others were asked for."""
+    unknown = [name for name in by if name not in SERIES_FIELDS]
+    if unknown:
+        raise ValueError(f"count_buckets: cannot group by {unknown}; expected some of {SERIES_FIELDS}")
 """What :meth:`Store.count_buckets` can group by: a post's sector, its territory's parts, its cluster."""
 
 

@@ -15,16 +15,19 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from sklearn.metrics import precision_recall_curve, precision_recall_fscore_support
+
 from detector.clusters import Clusterer, purity
 from detector.fakes import FakeModel
 from detector.scorer import Detector
+from monitor import detect
 from monitor.detect import read_jsonl
 
 GOLD = ("label", "category", "story", "threat", "is_complaint", "sector", "negative")
 
 
 def unlabelled(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in GOLD}
+    return detect.unlabelled(record, GOLD)
 
 
 def train_fakes(detector: Detector, data: list[Path], output: Path, *, ordinary: Sequence[Path] = (),
@@ -92,24 +95,17 @@ def evaluate_fakes(detector: Detector, path: Path, *, clusterer: Clusterer | Non
 
 
 def _prf(gold: list[bool], predicted: list[bool]) -> str:
-    tp = sum(g and p for g, p in zip(gold, predicted, strict=True))
-    fp = sum(p and not g for g, p in zip(gold, predicted, strict=True))
-    fn = sum(g and not p for g, p in zip(gold, predicted, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1, _ = precision_recall_fscore_support(gold, predicted, average="binary", zero_division=0)
     return f"precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}"
 
 
 def _recall_at_precision(gold: list[bool], scores: list[float], floor: float) -> tuple[float, float]:
-    """The best recall among thresholds whose precision is at least ``floor``."""
+    """The best recall among thresholds whose precision is at least ``floor``, and that threshold."""
+    precision, recall, thresholds = precision_recall_curve(gold, scores)
     best = (0.0, 1.0)
-    positives = sum(gold) or 1
-    for threshold in sorted(set(scores)):
-        tp = sum(g and s >= threshold for g, s in zip(gold, scores, strict=True))
-        flagged = sum(s >= threshold for s in scores)
-        if flagged and tp / flagged >= floor and tp / positives > best[0]:
-            best = (tp / positives, threshold)
+    for p, r, t in zip(precision[:-1], recall[:-1], thresholds, strict=True):
+        if p >= floor and r > best[0]:
+            best = (float(r), float(t))
     return best
 
 

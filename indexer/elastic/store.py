@@ -29,7 +29,7 @@ from indexer.elastic.client import connect
 from indexer.elastic.layout import Layout, install
 from indexer.exceptions import StoreUnavailable
 from indexer.schema import Incident, Post
-from indexer.store import SERIES_FIELDS, BucketCount, IncidentQuery, Query, UpsertResult, safe_url
+from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields, safe_url
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -256,9 +256,7 @@ class ElasticsearchStore:
                       by: Sequence[str] = ("sector", "municipality", "district"),
                       complaints_only: bool = True) -> list[BucketCount]:
         """Nested terms aggregations (one per ``by`` field) over a date histogram, in one request."""
-        unknown = [name for name in by if name not in SERIES_FIELDS]
-        if unknown:
-            raise ValueError(f"count_buckets: cannot group by {unknown}; expected some of {SERIES_FIELDS}")
+        check_series_fields(by)
         aggs: dict[str, Any] = {"t": {"date_histogram": {"field": "created_at", "min_doc_count": 1,
                                                          "fixed_interval": f"{int(bucket.total_seconds())}s"}}}
         for level in reversed(range(len(by))):
