@@ -87,6 +87,7 @@ INCIDENTS_WEBHOOK_RETRIES = 5
 INCIDENTS_WEBHOOK_URL = os.environ.get("MONITOR_WEBHOOK_URL")  # POST each new incident as JSON here
 INCIDENTS_WINDOW_HOURS = 72.0  # a complaint joins an incident whose last post is at most this old
 SPIKES_ALPHA = 1e-3  # tail probability (after the windows' correction) below which a count is a spike
+SPIKES_ALPHA_FIRST = 1e-2  # the same for the one-bucket window: a wave's first hour
 SPIKES_BUCKET = "1h"  # counts per sector × territory per bucket
 SPIKES_COOLDOWN_HOURS = 24.0  # a series that alerted stays silent until it has been quiet this long
 SPIKES_HISTORY_DAYS = 28.0  # the baseline's history

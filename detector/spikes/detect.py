@@ -4,9 +4,11 @@ For each bucket t and each window w (``SPIKES_WINDOWS``, in hours: 1, 3, 6, 12, 
 the last w buckets are compared with the baseline's expectation for them under a negative
 binomial (``detector.spikes.baseline``). A short window answers a sudden wave in the first hour;
 a long one a story that grows slowly and never makes one hour remarkable. The smallest tail
-probability, times the number of windows (Bonferroni), must be below ``SPIKES_ALPHA``, and the
-window must hold at least ``SPIKES_MIN_COUNT`` posts, so two posts in a silent district stay
-quiet however unlikely they are. A series that alerted stays silent until it has been
+probability, times the number of windows (Bonferroni), must be below ``SPIKES_ALPHA`` — below
+``SPIKES_ALPHA_FIRST`` for the one-bucket window, because an alert in a wave's first hour is
+worth most and a single hour's count is the least noisy test to loosen (the longer windows are
+where a looser threshold breeds false alarms) — and the window must hold at least
+``SPIKES_MIN_COUNT`` posts, so two posts in a silent district stay quiet however unlikely they are. A series that alerted stays silent until it has been
 unremarkable for ``SPIKES_COOLDOWN_HOURS``: one event, one alert.
 """
 
@@ -33,6 +35,7 @@ class SpikeConfig:
 
     bucket: timedelta = timedelta(hours=1)
     alpha: float = 1e-3
+    alpha_first: float = 1e-2  # for the one-bucket window
     min_count: int = 4
     windows_hours: tuple[float, ...] = (1, 3, 6, 12, 24)
     cooldown_hours: float = 24.0
@@ -46,14 +49,18 @@ class SpikeConfig:
         from detector.spikes.series import parse_bucket
 
         values = {"bucket": parse_bucket(str(settings.get("SPIKES_BUCKET"))),
-                  "alpha": float(settings.get("SPIKES_ALPHA")), "min_count": int(settings.get("SPIKES_MIN_COUNT")),
+                  "alpha": float(settings.get("SPIKES_ALPHA")),
+                  "alpha_first": float(settings.get("SPIKES_ALPHA_FIRST", cls.alpha_first)),
+                  "min_count": int(settings.get("SPIKES_MIN_COUNT")),
                   "windows_hours": tuple(float(w) for w in windows),
                   "cooldown_hours": float(settings.get("SPIKES_COOLDOWN_HOURS")),
                   "history_days": float(settings.get("SPIKES_HISTORY_DAYS"))}
         config = cls(**{**values, **overrides})
-        if not 0 < config.alpha < 1 or config.min_count < 1 or not config.windows_hours:
-            raise ValueError(f"SPIKES_ALPHA must be in (0, 1), SPIKES_MIN_COUNT ≥ 1 and SPIKES_WINDOWS not empty; "
-                             f"got {config.alpha}, {config.min_count}, {config.windows_hours}")
+        if not (0 < config.alpha < 1 and 0 < config.alpha_first < 1) or config.min_count < 1 \
+                or not config.windows_hours:
+            raise ValueError(f"SPIKES_ALPHA and SPIKES_ALPHA_FIRST must be in (0, 1), SPIKES_MIN_COUNT ≥ 1 and "
+                             f"SPIKES_WINDOWS not empty; got {config.alpha}, {config.alpha_first}, "
+                             f"{config.min_count}, {config.windows_hours}")
         return config
 
     def buckets(self, hours: float) -> int:
@@ -113,7 +120,7 @@ class SpikeDetector:
                                 slots_per_day=config.slots_per_day)
         best_p, best_w, best_x, best_m = self._tails(counts.matrix, baseline.expected, baseline.dispersion)
         corrected = np.minimum(best_p * len(config.windows), 1.0)
-        hot = (corrected < config.alpha) & (best_x >= config.min_count)
+        hot = (corrected < np.where(best_w == 1, config.alpha_first, config.alpha)) & (best_x >= config.min_count)
         events = cooldown(hot, round(config.cooldown_hours * 3600 / config.bucket.total_seconds()))
         return [Alert(counts.keys[s], t, counts.time(t), int(best_w[s, t]), int(best_x[s, t]),
                       round(float(best_m[s, t]), 2), float(corrected[s, t]))
@@ -121,10 +128,12 @@ class SpikeDetector:
 
     def _tails(self, matrix: np.ndarray, expected: np.ndarray,
                dispersion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per bucket, the window with the smallest tail probability: p, window, posts, expected."""
+        """Per bucket, the window whose tail probability lies furthest below its threshold
+        (``alpha_first`` for one bucket, else ``alpha``): p, window, posts, expected."""
         shape = matrix.shape
         best_p, best_w = np.ones(shape), np.ones(shape, dtype=np.int64)
         best_x, best_m = np.zeros(shape, dtype=np.int64), np.zeros(shape)
+        best_ratio = np.full(shape, np.inf)
         for w in self.config.windows:
             x, m = trailing_sum(matrix, w), trailing_sum(expected, w)
             candidates = (x >= self.config.min_count) & (x > m)
@@ -132,7 +141,9 @@ class SpikeDetector:
                 continue
             p = np.ones(shape)
             p[candidates] = nb_tail(x[candidates], m[candidates], dispersion[candidates])
-            better = p < best_p
+            ratio = p / (self.config.alpha_first if w == 1 else self.config.alpha)
+            better = ratio < best_ratio
+            best_ratio[better] = ratio[better]
             best_p[better], best_w[better], best_x[better], best_m[better] = p[better], w, x[better], m[better]
         return best_p, best_w, best_x, best_m
 
