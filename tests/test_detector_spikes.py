@@ -68,6 +68,15 @@ def test_cooldown_makes_one_event_one_alert() -> None:
     assert len(again) > 1  # without the cooldown the same event alerts hour after hour
 
 
+def test_a_wave_after_a_small_alert_is_not_silenced_by_the_cooldown() -> None:
+    matrix = background(daily=10.0)
+    start = HOURS - 4 * 24
+    matrix[0, start] += 6  # a blip: alerts, and starts the cooldown
+    matrix[0, start + 4:start + 8] += 30  # four hours later, the real wave
+    found = SpikeDetector().detect(counts(matrix), report_from=start - 24)
+    assert [a.index for a in found] == [start, start + 4]
+
+
 @pytest.mark.parametrize("posts, alerts", [(3, 0), (4, 1), (5, 1)])  # SPIKES_MIN_COUNT = 4
 def test_a_silent_series_needs_the_minimum_count(posts: int, alerts: int) -> None:
     matrix = np.zeros((1, 24 * 30), dtype=np.int64)

@@ -8,8 +8,10 @@ probability, times the number of windows (Bonferroni), must be below ``SPIKES_AL
 ``SPIKES_ALPHA_FIRST`` for the one-bucket window, because an alert in a wave's first hour is
 worth most and a single hour's count is the least noisy test to loosen (the longer windows are
 where a looser threshold breeds false alarms) — and the window must hold at least
-``SPIKES_MIN_COUNT`` posts, so two posts in a silent district stay quiet however unlikely they are. A series that alerted stays silent until it has been
-unremarkable for ``SPIKES_COOLDOWN_HOURS``: one event, one alert.
+``SPIKES_MIN_COUNT`` posts, so two posts in a silent district stay quiet however unlikely they
+are. A series that alerted stays silent until it has been unremarkable for ``SPIKES_COOLDOWN_HOURS``: one event, one alert — unless an hour brings twice
+the posts of the event's busiest hour so far, so a four-post blip at night cannot silence the
+wave of a hundred posts that follows it.
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ class SpikeDetector:
         best_p, best_w, best_x, best_m = self._tails(counts.matrix, baseline.expected, baseline.dispersion)
         corrected = np.minimum(best_p * len(config.windows), 1.0)
         hot = (corrected < np.where(best_w == 1, config.alpha_first, config.alpha)) & (best_x >= config.min_count)
-        events = cooldown(hot, round(config.cooldown_hours * 3600 / config.bucket.total_seconds()))
+        events = cooldown(hot, round(config.cooldown_hours * 3600 / config.bucket.total_seconds()),
+                          strength=counts.matrix)
         return [Alert(counts.keys[s], t, counts.time(t), int(best_w[s, t]), int(best_x[s, t]),
                       round(float(best_m[s, t]), 2), float(corrected[s, t]))
                 for s, t in events if t >= report_from]
@@ -163,12 +166,17 @@ def nb_tail(count: np.ndarray, mean: np.ndarray, dispersion: np.ndarray) -> np.n
     return stats.nbinom.sf(count - 1, r, r / (r + mean))
 
 
-def cooldown(hot: np.ndarray, buckets: int) -> Iterable[tuple[int, int]]:
+def cooldown(hot: np.ndarray, buckets: int, strength: np.ndarray | None = None,
+             escalate: float = 2.0) -> Iterable[tuple[int, int]]:
     """(series, bucket) of the alerts ``hot`` (series × buckets) gives when a series that alerted
-    stays silent until it has been cold for ``buckets``: one event, one alert."""
+    stays silent until it has been cold for ``buckets``: one event, one alert. With ``strength``
+    (series × buckets: each bucket's own posts), a hot bucket in the cooldown alerts again when it
+    is ``escalate`` times the event's strongest hot bucket so far: the event has escalated."""
     for s in np.flatnonzero(hot.any(axis=1)):
-        last = -10**9
+        last, level = -10**9, 0.0
         for t in np.flatnonzero(hot[s]):
-            if t - last > buckets:
+            now = float(strength[s, t]) if strength is not None else 0.0
+            if t - last > buckets or (strength is not None and now >= escalate * level):
                 yield int(s), int(t)
-            last = t
+                level = now
+            level, last = max(level, now), t
