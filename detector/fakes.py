@@ -29,15 +29,15 @@ from typing import Any, Sequence
 import joblib
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from detector.model import save_model, stack_features, vectorizers
+from detector.features import Counts, TextFeatures, TextHasher
+from detector.model import save_model, text_counts
 from detector.narratives import NarrativeMatch, Registry
 from detector.phrases import PhraseMatcher
 from detector.rumour import RumourLexicon, RumourReading
 
-FORMAT = 1
+FORMAT = 2  # 2: hashed text features (detector.features)
 OFFICIAL_FACTOR = 0.3  # official pages post true urgent news: their words weigh less as rumour
 DENIAL_FACTOR = 0.2  # an official denial is the answer to a fake, not the fake
 
@@ -52,8 +52,7 @@ class FakeExample:
 
 @dataclass
 class FakeModel:
-    words: TfidfVectorizer
-    chars: TfidfVectorizer
+    text: TextFeatures
     classifier: LogisticRegression
     signal_names: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
@@ -61,21 +60,23 @@ class FakeModel:
     @classmethod
     def train(cls, examples: Sequence[FakeExample], signal_names: list[str], *, seed: int = 13,
               c: float = 16.0, meta: dict[str, Any] | None = None) -> FakeModel:
-        words, chars = vectorizers()
-        words.fit([e.lemmas for e in examples])
-        chars.fit([e.text for e in examples])
-        model = cls(words, chars, LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed),
+        hasher = TextHasher()
+        model = cls(TextFeatures.fit(text_counts(examples, hasher)),
+                    LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed),
                     signal_names, dict(meta or {}, format=FORMAT, C=c))
-        model.classifier.fit(model.features(examples), [bool(e.is_fake) for e in examples])
+        model.classifier.fit(model.features(examples, hasher=hasher), [bool(e.is_fake) for e in examples])
         return model
 
-    def features(self, examples: Sequence[FakeExample]) -> sparse.csr_matrix:
-        return stack_features(self.words, self.chars, examples)
+    def features(self, examples: Sequence[FakeExample], counts: Counts | None = None, *,
+                 hasher: TextHasher | None = None) -> sparse.csr_matrix:
+        counts = counts if counts is not None else text_counts(examples, hasher)
+        return self.text.transform(counts, [e.signals for e in examples])
 
-    def predict(self, examples: Sequence[FakeExample]) -> np.ndarray:
+    def predict(self, examples: Sequence[FakeExample], counts: Counts | None = None) -> np.ndarray:
         if not examples:
             return np.zeros(0)
-        return self.classifier.predict_proba(self.features(examples))[:, list(self.classifier.classes_).index(True)]
+        return self.classifier.predict_proba(self.features(examples, counts))[
+            :, list(self.classifier.classes_).index(True)]
 
     def save(self, path: Path | str) -> None:
         save_model(self, path)
@@ -121,9 +122,10 @@ class FakeScorer:
         return FakeReading(rumour, FakeExample(" ".join(lemmas), text.lower(), signals),
                            official_page, self.registry.match(lemmas), threat)
 
-    def score_many(self, readings: Sequence[FakeReading]) -> list[dict[str, Any]]:
+    def score_many(self, readings: Sequence[FakeReading], counts: Counts | None = None) -> list[dict[str, Any]]:
+        """``counts``: the readings' hashed text counts, when the caller has them."""
         if self.model is not None:
-            probabilities = [float(p) for p in self.model.predict([r.example for r in readings])]
+            probabilities = [float(p) for p in self.model.predict([r.example for r in readings], counts)]
         else:
             probabilities = [self._lexicon_probability(r.rumour) for r in readings]
         return [self.finding(r, p) for r, p in zip(readings, probabilities, strict=True)]

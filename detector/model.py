@@ -1,7 +1,7 @@
 """The trained part of the detector: is it a complaint, and which sector.
 
-Features: TF-IDF of lemma uni- and bigrams, TF-IDF of character 2–5-grams (typos, word parts),
-and the lexicon's own signals (sector phrase weights, complaint and non-complaint markers, the kind
+Features (:mod:`detector.features`): TF-IDF of lemma uni- and bigrams, TF-IDF of character
+2–5-grams (typos, word parts), and the lexicon's own signals (sector phrase weights, complaint and non-complaint markers, the kind
 of page and of item). Two linear models on top: logistic regression for the complaint probability,
 and a linear SVM for the sector, trained on complaints only; its margins, through a softmax, are
 the sector scores. Chosen on the dev split: the SVM gave sector macro-F1 0.824 against 0.804 for
@@ -22,25 +22,17 @@ from typing import Any, Sequence
 import joblib
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-FORMAT = 2
+from detector.features import Counts, TextFeatures, TextHasher
+
+FORMAT = 3  # 3: hashed text features (detector.features)
 
 
-def vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
-    """The text features both trained models use: lemma uni- and bigrams, character 2–5-grams."""
-    return (TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+"),
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                            max_features=60_000))
-
-
-def stack_features(words: TfidfVectorizer, chars: TfidfVectorizer, examples: Sequence[Any]) -> sparse.csr_matrix:
-    """One row per example (anything with ``lemmas``, ``text`` and ``signals``): words, characters, signals."""
-    signals = sparse.csr_matrix(np.asarray([e.signals for e in examples], dtype=np.float64))
-    return sparse.hstack([words.transform([e.lemmas for e in examples]),
-                          chars.transform([e.text for e in examples]), signals]).tocsr()
+def text_counts(examples: Sequence[Any], hasher: TextHasher | None = None) -> Counts:
+    """The hashed counts of examples (anything with ``lemmas`` and ``text``)."""
+    return (hasher or TextHasher()).counts([e.lemmas for e in examples], [e.text for e in examples])
 
 
 def save_model(model: Any, path: Path | str) -> None:
@@ -61,8 +53,7 @@ class Example:
 
 @dataclass
 class ComplaintModel:
-    words: TfidfVectorizer
-    chars: TfidfVectorizer
+    text: TextFeatures
     complaint: LogisticRegression
     sector: LinearSVC
     signal_names: list[str]
@@ -72,28 +63,31 @@ class ComplaintModel:
     def train(cls, examples: Sequence[Example], signal_names: list[str], *, seed: int = 13,
               meta: dict[str, Any] | None = None, sector_examples: Sequence[Example] = ()) -> ComplaintModel:
         """``sector_examples``: more complaints with a sector (e.g. real appeals) for the sector model only."""
-        words, chars = vectorizers()
         everything = list(examples) + list(sector_examples)
-        words.fit([e.lemmas for e in everything])
-        chars.fit([e.text for e in everything])
-        model = cls(words, chars, LogisticRegression(C=16.0, class_weight="balanced", max_iter=3000,
-                                                     random_state=seed),
+        hasher = TextHasher()
+        model = cls(TextFeatures.fit(text_counts(everything, hasher)),
+                    LogisticRegression(C=16.0, class_weight="balanced", max_iter=3000, random_state=seed),
                     LinearSVC(C=0.5, class_weight="balanced", max_iter=20_000, random_state=seed),
                     signal_names, dict(meta or {}, format=FORMAT))
         labelled = [e for e in examples if e.is_complaint is not None]
-        model.complaint.fit(model.features(labelled), [bool(e.is_complaint) for e in labelled])
+        model.complaint.fit(model.features(labelled, hasher=hasher), [bool(e.is_complaint) for e in labelled])
         with_sector = [e for e in everything if e.is_complaint and e.sector]
-        model.sector.fit(model.features(with_sector), [e.sector for e in with_sector])
+        model.sector.fit(model.features(with_sector, hasher=hasher), [e.sector for e in with_sector])
         return model
 
-    def features(self, examples: Sequence[Example]) -> sparse.csr_matrix:
-        return stack_features(self.words, self.chars, examples)
+    def features(self, examples: Sequence[Example], counts: Counts | None = None, *,
+                 hasher: TextHasher | None = None) -> sparse.csr_matrix:
+        """``counts``: the examples' hashed counts when the caller has them (the detector shares
+        them between its models)."""
+        counts = counts if counts is not None else text_counts(examples, hasher)
+        return self.text.transform(counts, [e.signals for e in examples])
 
-    def predict(self, examples: Sequence[Example]) -> tuple[np.ndarray, list[dict[str, float]]]:
+    def predict(self, examples: Sequence[Example],
+                counts: Counts | None = None) -> tuple[np.ndarray, list[dict[str, float]]]:
         """Complaint probabilities, and per example the sector probabilities."""
         if not examples:
             return np.zeros(0), []
-        x = self.features(examples)
+        x = self.features(examples, counts)
         complaint = self.complaint.predict_proba(x)[:, list(self.complaint.classes_).index(True)]
         margins = self.sector.decision_function(x)
         sectors = np.exp(margins - margins.max(axis=1, keepdims=True))

@@ -11,6 +11,7 @@ common so that a two-word phrasing cannot match every post about water.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -55,6 +56,7 @@ class Registry:
         self.min_shared = min_shared
         self.narratives: list[Narrative] = []
         self._phrasings: list[tuple[Narrative, str, str, set[str]]] = []  # narrative, text, lemma key, lemmas
+        self._by_lemma: dict[str, list[int]] = {}  # lemma → the phrasings that have it
         self.extend(narratives)
 
     @classmethod
@@ -67,6 +69,8 @@ class Registry:
             for phrasing in [narrative.claim, *narrative.variants]:
                 lemmas = content_lemmas(self.lemmatizer.lemmas(phrasing))
                 if len(lemmas) >= self.min_shared:
+                    for lemma in lemmas:
+                        self._by_lemma.setdefault(lemma, []).append(len(self._phrasings))
                     self._phrasings.append((narrative, phrasing, " ".join(sorted(lemmas)), lemmas))
 
     def match(self, lemmas: Sequence[str]) -> NarrativeMatch | None:
@@ -74,11 +78,14 @@ class Registry:
         words = content_lemmas(list(lemmas))
         if len(words) < self.min_shared:
             return None
+        shared = Counter(n for word in words for n in self._by_lemma.get(word, ()))
+        candidates = sorted(n for n, count in shared.items() if count >= self.min_shared)
+        if not candidates:
+            return None
         key = " ".join(sorted(words))
         best: NarrativeMatch | None = None
-        for narrative, phrasing, phrasing_key, phrasing_words in self._phrasings:
-            if len(words & phrasing_words) < self.min_shared:
-                continue
+        for n in candidates:
+            narrative, phrasing, phrasing_key, _ = self._phrasings[n]
             similarity = fuzz.token_set_ratio(phrasing_key, key) / 100
             if similarity >= self.threshold and (best is None or similarity > best.similarity):
                 best = NarrativeMatch(narrative, similarity, phrasing)

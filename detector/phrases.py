@@ -47,15 +47,16 @@ class PhraseMatcher:
         """Every phrase found, each at its first place; a phrase that is part of a longer hit of
         the same label is dropped (so "вода" does not count again inside "горячий вода")."""
         hits: list[Hit] = []
-        seen: set[Phrase] = set()
+        seen: set[int] = set()  # ids: hashing a frozen dataclass costs more than the match
+        by_first = self._by_first
         for start, lemma in enumerate(lemmas):
-            for phrase in self._by_first.get(lemma, ()):
-                if phrase in seen:
+            for phrase in by_first.get(lemma, ()):
+                if id(phrase) in seen:
                     continue
-                end = self._match(phrase, lemmas, start)
+                end = self._match(phrase, lemmas, start) if len(phrase.lemmas) > 1 else start + 1
                 if end is not None:
                     hits.append(Hit(phrase, start, end))
-                    seen.add(phrase)
+                    seen.add(id(phrase))
         return _drop_contained(hits)
 
     def _match(self, phrase: Phrase, lemmas: Sequence[str], start: int) -> int | None:
@@ -72,6 +73,8 @@ class PhraseMatcher:
 
 
 def _drop_contained(hits: list[Hit]) -> list[Hit]:
+    if len(hits) < 2:
+        return hits
     kept = []
     for hit in hits:
         inside = any(other is not hit and other.phrase.label == hit.phrase.label

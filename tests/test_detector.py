@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from detector.model import ComplaintModel
+from detector.features import TextHasher, char_wb_ngrams
+from detector.model import ComplaintModel, text_counts
 from detector.phrases import Phrase, PhraseMatcher
 from detector.scorer import Detector
 from detector.text import Lemmatizer
@@ -132,6 +133,25 @@ def test_training_twice_on_the_same_data_gives_the_same_model(detector: Detector
     second = ComplaintModel.train(examples, detector.signal_names)
     probe = examples[:50]
     assert (first.predict(probe)[0] == second.predict(probe)[0]).all()
+
+
+@pytest.mark.parametrize("text", ["прорвало трубу на ул. Ленина, 5!!!", "я  а-б", "ё", "   ", "д5 кв.12"])
+def test_character_ngrams_are_scikit_learns_char_wb(text: str) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    theirs = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()(text)
+    assert sorted(g for word in text.lower().split() for g in char_wb_ngrams(word)) == sorted(theirs)
+
+
+def test_the_models_score_the_same_from_the_counts_the_detector_shares(detector: Detector) -> None:
+    records = read_jsonl(DATA / "dev.jsonl")[:40]
+    examples = [detector.prepare(unlabelled(r)).example for r in records]
+    hasher = TextHasher()
+    text_counts(examples, hasher)  # the per-word cache filled by an earlier batch
+    shared = text_counts(examples, hasher)
+    assert detector.model is not None
+    alone, _ = detector.model.predict(examples)
+    assert (detector.model.predict(examples, shared)[0] == alone).all()
 
 
 def test_gold_labels_never_reach_the_scorer() -> None:
