@@ -33,6 +33,10 @@ _TRANSLIT_PAIRS = (("shch", "щ"), ("sch", "щ"), ("iy", "ий"), ("yy", "ый")
 _TRANSLIT_LETTERS = str.maketrans("abvgdezijklmnoprstufhcyw'q", "абвгдезийклмнопрстуфхцывьк")
 
 
+def _count(letters: re.Pattern[str], text: str) -> int:
+    return sum(map(len, letters.findall(text)))
+
+
 def _to_cyrillic(text: str) -> str:
     """Undo the usual Latin spelling of Russian ("ne rabotaet lift" -> "не работает лифт")."""
     for latin, cyrillic in _TRANSLIT_PAIRS:
@@ -63,12 +67,14 @@ class LanguageIdentifier:
         lower = clean.lower()
         if len(lower) < 20 and set(_WORD.findall(lower)) <= _NEUTRAL_WORDS:
             return "und"
-        cyrillic = sum(map(len, _CYRILLIC.findall(lower)))
-        latin = sum(map(len, _LATIN.findall(lower)))
-        if latin > cyrillic:
+        # Counting letters costs more than the other rules together, and most posts have no Latin
+        # letter and a telling one: count Cyrillic only when a decision needs the number.
+        latin = _count(_LATIN, lower) if _LATIN.search(lower) else 0
+        cyrillic = _count(_CYRILLIC, lower) if latin else None
+        if cyrillic is not None and latin > cyrillic:
             return self._detect_latin(lower)
         cyrillic_langs = [lang for lang in self.languages if lang != "en"]
-        if not cyrillic or not cyrillic_langs:
+        if not cyrillic_langs or not (cyrillic if cyrillic is not None else _CYRILLIC.search(lower)):
             return "und"
         chars = set(_MARKERS.findall(lower))
         possible = [lang for lang in cyrillic_langs
@@ -77,6 +83,8 @@ class LanguageIdentifier:
             return possible[0]
         scores = self._scores(clean)
         best = max(possible, key=lambda lang: scores.get(lang, 0.0))
+        if cyrillic is None:
+            cyrillic = _count(_CYRILLIC, lower)
         if cyrillic < _SHORT_LETTERS and default in possible and best != default:
             share = scores.get(best, 0.0) / (sum(scores.get(lang, 0.0) for lang in possible) or 1.0)
             return best if share >= _OVERRIDE_SHARE else default

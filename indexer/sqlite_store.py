@@ -103,13 +103,18 @@ class SqliteStore:
     def _upsert(self, posts: Sequence[Post]) -> UpsertResult:
         latest = {post.id: post for post in posts}  # a batch may see one item twice: keep the last
         known = self._known(list(latest))
+        # New rows get their rowids here (BEGIN IMMEDIATE holds the write lock), so the full-text
+        # rows need no second look-up of what was inserted.
+        next_rowid = self._db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM posts").fetchone()[0]
         inserts, updates, reindex = [], [], []
         for post in latest.values():
             values = (post.platform, post.source_id, post.kind, post.parent_id, post.thread_root,
                       _ts(post.created_at), _ts(post.crawled_at), post.text,
                       json.dumps(post.to_dict(), ensure_ascii=False), *series_values(post))
             if post.id not in known:
-                inserts.append((*values, post.id))
+                inserts.append((*values, post.id, next_rowid))
+                reindex.append((next_rowid, post))
+                next_rowid += 1
                 continue
             rowid, old_text = known[post.id]
             updates.append((*values, rowid))
@@ -117,14 +122,13 @@ class SqliteStore:
                 reindex.append((rowid, post))
         self._db.executemany(
             "INSERT INTO posts (platform, source_id, kind, parent_id, thread_root, created_at,"
-            f" crawled_at, text, doc, {_SERIES_NAMES}, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            inserts)
+            f" crawled_at, text, doc, {_SERIES_NAMES}, id, rowid) VALUES"
+            f" ({', '.join('?' * (11 + len(_SERIES_COLUMNS)))})", inserts)
         self._db.executemany(
             "UPDATE posts SET platform = ?, source_id = ?, kind = ?, parent_id = ?, thread_root = ?,"
             f" created_at = ?, crawled_at = ?, text = ?, doc = ?, {_SERIES_SET} WHERE rowid = ?", updates)
-        self._db.executemany("DELETE FROM posts_fts WHERE rowid = ?", [(r,) for r, _ in reindex])
-        inserted = self._known([values[-1] for values in inserts])
-        reindex += [(rowid, latest[post_id]) for post_id, (rowid, _) in inserted.items()]
+        self._db.executemany("DELETE FROM posts_fts WHERE rowid = ?",
+                             [(r,) for r, post in reindex if post.id in known])
         self._db.executemany("INSERT INTO posts_fts (rowid, stems) VALUES (?, ?)",
                              [(rowid, _stems(post)) for rowid, post in reindex])
         return UpsertResult(new=len(inserts), updated=len(updates))

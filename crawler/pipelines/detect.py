@@ -70,12 +70,12 @@ class DetectPipeline:
         else:
             self.detector = Detector.load(**arguments)
 
+    # No process_item: items are scored with their batch, just before they are stored, and a
+    # pass-through stage would still cost Scrapy's per-item, per-stage overhead.
+
     def close_spider(self) -> None:
         if self.worker is not None:
             self.worker.shutdown(wait=True)
-
-    def process_item(self, item: Post) -> Post:
-        return item  # scored with its batch, just before it is stored
 
     def score(self, items: list[Post]) -> None:
         if not items or (self.detector is None and self.worker is None):

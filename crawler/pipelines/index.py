@@ -54,7 +54,7 @@ class IndexPipeline:
         self.next_replay = 0.0
         self.store: Store | None = None
         self.buffer: list[Post] = []
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[tuple[str, str]] = Counter()
         self.pending: deque[Future[None]] = deque()
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer")
 
@@ -73,7 +73,7 @@ class IndexPipeline:
 
     def process_item(self, item: Post) -> Post:
         self.buffer.append(item)
-        self.counts[f"source/{item.source_id}/{item.kind}s"] += 1
+        self.counts[item.source_id, item.kind] += 1  # the stats key is built once per batch
         if len(self.buffer) >= self.batch_size:
             self.flush()
         return item
@@ -86,8 +86,8 @@ class IndexPipeline:
         self.pending.append(self.writer.submit(self._write, batch))
         while len(self.pending) > self.max_pending:
             self.pending.popleft().result()
-        for key, value in self.counts.items():
-            self.stats.inc_value(key, value)
+        for (source_id, kind), value in self.counts.items():
+            self.stats.inc_value(f"source/{source_id}/{kind}s", value)
         self.counts.clear()
 
     def _write(self, batch: list[Post]) -> None:
