@@ -65,7 +65,8 @@ INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_UR
 
 # --- Detector ------------------------------------------------------------------------------------
 DETECTOR_ENABLED = True  # the crawl's detector stage (monitor detect works either way)
-DETECTOR_PROCESS = False  # score in a worker process (pays ~3 s to start; worth it for big crawls)
+DETECTOR_PROCESS = False  # score in a worker process once it is up (the crawl's own process until then)
+DETECTOR_PROCESS_WAIT = False  # wait for the worker at the start (tests; big one-off crawls)
 DETECTOR_MAX_POSTS = 200_000  # posts `monitor detect` reads at once
 DETECTOR_MODEL = "detector/models/complaints.joblib"  # built by `monitor train`
 DETECTOR_ROUTING = "watchlists/routing.yml"

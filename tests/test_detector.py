@@ -194,7 +194,7 @@ def test_the_crawl_scores_items_and_detect_fills_the_routing_queue(crawl) -> Non
 
 
 def test_the_crawl_can_score_in_a_worker_process(crawl) -> None:
-    result = crawl("vk_governor", DETECTOR_PROCESS=True)
+    result = crawl("vk_governor", DETECTOR_PROCESS=True, DETECTOR_PROCESS_WAIT=True)
     assert result.returncode == 0 and "Traceback" not in result.output, result.output
     scored = sum(v for k, v in result.stats.items() if k.startswith("detector/complaints/"))
     assert scored > 10 and not result.stat("detector/failed")

@@ -4,11 +4,15 @@ The model costs about as much for one item as for hundreds, and Scrapy keeps onl
 ``CONCURRENT_ITEMS`` items of a response in flight, so scoring item by item (or in the small
 batches items arrive in) cost ~1.3 ms per item. This stage instead scores each batch the index
 pipeline is about to write (the ``items_to_store`` signal, on the writer thread, off the
-reactor). With ``DETECTOR_PROCESS`` it scores in a worker process of its own, on the second core
-instead of the crawl's GIL: bench/crawl.py's VK workload (27,000 items) goes from 0.37 to 0.47 of
-the bare spider, but starting the worker costs ~3 s, so a small crawl (the scheduler's one-source
-runs) is slower with it (Telegram, 1,000 items: 0.31 → 0.12). Off by default. Grouping into incidents needs history, so it runs after the crawl (``monitor detect``,
-the scheduler, the demo). If scoring fails, the items are stored unscored and counted:
+reactor). With ``DETECTOR_PROCESS`` a worker process of its own scores instead, on
+the second core rather than under the crawl's GIL: each batch goes to it when the index pipeline
+hands the batch to its writer (``items_batched``), and the writer waits for the scores only when it
+is about to write, so scoring overlaps the crawl. The worker takes a few seconds to start; until it
+is up, batches are scored in the crawl's own process, so a small crawl (the scheduler's one-source
+runs) never waits for it (``DETECTOR_PROCESS_WAIT`` waits at the start instead). Off by default:
+it needs a core of its own, and where other jobs take the second core it is slower (README,
+benchmarks). Grouping into incidents needs history, so it runs after the crawl (``monitor
+detect``, the scheduler, the demo). If scoring fails, the items are stored unscored and counted:
 ``monitor detect`` scores them later. ``DETECTOR_ENABLED = False`` turns the stage off.
 """
 
@@ -16,12 +20,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
-from crawler.signals import items_to_store
+from crawler.signals import items_batched, items_to_store
 from detector.posts import apply_scores, detection_record
 from detector.scorer import Detector
 
@@ -51,12 +55,15 @@ class DetectPipeline:
         self.stats = crawler.stats
         self.detector: Detector | None = None
         self.worker: ProcessPoolExecutor | None = None
+        self.worker_ready: Future[Any] | None = None
+        self.scoring: dict[int, Future[list[dict[str, Any]]]] = {}  # id(batch) → the worker's scores
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DetectPipeline:
         if not crawler.settings.getbool("DETECTOR_ENABLED"):
             raise NotConfigured("DETECTOR_ENABLED is off")
         pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.send, signal=items_batched)
         crawler.signals.connect(pipeline.score, signal=items_to_store)
         return pipeline
 
@@ -66,28 +73,43 @@ class DetectPipeline:
         if s.getbool("DETECTOR_PROCESS"):  # spawn, not fork: this process runs threads and a reactor
             self.worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                               initializer=_load_in_worker, initargs=(arguments,))
-            self.worker.submit(int)  # start it now, while the first pages download
-        else:
-            self.detector = Detector.load(**arguments)
+            self.worker_ready = self.worker.submit(int)
+            if s.getbool("DETECTOR_PROCESS_WAIT"):
+                self.worker_ready.result()
+                return
+        self.detector = Detector.load(**arguments)
+
+    def close_spider(self) -> None:
+        if self.worker is not None:  # a worker still starting is not waited for
+            self.worker.shutdown(wait=bool(self.worker_ready and self.worker_ready.done()), cancel_futures=True)
 
     # No process_item: items are scored with their batch, just before they are stored, and a
     # pass-through stage would still cost Scrapy's per-item, per-stage overhead.
 
-    def close_spider(self) -> None:
-        if self.worker is not None:
-            self.worker.shutdown(wait=True)
-
-    def score(self, items: list[Post]) -> None:
-        if not items or (self.detector is None and self.worker is None):
+    def send(self, items: list[Post]) -> None:
+        """On the reactor thread: a new batch goes to the worker, if it is up."""
+        if not items or self.worker is None or self.worker_ready is None or not self.worker_ready.done():
             return
         sources: dict[str, Any] = getattr(self.crawler.spider, "sources", {})
-        records = [detection_record(item, sources) for item in items]
         try:
-            if self.worker is not None:
-                results = self.worker.submit(_score_in_worker, records).result()
+            self.scoring[id(items)] = self.worker.submit(_score_in_worker,
+                                                         [detection_record(item, sources) for item in items])
+        except Exception:  # a broken worker: the batch is scored in this process instead
+            logger.exception("the detector's worker process refused a batch; scoring in the crawl's process")
+
+    def score(self, items: list[Post]) -> None:
+        """On the index writer's thread: fill in the batch's scores before it is written."""
+        if not items:
+            return
+        sources: dict[str, Any] = getattr(self.crawler.spider, "sources", {})
+        future = self.scoring.pop(id(items), None)
+        try:
+            if future is not None:
+                results = future.result()
             else:
-                assert self.detector is not None
-                results = self.detector.score_many(records)
+                if self.detector is None:  # the worker was awaited at the start and has broken since
+                    self.detector = Detector.load(**Detector.arguments(self.crawler.settings))
+                results = self.detector.score_many([detection_record(item, sources) for item in items])
         except Exception:  # a detector bug must not stop the crawl or lose items
             logger.exception("scoring %d items failed; they are stored unscored", len(items))
             self.stats.inc_value("detector/failed", len(items))

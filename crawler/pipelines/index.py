@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 
-from crawler.signals import items_to_store
+from crawler.signals import items_batched, items_to_store
 from indexer.exceptions import StoreUnavailable
 from indexer.spool import Spool
 from indexer.store import UpsertResult, open_store
@@ -83,6 +83,7 @@ class IndexPipeline:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
+        self.crawler.signals.send_catch_log(signal=items_batched, items=batch)
         self.pending.append(self.writer.submit(self._write, batch))
         while len(self.pending) > self.max_pending:
             self.pending.popleft().result()
