@@ -26,13 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import joblib
 import numpy as np
-from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from detector.features import Counts, TextFeatures, TextHasher
-from detector.model import save_model, text_counts
+from detector.features import Counts, TextFeatures, TextHasher, text_counts
+from detector.model import load_model, save_model
 from detector.narratives import NarrativeMatch, Registry
 from detector.phrases import PhraseMatcher
 from detector.rumour import RumourLexicon, RumourReading
@@ -64,18 +62,13 @@ class FakeModel:
         model = cls(TextFeatures.fit(text_counts(examples, hasher)),
                     LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed),
                     signal_names, dict(meta or {}, format=FORMAT, C=c))
-        model.classifier.fit(model.features(examples, hasher=hasher), [bool(e.is_fake) for e in examples])
+        model.classifier.fit(model.text.matrix(examples, hasher=hasher), [bool(e.is_fake) for e in examples])
         return model
-
-    def features(self, examples: Sequence[FakeExample], counts: Counts | None = None, *,
-                 hasher: TextHasher | None = None) -> sparse.csr_matrix:
-        counts = counts if counts is not None else text_counts(examples, hasher)
-        return self.text.transform(counts, [e.signals for e in examples])
 
     def predict(self, examples: Sequence[FakeExample], counts: Counts | None = None) -> np.ndarray:
         if not examples:
             return np.zeros(0)
-        return self.classifier.predict_proba(self.features(examples, counts))[
+        return self.classifier.predict_proba(self.text.matrix(examples, counts))[
             :, list(self.classifier.classes_).index(True)]
 
     def save(self, path: Path | str) -> None:
@@ -83,10 +76,7 @@ class FakeModel:
 
     @staticmethod
     def load(path: Path | str) -> FakeModel:
-        model = joblib.load(path)
-        if not isinstance(model, FakeModel) or model.meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a fakes model of format {FORMAT}; run `monitor train fakes`")
-        return model
+        return load_model(path, FakeModel, FORMAT, "fakes model", "monitor train fakes")
 
 
 @dataclass

@@ -56,7 +56,7 @@ class TextHasher:
         indptr = [0]
         for line in lines:
             lemmas = line.split()
-            for token in lemmas + [f"{a} {b}" for a, b in zip(lemmas, lemmas[1:])]:
+            for token in lemmas + [f"{a} {b}" for a, b in zip(lemmas, lemmas[1:], strict=False)]:
                 found = cache.get(token)
                 if found is None:
                     found = cache[token] = _hash(token)
@@ -85,6 +85,11 @@ def _matrix(ids: np.ndarray, indptr: np.ndarray) -> sparse.csr_matrix:
     matrix = sparse.csr_matrix((np.ones(ids.size), ids, indptr), shape=(indptr.size - 1, N_FEATURES))
     matrix.sum_duplicates()
     return matrix
+
+
+def text_counts(examples: Sequence[Any], hasher: TextHasher | None = None) -> Counts:
+    """The hashed counts of examples (anything with ``lemmas`` and ``text``)."""
+    return (hasher or TextHasher()).counts([e.lemmas for e in examples], [e.text for e in examples])
 
 
 def char_wb_ngrams(word: str, low: int = CHAR_NGRAMS[0], high: int = CHAR_NGRAMS[1]) -> list[str]:
@@ -149,6 +154,14 @@ class TextFeatures:
     @classmethod
     def fit(cls, counts: Counts) -> TextFeatures:
         return cls(Weighting.fit(counts.words), Weighting.fit(counts.chars, max_features=60_000))
+
+    def matrix(self, examples: Sequence[Any], counts: Counts | None = None, *,
+               hasher: TextHasher | None = None) -> sparse.csr_matrix:
+        """The features of examples (anything with ``lemmas``, ``text`` and ``signals``);
+        ``counts``: their hashed counts when the caller has them (the detector shares them
+        between its models)."""
+        counts = counts if counts is not None else text_counts(examples, hasher)
+        return self.transform(counts, [e.signals for e in examples])
 
     def transform(self, counts: Counts, signals: Sequence[Sequence[float]]) -> sparse.csr_matrix:
         extra = sparse.csr_matrix(np.asarray(signals, dtype=np.float64).reshape(counts.words.shape[0], -1))

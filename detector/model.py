@@ -4,7 +4,7 @@ Features (:mod:`detector.features`): TF-IDF of lemma uni- and bigrams, TF-IDF of
 2–5-grams (typos, word parts), and the lexicon's own signals (sector phrase weights, complaint and non-complaint markers, the kind
 of page and of item). Two linear models on top: logistic regression for the complaint probability,
 and a linear SVM for the sector, trained on complaints only; its margins, through a softmax, are
-the sector scores. Chosen on the dev split: the SVM gave sector macro-F1 0.824 against 0.804 for
+the sector scores. Chosen on the dev split (with the features of format 2, vocabulary-based): the SVM gave sector macro-F1 0.824 against 0.804 for
 logistic regression (C=8; 0.780 at C=2); for "complaint", logistic regression at C=16 gave F1 0.915
 (0.905 at C=4, 0.873 at C=1; an SVM 0.917 but without probabilities). Linear models on these features are what the
 real-appeals baseline uses (word+char TF-IDF, linear SVM) and score thousands of posts per second.
@@ -17,27 +17,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeVar
 
 import joblib
 import numpy as np
-from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from detector.features import Counts, TextFeatures, TextHasher
+from detector.features import Counts, TextFeatures, TextHasher, text_counts
 
 FORMAT = 3  # 3: hashed text features (detector.features)
-
-
-def text_counts(examples: Sequence[Any], hasher: TextHasher | None = None) -> Counts:
-    """The hashed counts of examples (anything with ``lemmas`` and ``text``)."""
-    return (hasher or TextHasher()).counts([e.lemmas for e in examples], [e.text for e in examples])
+M = TypeVar("M")
 
 
 def save_model(model: Any, path: Path | str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, path, compress=3)
+
+
+def load_model(path: Path | str, kind: type[M], version: int, name: str, command: str) -> M:
+    """The model saved at ``path``, if it is a ``kind`` of format ``version``; else an error
+    naming the ``command`` that rebuilds it."""
+    model = joblib.load(path)
+    if not isinstance(model, kind) or model.meta.get("format") != version:  # type: ignore[attr-defined]
+        raise ValueError(f"{path}: not a {name} of format {version}; run `{command}`")
+    return model
 
 
 @dataclass
@@ -70,24 +74,18 @@ class ComplaintModel:
                     LinearSVC(C=0.5, class_weight="balanced", max_iter=20_000, random_state=seed),
                     signal_names, dict(meta or {}, format=FORMAT))
         labelled = [e for e in examples if e.is_complaint is not None]
-        model.complaint.fit(model.features(labelled, hasher=hasher), [bool(e.is_complaint) for e in labelled])
+        model.complaint.fit(model.text.matrix(labelled, hasher=hasher), [bool(e.is_complaint) for e in labelled])
         with_sector = [e for e in everything if e.is_complaint and e.sector]
-        model.sector.fit(model.features(with_sector, hasher=hasher), [e.sector for e in with_sector])
+        model.sector.fit(model.text.matrix(with_sector, hasher=hasher), [e.sector for e in with_sector])
         return model
-
-    def features(self, examples: Sequence[Example], counts: Counts | None = None, *,
-                 hasher: TextHasher | None = None) -> sparse.csr_matrix:
-        """``counts``: the examples' hashed counts when the caller has them (the detector shares
-        them between its models)."""
-        counts = counts if counts is not None else text_counts(examples, hasher)
-        return self.text.transform(counts, [e.signals for e in examples])
 
     def predict(self, examples: Sequence[Example],
                 counts: Counts | None = None) -> tuple[np.ndarray, list[dict[str, float]]]:
-        """Complaint probabilities, and per example the sector probabilities."""
+        """Complaint probabilities, and per example the sector probabilities; ``counts``: the
+        examples' hashed counts when the caller has them."""
         if not examples:
             return np.zeros(0), []
-        x = self.features(examples, counts)
+        x = self.text.matrix(examples, counts)
         complaint = self.complaint.predict_proba(x)[:, list(self.complaint.classes_).index(True)]
         margins = self.sector.decision_function(x)
         sectors = np.exp(margins - margins.max(axis=1, keepdims=True))
@@ -100,7 +98,4 @@ class ComplaintModel:
 
     @staticmethod
     def load(path: Path | str) -> ComplaintModel:
-        model = joblib.load(path)
-        if not isinstance(model, ComplaintModel) or model.meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a complaints model of format {FORMAT}; run `monitor train`")
-        return model
+        return load_model(path, ComplaintModel, FORMAT, "complaints model", "monitor train")

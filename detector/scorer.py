@@ -16,8 +16,8 @@ from typing import Any, Iterable, Mapping
 from detector.fakes import FakeModel, FakeReading, FakeScorer
 from detector.gazetteer import Found, Gazetteer, territory_files
 from detector.lexicon import COMPLAINT, NOT_COMPLAINT, Lexicon, Reading
-from detector.features import TextHasher
-from detector.model import ComplaintModel, Example, text_counts
+from detector.features import TextHasher, text_counts
+from detector.model import ComplaintModel, Example
 from detector.narratives import Registry
 from detector.posts import OFFICIAL_PAGES
 from detector.routing import Router
@@ -117,18 +117,20 @@ class Detector:
 
     def score_many(self, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         prepared = [self.prepare(r) for r in records]
-        counts = None
+        examples = [p.example for p in prepared]
+        counts = None  # both models read them: hashed once
         if self.model is not None or (self.fakes is not None and self.fakes.model is not None):
-            counts = text_counts([p.example for p in prepared], self.hasher)
+            counts = text_counts(examples, self.hasher)
         if self.model is not None:
-            probabilities, sector_scores = self.model.predict([p.example for p in prepared], counts)
+            probabilities, sector_scores = self.model.predict(examples, counts)
         else:
             probabilities = [self._lexicon_complaint(p.reading) for p in prepared]
             sector_scores = [self._lexicon_sectors(p.reading) for p in prepared]
         outputs = [self._output(p, float(prob), scores) for p, prob, scores in zip(prepared, probabilities,
                                                                                    sector_scores, strict=True)]
         if self.fakes is not None:
-            findings = self.fakes.score_many([p.fake for p in prepared if p.fake is not None], counts)
+            # prepare() reads every text for fakes when they are on: the readings line up with counts
+            findings = self.fakes.score_many([p.fake for p in prepared], counts)  # type: ignore[arg-type]
             for out, finding in zip(outputs, findings, strict=True):
                 out.update(finding)
         return outputs

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from detector.features import TextHasher, char_wb_ngrams
-from detector.model import ComplaintModel, text_counts
+from detector.features import TextHasher, char_wb_ngrams, text_counts
+from detector.model import ComplaintModel
 from detector.phrases import Phrase, PhraseMatcher
 from detector.scorer import Detector
 from detector.text import Lemmatizer

@@ -90,10 +90,8 @@ class DetectPipeline:
         """On the reactor thread: a new batch goes to the worker, if it is up."""
         if not items or self.worker is None or self.worker_ready is None or not self.worker_ready.done():
             return
-        sources: dict[str, Any] = getattr(self.crawler.spider, "sources", {})
         try:
-            self.scoring[id(items)] = self.worker.submit(_score_in_worker,
-                                                         [detection_record(item, sources) for item in items])
+            self.scoring[id(items)] = self.worker.submit(_score_in_worker, self._records(items))
         except Exception:  # a broken worker: the batch is scored in this process instead
             logger.exception("the detector's worker process refused a batch; scoring in the crawl's process")
 
@@ -101,7 +99,6 @@ class DetectPipeline:
         """On the index writer's thread: fill in the batch's scores before it is written."""
         if not items:
             return
-        sources: dict[str, Any] = getattr(self.crawler.spider, "sources", {})
         future = self.scoring.pop(id(items), None)
         try:
             if future is not None:
@@ -109,7 +106,7 @@ class DetectPipeline:
             else:
                 if self.detector is None:  # the worker was awaited at the start and has broken since
                     self.detector = Detector.load(**Detector.arguments(self.crawler.settings))
-                results = self.detector.score_many([detection_record(item, sources) for item in items])
+                results = self.detector.score_many(self._records(items))
         except Exception:  # a detector bug must not stop the crawl or lose items
             logger.exception("scoring %d items failed; they are stored unscored", len(items))
             self.stats.inc_value("detector/failed", len(items))
@@ -118,3 +115,7 @@ class DetectPipeline:
             apply_scores(item, result)
             if result["is_complaint"]:
                 self.stats.inc_value(f"detector/complaints/{result['sector']}")
+
+    def _records(self, items: list[Post]) -> list[dict[str, Any]]:
+        sources: dict[str, Any] = getattr(self.crawler.spider, "sources", {})
+        return [detection_record(item, sources) for item in items]

@@ -68,6 +68,10 @@ class SpikeConfig:
     def buckets(self, hours: float) -> int:
         return max(1, round(hours * 3600 / self.bucket.total_seconds()))
 
+    def alpha_for(self, window: int | np.ndarray) -> float | np.ndarray:
+        """The threshold for a window of this many buckets (or for an array of them)."""
+        return np.where(np.asarray(window) == 1, self.alpha_first, self.alpha)
+
     @property
     def windows(self) -> tuple[int, ...]:
         return tuple(sorted({self.buckets(w) for w in self.windows_hours}))
@@ -122,7 +126,7 @@ class SpikeDetector:
                                 slots_per_day=config.slots_per_day)
         best_p, best_w, best_x, best_m = self._tails(counts.matrix, baseline.expected, baseline.dispersion)
         corrected = np.minimum(best_p * len(config.windows), 1.0)
-        hot = (corrected < np.where(best_w == 1, config.alpha_first, config.alpha)) & (best_x >= config.min_count)
+        hot = (corrected < config.alpha_for(best_w)) & (best_x >= config.min_count)
         events = cooldown(hot, round(config.cooldown_hours * 3600 / config.bucket.total_seconds()),
                           strength=counts.matrix)
         return [Alert(counts.keys[s], t, counts.time(t), int(best_w[s, t]), int(best_x[s, t]),
@@ -144,7 +148,7 @@ class SpikeDetector:
                 continue
             p = np.ones(shape)
             p[candidates] = nb_tail(x[candidates], m[candidates], dispersion[candidates])
-            ratio = p / (self.config.alpha_first if w == 1 else self.config.alpha)
+            ratio = p / self.config.alpha_for(w)
             better = ratio < best_ratio
             best_ratio[better] = ratio[better]
             best_p[better], best_w[better], best_x[better], best_m[better] = p[better], w, x[better], m[better]
