@@ -14,6 +14,7 @@ from detector.model import ComplaintModel
 from detector.phrases import Phrase, PhraseMatcher
 from detector.scorer import Detector
 from detector.text import Lemmatizer
+from monitor.crossval import cross_validate
 from monitor.detect import read_jsonl, unlabelled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +133,18 @@ def test_training_twice_on_the_same_data_gives_the_same_model(detector: Detector
     second = ComplaintModel.train(examples, detector.signal_names)
     probe = examples[:50]
     assert (first.predict(probe)[0] == second.predict(probe)[0]).all()
+
+
+def test_cross_validation_scores_every_item_once_with_a_model_that_did_not_see_it(detector: Detector,
+                                                                                 tmp_path: Path) -> None:
+    records = read_jsonl(DATA / "train.jsonl")[:200]
+    data = tmp_path / "some.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    plain = Detector(detector.lexicon, detector.gazetteer, None, detector.lemmatizer)
+    [report] = cross_validate(plain, [data], folds=2)
+    assert report.items == len(records)
+    assert report.complaint is not None and report.complaint[2] > 0.5
+    assert plain.model is None  # the folds' models are gone
 
 
 def test_gold_labels_never_reach_the_scorer() -> None:
