@@ -150,10 +150,11 @@ class TextFeatures:
 
     words: Weighting
     chars: Weighting
+    signal_scale: float = 1.0  # the signals' weight against the unit-length TF-IDF rows
 
     @classmethod
-    def fit(cls, counts: Counts) -> TextFeatures:
-        return cls(Weighting.fit(counts.words), Weighting.fit(counts.chars, max_features=60_000))
+    def fit(cls, counts: Counts, *, signal_scale: float = 1.0) -> TextFeatures:
+        return cls(Weighting.fit(counts.words), Weighting.fit(counts.chars, max_features=60_000), signal_scale)
 
     def matrix(self, examples: Sequence[Any], counts: Counts | None = None, *,
                hasher: TextHasher | None = None) -> sparse.csr_matrix:
@@ -164,6 +165,7 @@ class TextFeatures:
         return self.transform(counts, [e.signals for e in examples])
 
     def transform(self, counts: Counts, signals: Sequence[Sequence[float]]) -> sparse.csr_matrix:
-        extra = sparse.csr_matrix(np.asarray(signals, dtype=np.float64).reshape(counts.words.shape[0], -1))
+        extra = sparse.csr_matrix(self.signal_scale
+                                  * np.asarray(signals, dtype=np.float64).reshape(counts.words.shape[0], -1))
         return sparse.hstack([self.words.transform(counts.words), self.chars.transform(counts.chars),
                               extra]).tocsr()

@@ -79,6 +79,9 @@ class Grouper:
                                             when + timedelta(hours=self._route(record, when).deadline_hours))
                 if record.get("source_id") and record["source_id"] not in incident.sources:
                     incident.sources.append(record["source_id"])
+                if _clearness(record) > incident.evidence.get("title_complaint", 1.0):
+                    incident.title = _title(record)  # the clearest report names the incident, not the first
+                    incident.evidence["title_complaint"] = _clearness(record)
                 incident.updated_at = max(incident.updated_at or when, when)
                 if incident.territory is None or not incident.territory.street:
                     place = Territory.from_dict(record.get("territory"))
@@ -118,16 +121,27 @@ class Grouper:
         threat = route.threat or bool(record.get("threat"))
         sector = _sector(record)
         digest = hashlib.sha1(str(record["id"]).encode()).hexdigest()[:10]
-        text = " ".join(str(record.get("text") or "").split())
         return Incident(
             id=f"inc-{sector or 'threat'}-{digest}", kind="threat" if threat else "complaint", queue="routing",
             opened_at=when, updated_at=when, priority="high" if threat or route.fast_track else "normal",
             sector=sector, territory=place, body=route.body,
-            title=text[:117] + "…" if len(text) > 120 else text,
+            title=_title(record),
             deadline=when + timedelta(hours=route.deadline_hours), post_ids=[record["id"]],
             sources=[record["source_id"]] if record.get("source_id") else [], cluster_id=record.get("cluster_id"),
             evidence={"route": route.why, "fast_track": route.fast_track, "also_notify": route.also_notify,
-                      "clusters": [record["cluster_id"]] if record.get("cluster_id") else []})
+                      "clusters": [record["cluster_id"]] if record.get("cluster_id") else [],
+                      "title_complaint": _clearness(record)})
+
+
+def _title(record: Mapping[str, Any]) -> str:
+    text = " ".join(str(record.get("text") or "").split())
+    return text[:117] + "…" if len(text) > 120 else text
+
+
+def _clearness(record: Mapping[str, Any]) -> float:
+    """How clearly a post reports the problem: its complaint probability, rounded so that near-ties
+    keep the earlier post as the title."""
+    return round(float(record.get("complaint") or 0.0), 2)
 
 
 def _sector(record: Mapping[str, Any]) -> str | None:

@@ -7,7 +7,7 @@
     monitor schedule [--watchlist FILE] [--store URL] [-s NAME=VALUE ...]
     monitor score [--in FILE] [--out FILE] [--threshold X]
     monitor train [complaints|fakes] [--data FILE ...] [--real-appeals FILE] [--out MODEL]
-    monitor eval complaints|fakes [--data FILE ...] [--real-appeals FILE]
+    monitor eval complaints|fakes [--data FILE ...] [--real-appeals FILE] [--cv K]
     monitor detect [--since DATE] [--store URL]
     monitor queue routing|factcheck [--sector S] [--territory T] [--status S ...] [--limit N] [--store URL]
     monitor incident ID --status assigned|answered|closed [--store URL]
@@ -33,6 +33,8 @@ from crawler.exceptions import WatchlistError
 from indexer.exceptions import StoreConfigError
 from monitor.crawl import project_settings, run_crawl
 from monitor.report import print_crawl_report, print_posts
+
+COMPLAINTS = Path("detector/data/complaints")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
                                           "labelled JSON Lines")
     train.add_argument("what", nargs="?", choices=["complaints", "fakes"], default="complaints")
     train.add_argument("--data", nargs="+", type=Path,
-                       help="labelled JSON Lines (default: detector/data/<what>/train.jsonl)")
+                       help="labelled JSON Lines (default: detector/data/<what>/train.jsonl; complaints: "
+                            "train.jsonl, dev.jsonl and the train-only extra.jsonl)")
     train.add_argument("--ordinary", nargs="*", type=Path, default=[Path("detector/data/complaints/train.jsonl")],
                        metavar="FILE", help="fakes: more files whose every item is ordinary (default: the "
                                             "complaints train split)")
@@ -115,7 +118,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
     evaluation.add_argument("what", choices=["complaints", "fakes", "spikes"])
     evaluation.add_argument("--data", nargs="+", type=Path,
-                            help="labelled JSON Lines (default: detector/data/<what>/dev.jsonl and test.jsonl)")
+                            help="labelled JSON Lines (default: detector/data/<what>/dev.jsonl and test.jsonl; "
+                                 "complaints: test.jsonl, with --cv train.jsonl and dev.jsonl)")
+    evaluation.add_argument("--cv", type=int, default=0, metavar="K",
+                            help="complaints: K-fold cross-validation over --data, training as `monitor train` does")
+    evaluation.add_argument("--extra", nargs="*", type=Path, default=[COMPLAINTS / "extra.jsonl"], metavar="FILE",
+                            help="complaints, --cv: train-only posts added to every fold (default: extra.jsonl)")
     evaluation.add_argument("--ordinary", nargs="*", type=Path, default=[Path("detector/data/complaints/dev.jsonl")],
                             metavar="FILE", help="fakes: also count false alarms on these all-ordinary files")
     evaluation.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
@@ -312,7 +320,8 @@ def _score(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     detector, settings = _detector(args, with_model=False)  # the old model plays no part
-    data = args.data or [Path(f"detector/data/{args.what}/train.jsonl")]
+    data = args.data or ([COMPLAINTS / f"{name}.jsonl" for name in ("train", "dev", "extra")]
+                         if args.what == "complaints" else [Path(f"detector/data/{args.what}/train.jsonl")])
     if args.what == "fakes":
         from monitor.fakes import train_fakes
 
@@ -332,8 +341,11 @@ def _eval(args: argparse.Namespace) -> int:
 
         return run_eval(args.seed, args.series, args.json, project_settings(_overrides(args)))
 
+    if args.what == "complaints" and args.cv:
+        return _cross_validate(args)
     detector, settings = _detector(args)
-    data = args.data or [Path(f"detector/data/{args.what}/{name}.jsonl") for name in ("dev", "test")]
+    data = args.data or ([COMPLAINTS / "test.jsonl"] if args.what == "complaints"
+                         else [Path(f"detector/data/{args.what}/{name}.jsonl") for name in ("dev", "test")])
     if args.what == "fakes":
         from detector.clusters import Clusterer
         from monitor.fakes import evaluate_fakes, false_alarms
@@ -353,6 +365,22 @@ def _eval(args: argparse.Namespace) -> int:
             print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         print(f"model: {detector.model.meta if detector.model else 'none (lexicon only)'}")
+        print_reports(reports)
+    return 0
+
+
+def _cross_validate(args: argparse.Namespace) -> int:
+    from monitor.crossval import cross_validate
+    from monitor.detect import print_reports
+
+    detector, _ = _detector(args, with_model=False)  # each fold trains its own
+    data = args.data or [COMPLAINTS / "train.jsonl", COMPLAINTS / "dev.jsonl"]
+    reports = cross_validate(detector, data, extra=[p for p in args.extra if p.exists()],
+                             real_appeals=args.real_appeals, folds=args.cv)
+    if args.json:
+        for report in reports:
+            print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
         print_reports(reports)
     return 0
 

@@ -15,6 +15,7 @@ from detector.model import ComplaintModel
 from detector.phrases import Phrase, PhraseMatcher
 from detector.scorer import Detector
 from detector.text import Lemmatizer
+from monitor.crossval import cross_validate
 from monitor.detect import read_jsonl, unlabelled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,6 +153,18 @@ def test_the_models_score_the_same_from_the_counts_the_detector_shares(detector:
     assert detector.model is not None
     alone, _ = detector.model.predict(examples)
     assert (detector.model.predict(examples, shared)[0] == alone).all()
+
+
+def test_cross_validation_scores_every_item_once_with_a_model_that_did_not_see_it(detector: Detector,
+                                                                                 tmp_path: Path) -> None:
+    records = read_jsonl(DATA / "train.jsonl")[:200]
+    data = tmp_path / "some.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    plain = Detector(detector.lexicon, detector.gazetteer, None, detector.lemmatizer)
+    [report] = cross_validate(plain, [data], folds=2)
+    assert report.items == len(records)
+    assert report.complaint is not None and report.complaint[2] > 0.5
+    assert plain.model is None  # the folds' models are gone
 
 
 def test_gold_labels_never_reach_the_scorer() -> None:

@@ -112,6 +112,14 @@ def test_residents_writing_about_one_problem_make_one_incident(grouper: Grouper)
     assert first.territory.street == "ул. Речная"
 
 
+def test_the_clearest_report_names_the_incident_not_the_first(grouper: Grouper) -> None:
+    aside = dict(complaint("vk:1:1", "у нас на Речной 14 в прошлом году сделали горку, дети в восторге"), complaint=0.55)
+    clear = dict(complaint("vk:1:2", "На Речной 14 нет воды третий день, никто не отвечает", hours=1), complaint=0.97)
+    [grouped] = grouper.group([aside, clear])
+    assert grouped.incident.post_ids == ["vk:1:1", "vk:1:2"]
+    assert grouped.incident.title.startswith("На Речной 14 нет воды")
+
+
 def test_near_identical_texts_without_an_address_are_one_incident(grouper: Grouper) -> None:
     grouped = grouper.group([
         complaint("a", "Автобус 12 опять не пришёл утром, ждали час на остановке", street=None, house=None,

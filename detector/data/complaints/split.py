@@ -3,7 +3,13 @@
     python detector/data/complaints/split.py
 
 Stratified by (is_complaint, sector, negative type) so every split has every sector and every
-kind of hard negative. Re-running gives the same files. Tune on dev; test is for the figures only.
+kind of hard negative. Re-running gives the same files. Choose by cross-validation over train and
+dev (``monitor eval complaints --cv 5``); test is for the figures only.
+
+Parts written after the first split (``TRAIN_ONLY``: ``part_d``, more roads, amenities and other
+complaints and their hard negatives) go to ``extra.jsonl``, for training only, so train, dev and
+test keep exactly their items. Likewise an item relabelled later is stratified by the label it had
+at the first split (``FIRST_LABEL``), so a correction never moves items between splits.
 """
 
 from __future__ import annotations
@@ -15,15 +21,19 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261123
+TRAIN_ONLY = {"part_d.jsonl"}
+# Relabelled after the first split: parking on lawns is amenities by the sector definitions
+# (watchlists/sectors.yml), as b-0494 and part_d already had it.
+FIRST_LABEL = {"a-0046": "other", "a-0189": "other", "c-0362": "other"}
 
 
 def main() -> None:
-    rows = [json.loads(line) for part in sorted((HERE / "raw").glob("*.jsonl"))
-            for line in part.read_text(encoding="utf-8").splitlines() if line.strip()]
+    parts = sorted((HERE / "raw").glob("*.jsonl"))
+    rows = [row for part in parts if part.name not in TRAIN_ONLY for row in _read(part)]
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
-        groups[(row["is_complaint"], row["sector"], row.get("negative"))].append(row)
-    splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+        groups[(row["is_complaint"], FIRST_LABEL.get(row["id"], row["sector"]), row.get("negative"))].append(row)
+    splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": [], "extra": []}
     rng = random.Random(SEED)
     for key in sorted(groups, key=str):
         members = groups[key]
@@ -33,6 +43,7 @@ def main() -> None:
         splits["test"] += members[:test]
         splits["dev"] += members[test:test + dev]
         splits["train"] += members[test + dev:]
+    splits["extra"] += [row for part in parts if part.name in TRAIN_ONLY for row in _read(part)]
     for name, members in splits.items():
         members.sort(key=lambda r: r["id"])
         with (HERE / f"{name}.jsonl").open("w", encoding="utf-8") as f:
@@ -40,6 +51,10 @@ def main() -> None:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
         complaints = sum(r["is_complaint"] for r in members)
         print(f"{name}: {len(members)} items, {complaints} complaints")
+
+
+def _read(part: Path) -> list[dict]:
+    return [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 if __name__ == "__main__":
