@@ -35,7 +35,7 @@ from detector.narratives import NarrativeMatch, Registry
 from detector.phrases import PhraseMatcher
 from detector.rumour import RumourLexicon, RumourReading
 
-FORMAT = 2  # 2: hashed text features (detector.features)
+FORMAT = 3  # 2: hashed text features (detector.features); 3: place names masked (Detector.prepare)
 OFFICIAL_FACTOR = 0.3  # official pages post true urgent news: their words weigh less as rumour
 DENIAL_FACTOR = 0.2  # an official denial is the answer to a fake, not the fake
 

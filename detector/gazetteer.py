@@ -88,6 +88,7 @@ class _Entry:
 class Found:
     territory: Territory
     evidence: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)  # every place name found: token [start, end)
 
 
 def _point(spec: Any) -> tuple[float, float] | None:
@@ -164,6 +165,7 @@ class Gazetteer:
         lemmas = [t.lemma for t in tokens]
         streets: list[tuple[int, Street, str | None, str]] = []
         places: list[tuple[int, Place, str]] = []
+        spans: list[tuple[int, int]] = []
         i = 0
         while i < len(tokens):
             best: tuple[int, _Entry] | None = None
@@ -190,8 +192,11 @@ class Gazetteer:
                     streets.append((i, street, house, written))
             else:
                 places.append((i, entry.target, written))
+            spans.append((i, end))
             i = end
-        return self._resolve(streets, places, default)
+        found = self._resolve(streets, places, default)
+        found.spans = spans
+        return found
 
     def _same_name(self, street: Street) -> list[Street]:
         return [s for s in self.streets if s.canonical == street.canonical]

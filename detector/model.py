@@ -15,7 +15,9 @@ Not taken: the portal's fine ``reason`` classes mapped up to sectors, logistic r
 sector (0.797 at C=8), other SVM C, other character n-gram ranges and sizes, weighing our posts
 2-4× the appeals (all within ±0.005 or worse; README "Complaints" has the table). Linear models on
 these features are what the real-appeals baseline uses (word+char TF-IDF, linear SVM) and score
-thousands of posts per second.
+thousands of posts per second. Since then: 227 winter posts (train-only, CV level) and place names
+masked in the text the model reads (``Detector.prepare``; CV level, chosen so the model does not
+learn the demo region's streets).
 
 ``monitor train`` builds the model from labelled JSON Lines with a fixed seed and writes
 ``detector/models/complaints.joblib``; the same command on the same data gives the same model.
@@ -34,7 +36,7 @@ from sklearn.svm import LinearSVC
 
 from detector.features import Counts, TextFeatures, TextHasher, text_counts
 
-FORMAT = 4  # 3: hashed text features (detector.features); 4: signals weighed SIGNAL_SCALE
+FORMAT = 4  # 3: hashed text features (detector.features); 4: signals weighed SIGNAL_SCALE, place names masked
 SIGNAL_SCALE = 0.3  # the lexicon's and metadata's signals against the text (5-fold CV)
 M = TypeVar("M")
 

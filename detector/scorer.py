@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from detector.fakes import FakeModel, FakeReading, FakeScorer
 from detector.gazetteer import Found, Gazetteer, territory_files
@@ -22,11 +22,12 @@ from detector.narratives import Registry
 from detector.posts import OFFICIAL_PAGES
 from detector.routing import Router
 from detector.rumour import RumourLexicon
-from detector.text import Lemmatizer
+from detector.text import Lemmatizer, Token
 
 EXTRA_SIGNALS = ["complaint_markers", "non_complaint_markers", "has_street", "has_house", "question",
                  "exclamation", "is_comment", "official_page", "official_author", "log_length"]
 OFFICIAL_AUTHOR_FACTOR = 0.2  # an official account's own words are answers, not complaints
+PLACE = "_place_"  # what the model reads instead of a street, district or town name
 
 
 @dataclass
@@ -101,7 +102,8 @@ class Detector:
             float(place.house is not None), float("?" in text), float(min(text.count("!"), 3)),
             float(record.get("kind") == "comment"), float(source_kind in OFFICIAL_PAGES), float(official),
             math.log1p(len(tokens))]
-        example = Example(" ".join(lemmas), text.lower(), signals, record.get("is_complaint"), record.get("sector"))
+        example = Example(*_without_places(text, tokens, found.spans), signals, record.get("is_complaint"),
+                          record.get("sector"))
         fake = None
         if self.fakes is not None:
             fake = self.fakes.read(text, lemmas, official_page=source_kind in OFFICIAL_PAGES,
@@ -180,3 +182,18 @@ def _official(record: Mapping[str, Any]) -> bool:
 
 
 
+
+
+def _without_places(text: str, tokens: Sequence[Token], spans: Sequence[tuple[int, int]]) -> tuple[str, str]:
+    """The lemmas and the lower-cased text the model reads, every place name the gazetteer found
+    replaced by ``PLACE``: which street a problem is on says nothing of its sector, and a model that
+    learnt the demo region's street names would not carry to another region."""
+    lemmas = [t.lemma for t in tokens]
+    if not spans:
+        return " ".join(lemmas), text.lower()
+    pieces, at = [], 0
+    for start, end in spans:
+        lemmas[start:end] = [PLACE] + [""] * (end - start - 1)
+        pieces += [text[at:tokens[start].start], PLACE]
+        at = tokens[end - 1].end
+    return " ".join(lemma for lemma in lemmas if lemma), ("".join(pieces) + text[at:]).lower()

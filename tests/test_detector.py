@@ -211,3 +211,10 @@ def test_the_crawl_can_score_in_a_worker_process(crawl) -> None:
     assert result.returncode == 0 and "Traceback" not in result.output, result.output
     scored = sum(v for k, v in result.stats.items() if k.startswith("detector/complaints/"))
     assert scored > 10 and not result.stat("detector/failed")
+
+
+def test_the_model_reads_problems_not_the_streets_they_are_on(detector: Detector) -> None:
+    prepared = detector.prepare({"id": "1", "text": "На ул. Чкалова 5 нет воды, в Заречном районе тоже"})
+    assert "чкалов" not in prepared.example.text and "чкалов" not in prepared.example.lemmas
+    assert "заречн" not in prepared.example.text and "нет воды" in prepared.example.text
+    assert prepared.found.territory.street == "ул. Чкалова"  # the address is still read

@@ -118,7 +118,7 @@ def test_a_threat_is_a_high_priority_incident_whatever_its_fake_score(tmp_path: 
         incident = store.get_incident(stored.incident_id)
     finally:
         store.close()
-    assert stored.threat and not stored.is_fake_suspect
+    assert stored.threat  # the fake score may or may not flag it (the model reads 0.43 here): it routes anyway
     assert incident.kind == "threat" and incident.priority == "high" and incident.queue == "routing"
     assert incident.deadline - incident.opened_at <= timedelta(hours=1) and "ЕДДС" in incident.body
 

@@ -7,7 +7,8 @@ kind of hard negative. Re-running gives the same files. Choose by cross-validati
 dev (``monitor eval complaints --cv 5``); test is for the figures only.
 
 Parts written after the first split (``TRAIN_ONLY``: ``part_d``, more roads, amenities and other
-complaints and their hard negatives) go to ``extra.jsonl``, for training only, so train, dev and
+complaints and their hard negatives; ``part_e``, winter: snow and ice in yards, on pavements and
+roads, icicles, stops and bins under snow, and winter's hard negatives) go to ``extra.jsonl``, for training only, so train, dev and
 test keep exactly their items. Likewise an item relabelled later is stratified by the label it had
 at the first split (``FIRST_LABEL``), so a correction never moves items between splits.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261123
-TRAIN_ONLY = {"part_d.jsonl"}
+TRAIN_ONLY = {"part_d.jsonl", "part_e.jsonl"}
 # Relabelled after the first split: parking on lawns is amenities by the sector definitions
 # (watchlists/sectors.yml), as b-0494 and part_d already had it.
 FIRST_LABEL = {"a-0046": "other", "a-0189": "other", "c-0362": "other"}
