@@ -79,9 +79,10 @@ class Grouper:
                                             when + timedelta(hours=self._route(record, when).deadline_hours))
                 if record.get("source_id") and record["source_id"] not in incident.sources:
                     incident.sources.append(record["source_id"])
-                if _clearness(record) > incident.evidence.get("title_complaint", 1.0):
+                clearness = _clearness(record)
+                if clearness > incident.evidence.get("title_complaint", 1.0):
                     incident.title = _title(record)  # the clearest report names the incident, not the first
-                    incident.evidence["title_complaint"] = _clearness(record)
+                    incident.evidence["title_complaint"] = clearness
                 incident.updated_at = max(incident.updated_at or when, when)
                 if incident.territory is None or not incident.territory.street:
                     place = Territory.from_dict(record.get("territory"))

@@ -102,7 +102,7 @@ class Detector:
             float(place.house is not None), float("?" in text), float(min(text.count("!"), 3)),
             float(record.get("kind") == "comment"), float(source_kind in OFFICIAL_PAGES), float(official),
             math.log1p(len(tokens))]
-        example = Example(*_without_places(text, tokens, found.spans), signals, record.get("is_complaint"),
+        example = Example(*_without_places(text, tokens, lemmas, found.spans), signals, record.get("is_complaint"),
                           record.get("sector"))
         fake = None
         if self.fakes is not None:
@@ -181,19 +181,16 @@ def _official(record: Mapping[str, Any]) -> bool:
     return bool(record.get("official") or (isinstance(author, Mapping) and author.get("official")))
 
 
-
-
-
-def _without_places(text: str, tokens: Sequence[Token], spans: Sequence[tuple[int, int]]) -> tuple[str, str]:
+def _without_places(text: str, tokens: Sequence[Token], lemmas: Sequence[str],
+                    spans: Sequence[tuple[int, int]]) -> tuple[str, str]:
     """The lemmas and the lower-cased text the model reads, every place name the gazetteer found
     replaced by ``PLACE``: which street a problem is on says nothing of its sector, and a model that
     learnt the demo region's street names would not carry to another region."""
-    lemmas = [t.lemma for t in tokens]
-    if not spans:
-        return " ".join(lemmas), text.lower()
-    pieces, at = [], 0
+    kept: list[str] = []
+    pieces: list[str] = []
+    after, at = 0, 0  # the first token and the first character after the last place
     for start, end in spans:
-        lemmas[start:end] = [PLACE] + [""] * (end - start - 1)
+        kept += [*lemmas[after:start], PLACE]
         pieces += [text[at:tokens[start].start], PLACE]
-        at = tokens[end - 1].end
-    return " ".join(lemma for lemma in lemmas if lemma), ("".join(pieces) + text[at:]).lower()
+        after, at = end, tokens[end - 1].end
+    return " ".join([*kept, *lemmas[after:]]), ("".join(pieces) + text[at:]).lower()
