@@ -132,11 +132,14 @@ async def measure(runner_settings: dict[str, Any], spider: type[Spider], **kwarg
     return items, wall, cpu
 
 
-async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path) -> None:
+KINDS = ("bare", "ours", "ours-process", "ours-nodetect")
+
+
+async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path, kinds: list[str]) -> None:
     spider, sources = WORKLOADS[name]
     best: dict[str, tuple[float, float, int]] = {}
     for round_number in range(rounds):
-        for kind in ("bare", "ours", "ours-process", "ours-nodetect"):
+        for kind in kinds:
             base = demo_overrides(site.base, f"sqlite:///{tmp / f'{name}-{round_number}-{kind}.db'}")
             base.update(COMMON, INDEXER_SPOOL_DIR=str(tmp / "spool"))
             if kind.startswith("ours"):
@@ -166,35 +169,38 @@ async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path) -> No
             rate, per_cpu = items / wall, items / cpu if cpu else 0.0
             if rate > best.get(kind, (0.0, 0.0, 0))[0]:
                 best[kind] = (rate, per_cpu, items)
-    bare = best["bare"]
+    bare = best.get("bare", (float("nan"),) * 2)
     for kind, label in (("ours", name), ("ours-process", f"{name}, DETECTOR_PROCESS"),
                         ("ours-nodetect", f"{name}, no detector stage")):
+        if kind not in best:
+            continue
         ours = best[kind]
         print(f"{label:<9} {ours[2]:>7} {bare[0]:>10.0f} {ours[0]:>10.0f} {ours[0] / bare[0]:>7.2f}"
               f" {bare[1]:>11.0f} {ours[1]:>11.0f} {ours[1] / bare[1]:>7.2f}")
 
 
-async def main_async(scale: int, rounds: int) -> None:
+async def main_async(scale: int, rounds: int, kinds: list[str]) -> None:
     with ReplayProcess(faults=False, scale=scale) as site, tempfile.TemporaryDirectory() as tmp:
         print(f"replay site, demo region x{scale}; {platform.processor() or platform.machine()}, "
               f"{os.cpu_count()} cores, Python {platform.python_version()}; best of {rounds} rounds")
         print(f"{'workload':<9} {'items':>7} {'bare it/s':>10} {'ours it/s':>10} {'ratio':>7}"
               f" {'bare it/cpu':>11} {'ours it/cpu':>11} {'ratio':>7}")
         for name in WORKLOADS:
-            await workload(name, site, rounds, Path(tmp))
+            await workload(name, site, rounds, Path(tmp), kinds)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", default=",".join(KINDS), help=f"comma-separated runs of {', '.join(KINDS)}")
     args = parser.parse_args()
     install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
     configure_logging({"LOG_LEVEL": "ERROR"})
     from twisted.internet import defer, reactor  # noqa: PLC0415
 
     def run() -> defer.Deferred:
-        d = defer.ensureDeferred(main_async(args.scale, args.rounds))
+        d = defer.ensureDeferred(main_async(args.scale, args.rounds, args.only.split(",")))
         d.addErrback(lambda f: f.printTraceback(file=sys.stderr))
         d.addBoth(lambda _: reactor.stop())
         return d

