@@ -2,15 +2,17 @@
 
 Both crawl the same replay pages (the demo region repeated ``--scale`` times, no faults) in one
 process, one reactor, one after the other, alternating, best of ``--rounds``. The bare spider
-parses with the same parser and drops every item; ours validates, de-duplicates, identifies the
-language, scores with the detector and writes to SQLite with its full-text index; a third run
-scores in a worker process (``DETECTOR_PROCESS``: its CPU is not in the items/CPU-s column), a
-fourth turns the detector stage off, to show what it costs. Printed per workload: items/s on the wall
+parses with the same parser and drops every item; ours, as configured by default, validates,
+de-duplicates, identifies the language and writes to SQLite with its full-text index (the index
+writer thread's CPU is in the items/CPU-s column). Two more runs show what the optional detector
+stage costs: ``DETECTOR_ENABLED`` (scored in the crawl) and with ``DETECTOR_PROCESS`` (scored in
+a worker process, whose CPU is not in that column). Printed per workload: items/s on the wall
 clock, items per CPU-second of this process, and the ratio ours/bare (goal ≥ 0.8).
 
-    python bench/crawl.py [--scale 30] [--rounds 2]      (BENCH_PROFILE=1 profiles our crawls,
-    BENCH_PROFILE=nodetect those without the detector; the reactor thread only, not the index
-    writer's; BENCH_SORT=cumtime and BENCH_FILTER=<regex> shape the profile)
+    python bench/crawl.py [--scale 30] [--rounds 2] [--only bare,ours]
+    (BENCH_PROFILE=ours|detect|process profiles those runs with cProfile, the reactor thread only;
+    BENCH_SORT=cumtime and BENCH_FILTER=<regex> shape the profile. py-spy sees every thread:
+    py-spy record --gil --threads -f raw -o out.txt -- python bench/crawl.py --only ours)
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ async def measure(runner_settings: dict[str, Any], spider: type[Spider], **kwarg
     return items, wall, cpu
 
 
-KINDS = ("bare", "ours", "ours-process", "ours-nodetect")
+KINDS = ("bare", "ours", "detect", "process")
 
 
 async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path, kinds: list[str]) -> None:
@@ -142,11 +144,10 @@ async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path, kinds
         for kind in kinds:
             base = demo_overrides(site.base, f"sqlite:///{tmp / f'{name}-{round_number}-{kind}.db'}")
             base.update(COMMON, INDEXER_SPOOL_DIR=str(tmp / "spool"))
-            if kind.startswith("ours"):
-                base["DETECTOR_ENABLED"] = kind != "ours-nodetect"
-                base["DETECTOR_PROCESS"] = kind == "ours-process"
-                wanted = {"ours": "1", "ours-process": "process", "ours-nodetect": "nodetect"}[kind]
-                profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") == wanted else None
+            if kind != "bare":
+                base["DETECTOR_ENABLED"] = kind != "ours"
+                base["DETECTOR_PROCESS"] = kind == "process"
+                profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") == kind else None
                 if profile:
                     profile.enable()
                 items, wall, cpu = await measure(base, spider, source=sources)
@@ -170,8 +171,8 @@ async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path, kinds
             if rate > best.get(kind, (0.0, 0.0, 0))[0]:
                 best[kind] = (rate, per_cpu, items)
     bare = best.get("bare", (float("nan"),) * 2)
-    for kind, label in (("ours", name), ("ours-process", f"{name}, DETECTOR_PROCESS"),
-                        ("ours-nodetect", f"{name}, no detector stage")):
+    for kind, label in (("ours", name), ("detect", f"{name}, DETECTOR_ENABLED"),
+                        ("process", f"{name}, DETECTOR_ENABLED + DETECTOR_PROCESS")):
         if kind not in best:
             continue
         ours = best[kind]

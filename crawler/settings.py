@@ -64,7 +64,7 @@ INDEXER_SPOOL_RETRY_SECONDS = 10.0  # while items wait in the spool, how often t
 INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_URL") or "sqlite:///var/monitor.db"
 
 # --- Detector ------------------------------------------------------------------------------------
-DETECTOR_ENABLED = True  # the crawl's detector stage (monitor detect works either way)
+DETECTOR_ENABLED = False  # score in the crawl too (off: monitor detect scores, the scheduler every 5 min)
 DETECTOR_PROCESS = False  # score in a worker process once it is up (the crawl's own process until then)
 DETECTOR_PROCESS_WAIT = False  # wait for the worker at the start (tests; big one-off crawls)
 DETECTOR_MAX_POSTS = 200_000  # posts `monitor detect` reads at once

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,26 +174,34 @@ def test_gold_labels_never_reach_the_scorer() -> None:
     assert unlabelled(record) == {"id": "x", "text": "t"}
 
 
-def test_the_crawl_scores_items_and_detect_fills_the_routing_queue(crawl) -> None:
-    result = crawl("vk_podslushano")
-    assert result.returncode == 0, result.output
+POTHOLE = "vk:-210001:25101"  # "на Победы возле остановки «Юбилейная» яма ..."
+
+
+def _pothole(result: Any) -> Any:
     store = result.store()
     try:
-        pothole = store.get("vk:-210001:25101")  # "на Победы возле остановки «Юбилейная» яма ..."
+        return store.get(POTHOLE)
     finally:
         store.close()
-    assert pothole is not None and pothole.is_complaint and pothole.sector == "roads"
-    assert pothole.territory is not None and pothole.territory.street == "пр-т Победы"
-    assert result.stat("detector/complaints/roads") > 0
+
+
+def test_the_crawl_stores_and_detect_scores_and_fills_the_routing_queue(crawl) -> None:
+    result = crawl("vk_podslushano")
+    assert result.returncode == 0, result.output
+    assert _pothole(result).is_complaint is None  # the crawl only stores: scoring is monitor detect's
+    assert not any(k.startswith("detector/") for k in result.stats)
     url = f"sqlite:///{result.store_path}"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     detected = subprocess.run([sys.executable, "-m", "monitor", "detect", "--store", url], capture_output=True,
                               text=True, cwd=ROOT, timeout=120, env=env)
     assert detected.returncode == 0 and "incidents:" in detected.stdout, detected.stderr
+    pothole = _pothole(result)
+    assert pothole.is_complaint and pothole.sector == "roads"
+    assert pothole.territory is not None and pothole.territory.street == "пр-т Победы"
     listed = subprocess.run([sys.executable, "-m", "monitor", "queue", "routing", "--store", url, "--json",
                              "--limit", "1000"], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
     incidents = [json.loads(line) for line in listed.stdout.splitlines()]
-    holding = [i for i in incidents if "vk:-210001:25101" in i["post_ids"]]
+    holding = [i for i in incidents if POTHOLE in i["post_ids"]]
     assert len(holding) == 1 and holding[0]["sector"] == "roads" and "дорожного" in holding[0]["body"]
     assert holding[0]["deadline"] and holding[0]["posts_count"] >= 2  # the comments about the same pothole
     roads_only = subprocess.run([sys.executable, "-m", "monitor", "queue", "routing", "--store", url, "--json",
@@ -206,8 +215,17 @@ def test_the_crawl_scores_items_and_detect_fills_the_routing_queue(crawl) -> Non
     assert holding[0]["id"] not in listed.stdout  # a closed incident leaves the queue
 
 
+def test_the_crawl_scores_items_when_its_detector_stage_is_on(crawl) -> None:
+    result = crawl("vk_podslushano", DETECTOR_ENABLED=True)
+    assert result.returncode == 0, result.output
+    pothole = _pothole(result)
+    assert pothole.is_complaint and pothole.sector == "roads"
+    assert pothole.territory is not None and pothole.territory.street == "пр-т Победы"
+    assert result.stat("detector/complaints/roads") > 0
+
+
 def test_the_crawl_can_score_in_a_worker_process(crawl) -> None:
-    result = crawl("vk_governor", DETECTOR_PROCESS=True, DETECTOR_PROCESS_WAIT=True)
+    result = crawl("vk_governor", DETECTOR_ENABLED=True, DETECTOR_PROCESS=True, DETECTOR_PROCESS_WAIT=True)
     assert result.returncode == 0 and "Traceback" not in result.output, result.output
     scored = sum(v for k, v in result.stats.items() if k.startswith("detector/complaints/"))
     assert scored > 10 and not result.stat("detector/failed")

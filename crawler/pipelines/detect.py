@@ -1,4 +1,11 @@
-"""The detector stage: complaint, sector and territory for every item, scored in the store's batches.
+"""The optional detector stage: complaint, sector and territory scored in the crawl, batch by batch.
+
+Off by default (``DETECTOR_ENABLED``): the crawl stores and ``monitor detect`` scores, which it
+does anyway for the last ``SCHEDULE_DETECT_SINCE_HOURS`` every ``SCHEDULE_DETECT_INTERVAL`` under the
+scheduler, grouping into incidents at the same time. Scoring in the crawl as well costs each
+scheduled run ~2.3 s of CPU to import and load the models, and the crawl about half its speed
+(bench/crawl.py); turn it on where posts must carry their scores the moment they are stored
+(a ``monitor crawl`` with no scheduler behind it, searching by sector at once).
 
 The model costs about as much for one item as for hundreds, and Scrapy keeps only
 ``CONCURRENT_ITEMS`` items of a response in flight, so scoring item by item (or in the small
@@ -13,7 +20,8 @@ runs) never waits for it (``DETECTOR_PROCESS_WAIT`` waits at the start instead).
 it needs a core of its own, and where other jobs take the second core it is slower (README,
 benchmarks). Grouping into incidents needs history, so it runs after the crawl (``monitor
 detect``, the scheduler, the demo). If scoring fails, the items are stored unscored and counted:
-``monitor detect`` scores them later. ``DETECTOR_ENABLED = False`` turns the stage off.
+``monitor detect`` scores them later. The detector (scikit-learn and the models) is imported only
+when the stage is on.
 """
 
 from __future__ import annotations
@@ -27,11 +35,11 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.signals import items_batched, items_to_store
 from detector.posts import apply_scores, detection_record
-from detector.scorer import Detector
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from detector.scorer import Detector
     from indexer.schema import Post
 
 logger = logging.getLogger(__name__)
@@ -39,9 +47,15 @@ logger = logging.getLogger(__name__)
 _detector: Detector | None = None  # the worker process's own detector
 
 
+def _detector_class() -> type[Detector]:
+    from detector.scorer import Detector  # scikit-learn and the models: ~2 s, only when the stage is on
+
+    return Detector
+
+
 def _load_in_worker(arguments: dict[str, Any]) -> None:
     global _detector
-    _detector = Detector.load(**arguments)
+    _detector = _detector_class().load(**arguments)
 
 
 def _score_in_worker(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -69,7 +83,7 @@ class DetectPipeline:
 
     def open_spider(self) -> None:
         s = self.crawler.settings
-        arguments = Detector.arguments(s)
+        arguments = _detector_class().arguments(s)
         if s.getbool("DETECTOR_PROCESS"):  # spawn, not fork: this process runs threads and a reactor
             self.worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                               initializer=_load_in_worker, initargs=(arguments,))
@@ -77,7 +91,7 @@ class DetectPipeline:
             if s.getbool("DETECTOR_PROCESS_WAIT"):
                 self.worker_ready.result()
                 return
-        self.detector = Detector.load(**arguments)
+        self.detector = _detector_class().load(**arguments)
 
     def close_spider(self) -> None:
         if self.worker is not None:  # a worker still starting is not waited for
@@ -105,7 +119,8 @@ class DetectPipeline:
                 results = future.result()
             else:
                 if self.detector is None:  # the worker was awaited at the start and has broken since
-                    self.detector = Detector.load(**Detector.arguments(self.crawler.settings))
+                    detector = _detector_class()
+                    self.detector = detector.load(**detector.arguments(self.crawler.settings))
                 results = self.detector.score_many(self._records(items))
         except Exception:  # a detector bug must not stop the crawl or lose items
             logger.exception("scoring %d items failed; they are stored unscored", len(items))
