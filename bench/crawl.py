@@ -1,7 +1,8 @@
 """Crawl throughput: our spiders through every pipeline into SQLite vs a bare Scrapy spider.
 
 Both crawl the same replay pages (the demo region repeated ``--scale`` times, no faults) in one
-process, one reactor, one after the other, alternating, best of ``--rounds``. The bare spider
+process, one reactor, one after the other, in pairs, the order reversed every other round; each
+figure is the median over ``--rounds`` (a ratio: of each round's pair). The bare spider
 parses with the same parser and drops every item; ours, as configured by default, validates,
 de-duplicates, identifies the language and writes to SQLite with its full-text index (the index
 writer thread's CPU is in the items/CPU-s column). Two more runs show what the optional detector
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import platform
 import pstats
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any, AsyncIterator, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -138,10 +141,13 @@ KINDS = ("bare", "ours", "detect", "process")
 
 
 async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path, kinds: list[str]) -> None:
+    """Every kind once per round, the order reversed every other round (the VM's speed drifts), so
+    each round pairs ours with a bare run beside it; the figures are medians over the rounds."""
     spider, sources = WORKLOADS[name]
-    best: dict[str, tuple[float, float, int]] = {}
+    runs: dict[str, list[tuple[float, float, int]]] = {kind: [] for kind in kinds}
     for round_number in range(rounds):
-        for kind in kinds:
+        for kind in kinds if round_number % 2 == 0 else kinds[::-1]:
+            gc.collect()
             base = demo_overrides(site.base, f"sqlite:///{tmp / f'{name}-{round_number}-{kind}.db'}")
             base.update(COMMON, INDEXER_SPOOL_DIR=str(tmp / "spool"))
             if kind != "bare":
@@ -167,25 +173,26 @@ async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path, kinds
                 spider_settings["DOWNLOAD_SLOTS"] = {"vk": {"concurrency": len(TOKENS), "delay": 0},
                                                      "telegram": {"concurrency": 1, "delay": 0}}
                 items, wall, cpu = await measure(spider_settings, cls, **args)
-            rate, per_cpu = items / wall, items / cpu if cpu else 0.0
-            if rate > best.get(kind, (0.0, 0.0, 0))[0]:
-                best[kind] = (rate, per_cpu, items)
-    bare = best.get("bare", (float("nan"),) * 2)
+            runs[kind].append((items / wall, items / cpu if cpu else 0.0, items))
+    bare = runs.get("bare") or [(float("nan"), float("nan"), 0)] * rounds
     for kind, label in (("ours", name), ("detect", f"{name}, DETECTOR_ENABLED"),
                         ("process", f"{name}, DETECTOR_ENABLED + DETECTOR_PROCESS")):
-        if kind not in best:
+        if kind not in runs:
             continue
-        ours = best[kind]
-        print(f"{label:<9} {ours[2]:>7} {bare[0]:>10.0f} {ours[0]:>10.0f} {ours[0] / bare[0]:>7.2f}"
-              f" {bare[1]:>11.0f} {ours[1]:>11.0f} {ours[1] / bare[1]:>7.2f}")
+        ours = runs[kind]
+        ratios = [o[0] / b[0] for o, b in zip(ours, bare, strict=True)]
+        print(f"{label:<9} {ours[0][2]:>7} {median(b[0] for b in bare):>10.0f} {median(o[0] for o in ours):>10.0f}"
+              f" {median(ratios):>7.2f} {median(b[1] for b in bare):>11.0f} {median(o[1] for o in ours):>11.0f}"
+              f" {median(o[1] / b[1] for o, b in zip(ours, bare, strict=True)):>7.2f}"
+              f"   {min(ratios):.2f}-{max(ratios):.2f}")
 
 
 async def main_async(scale: int, rounds: int, kinds: list[str]) -> None:
     with ReplayProcess(faults=False, scale=scale) as site, tempfile.TemporaryDirectory() as tmp:
         print(f"replay site, demo region x{scale}; {platform.processor() or platform.machine()}, "
-              f"{os.cpu_count()} cores, Python {platform.python_version()}; best of {rounds} rounds")
+              f"{os.cpu_count()} cores, Python {platform.python_version()}; medians of {rounds} rounds")
         print(f"{'workload':<9} {'items':>7} {'bare it/s':>10} {'ours it/s':>10} {'ratio':>7}"
-              f" {'bare it/cpu':>11} {'ours it/cpu':>11} {'ratio':>7}")
+              f" {'bare it/cpu':>11} {'ours it/cpu':>11} {'ratio':>7}   ratio's range")
         for name in WORKLOADS:
             await workload(name, site, rounds, Path(tmp), kinds)
 

@@ -138,6 +138,15 @@ class Post:
             "is_fake_suspect": self.is_fake_suspect, "threat": self.threat, "fake_evidence": self.fake_evidence,
         }
 
+    def to_document(self) -> Any:
+        """What ``orjson.dumps`` turns into the JSON of :meth:`to_dict`, built as cheaply as it can be.
+
+        orjson writes the dataclasses and aware times itself exactly as ``to_dict`` spells them, ~4x
+        faster than building the dict; only a territory's geo point (a tuple here, an object in
+        the document) needs the dict.
+        """
+        return self if self.territory is None else self.to_dict()
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Post:
         """The inverse of :meth:`to_dict`; unknown keys are ignored so old spools still load."""

@@ -128,7 +128,7 @@ class SqliteStore:
         inserts, updates, reindex, unindex = [], [], [], []
         for post in latest.values():
             values = [post.platform, post.source_id, post.kind, post.parent_id, post.thread_root,
-                      _ts(post.created_at), _ts(post.crawled_at), post.text, post.to_dict(),
+                      _ts(post.created_at), _ts(post.crawled_at), post.text, post.to_document(),
                       *series_values(post)]
             if post.id not in known:
                 inserts.append([*values, post.id, next_rowid])

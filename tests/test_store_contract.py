@@ -7,6 +7,7 @@ prefix, removed afterwards).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
@@ -143,11 +144,24 @@ def test_comment_counts_are_the_stored_comments_of_recent_posts(store: Store) ->
 
 
 def test_to_dict_names_every_field_of_the_schema() -> None:
-    import dataclasses
-
     data = post(1, "x", comment=2).to_dict()
     assert set(data) == {f.name for f in dataclasses.fields(Post)}
     assert Post.from_dict(data) == post(1, "x", comment=2)
+
+
+def test_a_documents_json_is_the_same_as_its_dicts() -> None:
+    import orjson
+
+    from indexer.schema import Attachment
+
+    bare = post(1, "x", comment=2)
+    full = dataclasses.replace(bare, edited_at=NOW.replace(microsecond=5), crawled_at=NOW, language="ru",
+                               attachments=[Attachment("photo", "https://example.org/1.jpg")], complaint=0.75,
+                               is_complaint=True, sector="roads", fake=0.1, fake_evidence={"phrases": ["говорят"]})
+    placed = dataclasses.replace(full, territory=Territory("Приреченск", None, "ул. Речная", "14", None,
+                                                           (56.31, 44.02), "text"))
+    for one in (bare, full, placed):
+        assert orjson.dumps(one.to_document()) == orjson.dumps(one.to_dict())
 
 
 def incident(number: int, *, sector: str = "housing", status: str = "new", deadline_hours: float | None = 24,
