@@ -38,6 +38,7 @@ def pipeline(cls: type, **settings: object) -> object:
     ("строка\r\nвторая\r\n\r\n\r\n\r\nтретья", "строка\nвторая\n\nтретья"),
     ("ссылка https://vk.com/wall-1_2 тут", "ссылка https://vk.com/wall-1_2 тут"),
     ("нулевой\x00символ\u00a0и nbsp", "нулевойсимвол и nbsp"),
+    ("половина \ud83d эмодзи", "половина \ufffd эмодзи"),
 ])
 def test_text_is_normalised(raw: str, clean: str) -> None:
     assert normalise_text(raw) == clean

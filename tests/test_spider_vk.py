@@ -73,3 +73,19 @@ def test_second_crawl_reads_new_posts_and_changed_comments_only(crawl, site):
     assert later.stat("indexer/new") > 0
     hits = site.control("stats")["hits"]
     assert hits["/vk/method/wall.get"] == 2 and hits.get("/vk/method/wall.getComments", 0) >= 1
+
+
+def test_a_body_orjson_refuses_but_json_reads_is_still_a_page() -> None:
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.http import TextResponse
+
+    from crawler.middlewares.vk_api import VkApiMiddleware
+
+    middleware = VkApiMiddleware(None, ["token"], "5.199", 1, 0.0, 0.0)  # type: ignore[arg-type]
+    request = Request("http://127.0.0.1/vk/method/wall.get", meta={"vk_method": "wall.get"})
+    body = b'{"response": {"count": 1, "items": [{"id": 1, "text": "broken emoji \\ud83d"}]}}'
+    response = TextResponse(request.url, body=body, request=request)
+    assert asyncio.run(middleware.process_response(request, response)) is response
+    assert request.meta["vk_response"]["items"][0]["text"] == "broken emoji \ud83d"

@@ -24,18 +24,22 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]{2,}|[\t\u00a0\
 _LINE_ENDS = re.compile(r" +\n *|\n +")
 _MANY_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Half an emoji (a JSON "\\ud83d" with no pair) cannot be written as UTF-8: no store would take it.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Most crawled text is clean already: one scan for any character the rules change, then substring
 # checks, cost ~4x less than running the rules (bench/crawl.py).
-_ODD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\t\u00a0\u2000-\u200b\u202f\u205f\u3000]")
+_ODD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\t\u00a0\u2000-\u200b\u202f\u205f\u3000\ud800-\udfff]")
 
 
 def normalise_text(text: str) -> str:
-    """Plain text: control characters removed, spaces collapsed, at most one empty line in a row."""
+    """Plain text: control characters removed, spaces collapsed, at most one empty line in a row,
+    a lone surrogate replaced by U+FFFD."""
     if not (_ODD.search(text) or "  " in text or " \n" in text or "\n " in text or "\n\n\n" in text):
         return text.strip()
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
+    text = _LONE_SURROGATE.sub("\ufffd", text)
     text = _SPACES.sub(" ", text)
     text = _LINE_ENDS.sub("\n", text)
     return _MANY_LINES.sub("\n\n", text).strip()
@@ -76,6 +80,8 @@ class ValidatePipeline:
         item.text = normalise_text(item.text)
         if item.title:
             item.title = normalise_text(item.title)
+        if item.author.name and _LONE_SURROGATE.search(item.author.name):
+            item.author.name = _LONE_SURROGATE.sub("\ufffd", item.author.name)
         if item.created_at is not None:
             item.created_at = utc(item.created_at)
         if item.edited_at is not None:
