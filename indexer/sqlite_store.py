@@ -96,6 +96,9 @@ class SqliteStore:
     """A :class:`~indexer.store.Store` in one SQLite file."""
 
     def __init__(self, path: Path | str) -> None:
+        if sqlite3.sqlite_version_info < (3, 38):  # ->> and json_each as _upsert uses them
+            raise StoreUnavailable(f"SQLite {sqlite3.sqlite_version} is too old for the store: it needs 3.38 "
+                                   "or newer (Debian 12 has 3.40)")
         self.path = Path(path)
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +121,7 @@ class SqliteStore:
         # Each statement takes the whole batch as one JSON array (json_each), not one row per call:
         # the sqlite3 module releases the GIL around every row's step, and when the writer thread
         # then waits to take it back from the crawl's reactor thread, both stall (bench/crawl.py:
-        # ours/bare 0.62 with executemany, 0.?? like this). Documents go in as JSON objects inside
+        # ours/bare ~0.62 with executemany, ~0.70 like this). Documents go in as JSON objects inside
         # the array; SQLite writes each one out (minified) as the row's ``doc``.
         latest = {post.id: post for post in posts}  # a batch may see one item twice: keep the last
         known = self._known(list(latest))
