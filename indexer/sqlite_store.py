@@ -59,7 +59,6 @@ _SERIES_COLUMNS = {"is_complaint": "$.is_complaint", "sector": "$.sector",
                    "municipality": "$.territory.municipality", "district": "$.territory.district",
                    "street": "$.territory.street"}
 _SERIES_NAMES = ", ".join(_SERIES_COLUMNS)
-_SERIES_SET = ", ".join(f"{name} = ?" for name in _SERIES_COLUMNS)
 _SERIES_INDEX = ("CREATE INDEX IF NOT EXISTS posts_series ON posts"
                  " (is_complaint, created_at, sector, municipality, district, street)")
 

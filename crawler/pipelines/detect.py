@@ -83,7 +83,8 @@ class DetectPipeline:
 
     def open_spider(self) -> None:
         s = self.crawler.settings
-        arguments = _detector_class().arguments(s)
+        detector_class = _detector_class()
+        arguments = detector_class.arguments(s)
         if s.getbool("DETECTOR_PROCESS"):  # spawn, not fork: this process runs threads and a reactor
             self.worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                               initializer=_load_in_worker, initargs=(arguments,))
@@ -91,7 +92,7 @@ class DetectPipeline:
             if s.getbool("DETECTOR_PROCESS_WAIT"):
                 self.worker_ready.result()
                 return
-        self.detector = _detector_class().load(**arguments)
+        self.detector = detector_class.load(**arguments)
 
     def close_spider(self) -> None:
         if self.worker is not None:  # a worker still starting is not waited for
@@ -119,8 +120,8 @@ class DetectPipeline:
                 results = future.result()
             else:
                 if self.detector is None:  # the worker was awaited at the start and has broken since
-                    detector = _detector_class()
-                    self.detector = detector.load(**detector.arguments(self.crawler.settings))
+                    detector_class = _detector_class()
+                    self.detector = detector_class.load(**detector_class.arguments(self.crawler.settings))
                 results = self.detector.score_many(self._records(items))
         except Exception:  # a detector bug must not stop the crawl or lose items
             logger.exception("scoring %d items failed; they are stored unscored", len(items))
