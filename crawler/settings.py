@@ -72,6 +72,7 @@ DETECTOR_MODEL = "detector/models/complaints.joblib"  # built by `monitor train`
 DETECTOR_ROUTING = "watchlists/routing.yml"
 DETECTOR_SECTORS = "watchlists/sectors.yml"
 DETECTOR_TERRITORIES = "watchlists/territories"
+DETECTOR_VECTORS = ""  # navec word vectors (.tar) the complaints model reads; empty: the ones inside natasha
 DETECTOR_THRESHOLD = 0.5  # complaint probability at which is_complaint becomes true (best F1 on dev: 0.45-0.55)
 FAKES_LEXICON = "watchlists/fakes.yml"  # the language of rumours and denials (empty: no fake score)
 FAKES_MODEL = "detector/models/fakes.joblib"  # built by `monitor train fakes`

@@ -1,4 +1,5 @@
-"""The trained models' text features: TF-IDF of lemma uni- and bigrams and of character n-grams.
+"""The trained models' text features: TF-IDF of lemma uni- and bigrams and of character n-grams,
+and (for the complaints model) the text's mean word vector (:mod:`detector.vectors`).
 
 Both models (complaints, fakes) read the same two blocks of counts from the same text, so the
 counts are hashed once per text (:class:`TextHasher`) and each model weighs them with its own
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -26,20 +27,27 @@ N_FEATURES = 2 ** 20  # per block; collisions among ~100,000 distinct n-grams ar
 CHAR_NGRAMS = (2, 5)
 _SPACES = re.compile(r"\s\s+")
 
+if TYPE_CHECKING:
+    from detector.vectors import WordVectors
+
 
 @dataclass
 class Counts:
-    """Raw counts of one batch of texts: lemma n-grams and character n-grams (texts × N_FEATURES)."""
+    """Raw counts of one batch of texts: lemma n-grams and character n-grams (texts × N_FEATURES),
+    and the texts' mean word vectors when the hasher has vectors."""
 
     words: sparse.csr_matrix
     chars: sparse.csr_matrix
+    vectors: np.ndarray | None = None
 
 
 class TextHasher:
-    """Counts of lemma uni-/bigrams and character n-grams, by hashing, with per-word caches."""
+    """Counts of lemma uni-/bigrams and character n-grams, by hashing, with per-word caches; with
+    ``vectors``, also each text's mean word vector."""
 
-    def __init__(self, max_cached: int = 500_000) -> None:
+    def __init__(self, max_cached: int = 500_000, vectors: WordVectors | None = None) -> None:
         self.max_cached = max_cached
+        self.vectors = vectors
         self._chars: dict[str, np.ndarray] = {}
         self._words: dict[str, int] = {}
 
@@ -48,7 +56,8 @@ class TextHasher:
         if len(self._chars) + len(self._words) > self.max_cached:
             self._chars.clear()
             self._words.clear()
-        return Counts(self._word_counts(lemmas), self._char_counts(texts))
+        return Counts(self._word_counts(lemmas), self._char_counts(texts),
+                      self.vectors.means(texts) if self.vectors is not None else None)
 
     def _word_counts(self, lines: Sequence[str]) -> sparse.csr_matrix:
         cache = self._words
@@ -146,15 +155,18 @@ class Weighting:
 
 @dataclass
 class TextFeatures:
-    """A model's weighting of both blocks, and its features: words, characters, then signals."""
+    """A model's weighting of both blocks, and its features: words, characters, signals, then the
+    mean word vector when ``vector_scale`` is not 0."""
 
     words: Weighting
     chars: Weighting
     signal_scale: float = 1.0  # the signals' weight against the unit-length TF-IDF rows
+    vector_scale: float = 0.0  # the unit-length mean word vector's weight; 0: not read
 
     @classmethod
-    def fit(cls, counts: Counts, *, signal_scale: float = 1.0) -> TextFeatures:
-        return cls(Weighting.fit(counts.words), Weighting.fit(counts.chars, max_features=60_000), signal_scale)
+    def fit(cls, counts: Counts, *, signal_scale: float = 1.0, vector_scale: float = 0.0) -> TextFeatures:
+        return cls(Weighting.fit(counts.words), Weighting.fit(counts.chars, max_features=60_000), signal_scale,
+                   vector_scale)
 
     def matrix(self, examples: Sequence[Any], counts: Counts | None = None, *,
                hasher: TextHasher | None = None) -> sparse.csr_matrix:
@@ -167,5 +179,9 @@ class TextFeatures:
     def transform(self, counts: Counts, signals: Sequence[Sequence[float]]) -> sparse.csr_matrix:
         extra = sparse.csr_matrix(self.signal_scale
                                   * np.asarray(signals, dtype=np.float64).reshape(counts.words.shape[0], -1))
-        return sparse.hstack([self.words.transform(counts.words), self.chars.transform(counts.chars),
-                              extra]).tocsr()
+        blocks = [self.words.transform(counts.words), self.chars.transform(counts.chars), extra]
+        if self.vector_scale:
+            if counts.vectors is None:
+                raise ValueError("this model reads word vectors: count the texts with a TextHasher that has them")
+            blocks.append(sparse.csr_matrix(self.vector_scale * counts.vectors))
+        return sparse.hstack(blocks).tocsr()

@@ -17,12 +17,13 @@ from detector.fakes import FakeModel, FakeReading, FakeScorer
 from detector.gazetteer import Found, Gazetteer, territory_files
 from detector.lexicon import COMPLAINT, NOT_COMPLAINT, Lexicon, Reading
 from detector.features import TextHasher, text_counts
-from detector.model import ComplaintModel, Example
+from detector.model import PORTAL, SOCIAL, ComplaintModel, Example
 from detector.narratives import Registry
 from detector.posts import OFFICIAL_PAGES
 from detector.routing import Router
 from detector.rumour import RumourLexicon
 from detector.text import Lemmatizer, Token
+from detector.vectors import WordVectors
 
 EXTRA_SIGNALS = ["complaint_markers", "non_complaint_markers", "has_street", "has_house", "question",
                  "exclamation", "is_comment", "official_page", "official_author", "log_length"]
@@ -41,22 +42,26 @@ class _Prepared:
 
 class Detector:
     def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer, model: ComplaintModel | None,
-                 lemmatizer: Lemmatizer, threshold: float = 0.5, fakes: FakeScorer | None = None) -> None:
+                 lemmatizer: Lemmatizer, threshold: float = 0.5, fakes: FakeScorer | None = None,
+                 vectors: WordVectors | None = None) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
         self.model = model
         self.lemmatizer = lemmatizer
         self.threshold = threshold
         self.fakes = fakes
-        self.hasher = TextHasher()  # the models' text counts, shared and cached per word
+        # the models' text counts, shared and cached per word; the vectors whether or not the
+        # model at hand reads them, since `monitor train` and the cross-validation swap models in
+        self.hasher = TextHasher(vectors=vectors or WordVectors.load())
 
     @classmethod
     def load(cls, sectors: Path | str, territories: Path | str, model: Path | str | None,
              threshold: float = 0.5, *, fakes: Path | str | None = None, narratives: Path | str | None = None,
              fakes_model: Path | str | None = None, fakes_threshold: float = 0.5,
-             routing: Path | str | None = None) -> Detector:
+             routing: Path | str | None = None, vectors: Path | str | None = None) -> Detector:
         """``fakes`` (the rumour lexicon) turns the fake score on; without its model the score
-        comes from the lexicon alone. ``routing`` gives the threat phrases."""
+        comes from the lexicon alone. ``routing`` gives the threat phrases; ``vectors``: word vectors
+        other than natasha's navec."""
         lemmatizer = Lemmatizer()
         loaded = ComplaintModel.load(model) if model and Path(model).exists() else None
         scorer = None
@@ -65,7 +70,7 @@ class Detector:
                                 FakeModel.load(fakes_model) if fakes_model and Path(fakes_model).exists() else None,
                                 fakes_threshold, Router.load(routing).threats() if routing else None)
         return cls(Lexicon.load(sectors), Gazetteer.load(territory_files(territories), lemmatizer), loaded,
-                   lemmatizer, threshold, scorer)
+                   lemmatizer, threshold, scorer, WordVectors.load(vectors))
 
     @staticmethod
     def arguments(settings: Any, *, with_model: bool = True, threshold: float | None = None) -> dict[str, Any]:
@@ -76,7 +81,8 @@ class Detector:
                 "threshold": threshold if threshold is not None else settings.getfloat("DETECTOR_THRESHOLD"),
                 "fakes": settings.get("FAKES_LEXICON"), "narratives": settings.get("FAKES_REGISTRY"),
                 "fakes_model": settings.get("FAKES_MODEL") if with_model else None,
-                "fakes_threshold": settings.getfloat("FAKES_THRESHOLD"), "routing": settings.get("DETECTOR_ROUTING")}
+                "fakes_threshold": settings.getfloat("FAKES_THRESHOLD"), "routing": settings.get("DETECTOR_ROUTING"),
+                "vectors": settings.get("DETECTOR_VECTORS") or None}
 
     @classmethod
     def from_settings(cls, settings: Any, *, with_model: bool = True, threshold: float | None = None) -> Detector:
@@ -103,7 +109,7 @@ class Detector:
             float(record.get("kind") == "comment"), float(source_kind in OFFICIAL_PAGES), float(official),
             math.log1p(len(tokens))]
         example = Example(*_without_places(text, tokens, lemmas, found.spans), signals, record.get("is_complaint"),
-                          record.get("sector"))
+                          record.get("sector"), PORTAL if record.get("platform") == PORTAL else SOCIAL)
         fake = None
         if self.fakes is not None:
             fake = self.fakes.read(text, lemmas, official_page=source_kind in OFFICIAL_PAGES,

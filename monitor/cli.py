@@ -189,7 +189,8 @@ def _parser() -> argparse.ArgumentParser:
 
 SCORE_CONTRACT = """Score posts and comments: one output line per input line, in order.
 
-input, one JSON object per line: at least {"id", "text"}; optional "platform", "kind" (post|comment),
+input, one JSON object per line: at least {"id", "text"}; optional "platform" ("portal": an appeal to
+a city portal, whose sectors follow the portal's own categories), "kind" (post|comment),
 "source_kind" (city_group|governor|government|municipal|media|other), "territory" (the source's own
 territory: a town or district name, or an object with "municipality"/"district"), "created_at",
 "parent_id", "official" (true when the page's own account wrote it).

@@ -17,7 +17,7 @@ from sklearn.model_selection import StratifiedKFold
 from detector.evaluation import Report, evaluate
 from detector.model import ComplaintModel, Example
 from detector.scorer import Detector
-from monitor.detect import _spb_split, appeal_examples, labelled_examples, read_jsonl, unlabelled, with_appeals
+from monitor.detect import _spb_split, appeal_examples, appeal_record, labelled_examples, read_jsonl, unlabelled, with_appeals
 
 FOLD_SEED = 20261123  # the seed of detector/data/complaints/split.py
 APPEALS_CHECK = 0.2  # the last share of the real appeals' earlier 70% that checks the folds' models
@@ -36,10 +36,11 @@ def cross_validate(detector: Detector, data: list[Path], *, extra: Sequence[Path
         for held in _folds(records, folds):
             rest = set(range(len(records))) - set(held)
             train, sector_only = with_appeals([examples[n] for n in sorted(rest)] + always, appeals, seed)
-            detector.model = ComplaintModel.train(train, detector.signal_names, seed=seed, sector_examples=sector_only)
+            detector.model = ComplaintModel.train(train, detector.signal_names, seed=seed, sector_examples=sector_only,
+                                                  vectors=detector.hasher.vectors)
             for n, result in zip(held, detector.score_many([unlabelled(records[n]) for n in held]), strict=True):
                 scored[n] = result
-            results = detector.score_many([{"id": r["id"], "text": r["text"]} for r in check])
+            results = detector.score_many([appeal_record(r) for r in check])
             checked += [({"is_complaint": True, "sector": r["sector"]}, s) for r, s in zip(check, results, strict=True)]
     finally:
         detector.model = kept

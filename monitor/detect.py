@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator, Sequence
 
 from detector.evaluation import Report, evaluate
-from detector.model import ComplaintModel, Example
+from detector.model import PORTAL, ComplaintModel, Example
 from detector.posts import apply_scores, detection_record
 from detector.scorer import Detector
 
@@ -77,6 +77,7 @@ def train(detector: Detector, data: list[Path], output: Path, *, extra_sectors: 
     examples, sector_examples = with_appeals(examples, appeals, seed)
     started = time.perf_counter()
     model = ComplaintModel.train(examples, detector.signal_names, seed=seed, sector_examples=sector_examples,
+                                 vectors=detector.hasher.vectors,
                                  meta={"data": [str(p) for p in data], "seed": seed,
                                        "extra_sectors": str(extra_sectors) if extra_sectors else None,
                                        "examples": len(examples), "sector_examples": len(sector_examples)})
@@ -92,8 +93,15 @@ def labelled_examples(detector: Detector, records: list[dict[str, Any]]) -> list
 
 
 def appeal_examples(detector: Detector, rows: list[dict[str, Any]]) -> list[Example]:
-    """Real appeals as the model sees them: the text alone (the portal gives no page or author)."""
-    return [detector.labelled_example({"id": r["id"], "text": r["text"]}, True, r["sector"]) for r in rows]
+    """Real appeals as the model sees them: the text and the platform (the portal gives no page
+    or author)."""
+    return [detector.labelled_example(appeal_record(r), True, r["sector"]) for r in rows]
+
+
+def appeal_record(row: dict[str, Any]) -> dict[str, Any]:
+    """What the detector reads of a real appeal: its text, written to a city portal, whose
+    categories the sector model learns as the portal's own (``detector.model.by_domain``)."""
+    return {"id": row["id"], "text": row["text"], "platform": PORTAL}
 
 
 def with_appeals(examples: list[Example], appeals: list[Example], seed: int) -> tuple[list[Example], list[Example]]:
@@ -123,7 +131,7 @@ def evaluate_files(detector: Detector, data: list[Path], *, real_appeals: Path |
         reports.append(evaluate(str(path), zip(records, scored, strict=True)))
     if real_appeals is not None and real_appeals.exists():
         test = _spb_split(read_jsonl(real_appeals))[1]
-        scored = detector.score_many([{"id": r["id"], "text": r["text"]} for r in test])
+        scored = detector.score_many([appeal_record(r) for r in test])
         gold = [{"is_complaint": True, "sector": r["sector"]} for r in test]
         report = evaluate(f"{real_appeals} (later 30% by id, sector labelled)", zip(gold, scored, strict=True))
         reports.append(report)

@@ -16,6 +16,7 @@ from detector.model import ComplaintModel
 from detector.phrases import Phrase, PhraseMatcher
 from detector.scorer import Detector
 from detector.text import Lemmatizer
+from detector.vectors import WordVectors
 from monitor.crossval import cross_validate
 from monitor.detect import read_jsonl, unlabelled
 
@@ -148,7 +149,7 @@ def test_character_ngrams_are_scikit_learns_char_wb(text: str) -> None:
 def test_the_models_score_the_same_from_the_counts_the_detector_shares(detector: Detector) -> None:
     records = read_jsonl(DATA / "dev.jsonl")[:40]
     examples = [detector.prepare(unlabelled(r)).example for r in records]
-    hasher = TextHasher()
+    hasher = TextHasher(vectors=detector.hasher.vectors)
     text_counts(examples, hasher)  # the per-word cache filled by an earlier batch
     shared = text_counts(examples, hasher)
     assert detector.model is not None
@@ -236,3 +237,19 @@ def test_the_model_reads_problems_not_the_streets_they_are_on(detector: Detector
     assert "чкалов" not in prepared.example.text and "чкалов" not in prepared.example.lemmas
     assert "заречн" not in prepared.example.text and "нет воды" in prepared.example.text
     assert prepared.found.territory.street == "ул. Чкалова"  # the address is still read
+
+
+def test_word_vectors_put_texts_about_the_same_problem_near_each_other() -> None:
+    vectors = WordVectors.load()
+    ice, slippery, lift, nothing = vectors.means(["гололёд на тротуаре", "скользко, дорожки не посыпали песком",
+                                                  "сломался лифт", "123 !!!"])  # no word in common
+    assert ice @ slippery > ice @ lift + 0.05
+    assert not nothing.any()  # no known word: no direction
+    assert (vectors.means(["гололёд на тротуаре"])[0] == ice).all()  # the batch changes nothing
+
+
+def test_a_portal_appeal_gets_the_portals_sector_and_a_post_ours(detector: Detector) -> None:
+    # the portal files benches and other street furniture under waste; our definitions, amenities
+    text = "Сломана скамейка у детской площадки"
+    assert detector.score({"id": "1", "text": text})["sector"] == "amenities"
+    assert detector.score({"id": "2", "text": text, "platform": "portal"})["sector"] == "waste"
