@@ -129,7 +129,8 @@ class ComplaintModel:
 def by_domain(x: sparse.csr_matrix, examples: Sequence[Example]) -> sparse.csr_matrix:
     """The features three times: shared, then a copy for portal appeals only, then one for posts
     only ("frustratingly easy" domain adaptation, Daumé 2007). The sector model learns what both
-    mean and, per domain, what the portal's categories or our definitions make of it: lamps on a
-    facade are ``housing`` to the portal and ``amenities`` to us, and neither blurs the other."""
+    mean and, per domain, what the portal's categories or our definitions make of it: a broken
+    bench is ``waste`` to the portal (street furniture) and ``amenities`` to us, and neither blurs
+    the other."""
     portal = np.array([e.domain == PORTAL for e in examples], dtype=np.float64)
     return sparse.hstack([x, sparse.diags(portal) @ x, sparse.diags(1 - portal) @ x]).tocsr()
