@@ -35,6 +35,10 @@ RETRY_TIMES = 3
 ROBOTSTXT_OBEY = True
 TELNETCONSOLE_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# Scrapy re-reads a generator callback's source (inspect + ast) on every response to warn about
+# `return value` in it: its cache holds callbacks weakly, and a bound method dies with its request.
+# ~0.5 ms a page; tests/test_spider_callbacks.py checks our callbacks once instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 USER_AGENT = ("social-monitor/0.1 (+https://github.com/social-monitor/social-monitor; "
               "monitoring of public pages for regional management centres)")
 
