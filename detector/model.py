@@ -19,7 +19,7 @@ these features are what the real-appeals baseline uses (word+char TF-IDF, linear
 thousands of posts per second. Since then: 227 winter posts (train-only, CV level) and place names
 masked in the text the model reads (``Detector.prepare``; CV level, chosen so the model does not
 learn the demo region's streets). Then the word vector (complaint F1 0.913 → 0.923) and the sector
-features per domain (sector macro-F1 0.835 → 0.860; both together 0.924 / 0.871, appeals check
+features per domain (sector macro-F1 0.835 → 0.860; both together 0.925 / 0.871, appeals check
 0.889 against 0.892).
 
 ``monitor train`` builds the model from labelled JSON Lines with a fixed seed and writes
@@ -89,12 +89,13 @@ class ComplaintModel:
         """``sector_examples``: more complaints with a sector (e.g. real appeals) for the sector model
         only; ``vectors``: the word vectors (by default natasha's navec)."""
         everything = list(examples) + list(sector_examples)
-        hasher = TextHasher(vectors=vectors or WordVectors.load())
+        vectors = vectors or WordVectors.load()
+        hasher = TextHasher(vectors=vectors)
         model = cls(TextFeatures.fit(text_counts(everything, hasher), signal_scale=SIGNAL_SCALE,
                                      vector_scale=VECTOR_SCALE),
                     LogisticRegression(C=16.0, class_weight="balanced", max_iter=3000, random_state=seed),
                     LinearSVC(C=0.5, class_weight="balanced", max_iter=20_000, random_state=seed),
-                    signal_names, dict(meta or {}, format=FORMAT))
+                    signal_names, dict(meta or {}, format=FORMAT, vectors=vectors.fingerprint))
         labelled = [e for e in examples if e.is_complaint is not None]
         model.complaint.fit(model.text.matrix(labelled, hasher=hasher), [bool(e.is_complaint) for e in labelled])
         with_sector = [e for e in everything if e.is_complaint and e.sector]
@@ -105,7 +106,8 @@ class ComplaintModel:
     def predict(self, examples: Sequence[Example],
                 counts: Counts | None = None) -> tuple[np.ndarray, list[dict[str, float]]]:
         """Complaint probabilities, and per example the sector probabilities; ``counts``: the
-        examples' hashed counts when the caller has them."""
+        examples' hashed counts when the caller has them (without: counted here, with natasha's
+        word vectors)."""
         if not examples:
             return np.zeros(0), []
         if counts is None:

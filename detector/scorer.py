@@ -43,16 +43,15 @@ class _Prepared:
 class Detector:
     def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer, model: ComplaintModel | None,
                  lemmatizer: Lemmatizer, threshold: float = 0.5, fakes: FakeScorer | None = None,
-                 vectors: WordVectors | None = None) -> None:
+                 vectors: Path | str | None = None) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
         self.model = model
         self.lemmatizer = lemmatizer
         self.threshold = threshold
         self.fakes = fakes
-        # the models' text counts, shared and cached per word; the vectors whether or not the
-        # model at hand reads them, since `monitor train` and the cross-validation swap models in
-        self.hasher = TextHasher(vectors=vectors or WordVectors.load())
+        self.vectors_path = vectors  # None: natasha's navec
+        self.hasher = TextHasher()  # the models' text counts, shared and cached per word
 
     @classmethod
     def load(cls, sectors: Path | str, territories: Path | str, model: Path | str | None,
@@ -61,7 +60,7 @@ class Detector:
              routing: Path | str | None = None, vectors: Path | str | None = None) -> Detector:
         """``fakes`` (the rumour lexicon) turns the fake score on; without its model the score
         comes from the lexicon alone. ``routing`` gives the threat phrases; ``vectors``: word vectors
-        other than natasha's navec."""
+        other than natasha's navec (the model must have been trained with them)."""
         lemmatizer = Lemmatizer()
         loaded = ComplaintModel.load(model) if model and Path(model).exists() else None
         scorer = None
@@ -69,8 +68,14 @@ class Detector:
             scorer = FakeScorer(RumourLexicon.load(fakes), Registry.load(narratives, lemmatizer),
                                 FakeModel.load(fakes_model) if fakes_model and Path(fakes_model).exists() else None,
                                 fakes_threshold, Router.load(routing).threats() if routing else None)
-        return cls(Lexicon.load(sectors), Gazetteer.load(territory_files(territories), lemmatizer), loaded,
-                   lemmatizer, threshold, scorer, WordVectors.load(vectors))
+        detector = cls(Lexicon.load(sectors), Gazetteer.load(territory_files(territories), lemmatizer), loaded,
+                       lemmatizer, threshold, scorer, vectors)
+        if loaded is not None and loaded.text.vector_scale:
+            trained_with, given = loaded.meta.get("vectors"), detector.word_vectors().fingerprint
+            if trained_with != given:
+                raise ValueError(f"{model}: trained with the word vectors {trained_with}, DETECTOR_VECTORS gives "
+                                 f"{given}; run `monitor train`")
+        return detector
 
     @staticmethod
     def arguments(settings: Any, *, with_model: bool = True, threshold: float | None = None) -> dict[str, Any]:
@@ -87,6 +92,13 @@ class Detector:
     @classmethod
     def from_settings(cls, settings: Any, *, with_model: bool = True, threshold: float | None = None) -> Detector:
         return cls.load(**cls.arguments(settings, with_model=with_model, threshold=threshold))
+
+    def word_vectors(self) -> WordVectors:
+        """The word vectors, loaded when first needed: only the complaints model reads them (not
+        the lexicon alone, nor the fakes model)."""
+        if self.hasher.vectors is None:
+            self.hasher.vectors = WordVectors.load(self.vectors_path)
+        return self.hasher.vectors
 
     @property
     def signal_names(self) -> list[str]:
@@ -128,6 +140,8 @@ class Detector:
         examples = [p.example for p in prepared]
         counts = None  # both models read them: hashed once
         if self.model is not None or (self.fakes is not None and self.fakes.model is not None):
+            if self.model is not None and self.model.text.vector_scale:
+                self.word_vectors()
             counts = text_counts(examples, self.hasher)
         if self.model is not None:
             probabilities, sector_scores = self.model.predict(examples, counts)

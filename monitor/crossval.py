@@ -37,7 +37,7 @@ def cross_validate(detector: Detector, data: list[Path], *, extra: Sequence[Path
             rest = set(range(len(records))) - set(held)
             train, sector_only = with_appeals([examples[n] for n in sorted(rest)] + always, appeals, seed)
             detector.model = ComplaintModel.train(train, detector.signal_names, seed=seed, sector_examples=sector_only,
-                                                  vectors=detector.hasher.vectors)
+                                                  vectors=detector.word_vectors())
             for n, result in zip(held, detector.score_many([unlabelled(records[n]) for n in held]), strict=True):
                 scored[n] = result
             results = detector.score_many([appeal_record(r) for r in check])

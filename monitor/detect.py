@@ -77,7 +77,7 @@ def train(detector: Detector, data: list[Path], output: Path, *, extra_sectors: 
     examples, sector_examples = with_appeals(examples, appeals, seed)
     started = time.perf_counter()
     model = ComplaintModel.train(examples, detector.signal_names, seed=seed, sector_examples=sector_examples,
-                                 vectors=detector.hasher.vectors,
+                                 vectors=detector.word_vectors(),
                                  meta={"data": [str(p) for p in data], "seed": seed,
                                        "extra_sectors": str(extra_sectors) if extra_sectors else None,
                                        "examples": len(examples), "sector_examples": len(sector_examples)})

@@ -149,7 +149,7 @@ def test_character_ngrams_are_scikit_learns_char_wb(text: str) -> None:
 def test_the_models_score_the_same_from_the_counts_the_detector_shares(detector: Detector) -> None:
     records = read_jsonl(DATA / "dev.jsonl")[:40]
     examples = [detector.prepare(unlabelled(r)).example for r in records]
-    hasher = TextHasher(vectors=detector.hasher.vectors)
+    hasher = TextHasher(vectors=detector.word_vectors())
     text_counts(examples, hasher)  # the per-word cache filled by an earlier batch
     shared = text_counts(examples, hasher)
     assert detector.model is not None
@@ -253,3 +253,21 @@ def test_a_portal_appeal_gets_the_portals_sector_and_a_post_ours(detector: Detec
     text = "Сломана скамейка у детской площадки"
     assert detector.score({"id": "1", "text": text})["sector"] == "amenities"
     assert detector.score({"id": "2", "text": text, "platform": "portal"})["sector"] == "waste"
+
+
+def test_a_model_is_never_read_with_other_word_vectors_than_it_learnt(detector: Detector, tmp_path: Path) -> None:
+    import joblib
+
+    assert detector.model is not None
+    model = joblib.load(ROOT / "detector" / "models" / "complaints.joblib")
+    model.meta["vectors"] = "other.tar:250000x300:0123456789ab"
+    joblib.dump(model, tmp_path / "complaints.joblib")
+    with pytest.raises(ValueError, match="monitor train"):
+        Detector.load(ROOT / "watchlists" / "sectors.yml", ROOT / "watchlists" / "territories",
+                      tmp_path / "complaints.joblib")
+
+
+def test_the_place_marker_is_not_a_word_to_the_vectors() -> None:
+    vectors = WordVectors.load()
+    plain, placed = vectors.means(["яма на дороге", "_place_ яма на дороге _place_"])
+    assert plain @ placed == pytest.approx(1.0)
