@@ -18,7 +18,7 @@ from detector.scorer import Detector
 from detector.text import Lemmatizer
 from detector.vectors import WordVectors
 from monitor.crossval import cross_validate
-from monitor.detect import read_jsonl, unlabelled
+from monitor.detect import labelled_examples, read_jsonl, unlabelled, with_appeals
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "detector" / "data" / "complaints"
@@ -253,6 +253,20 @@ def test_a_portal_appeal_gets_the_portals_sector_and_a_post_ours(detector: Detec
     text = "Сломана скамейка у детской площадки"
     assert detector.score({"id": "1", "text": text})["sector"] == "amenities"
     assert detector.score({"id": "2", "text": text, "platform": "portal"})["sector"] == "waste"
+
+
+def test_the_portal_files_snow_on_a_street_under_amenities_and_our_posts_under_roads(detector: Detector) -> None:
+    text = "Дорогу не чистят от снега, колея, машины буксуют"
+    assert detector.score({"id": "1", "text": text})["sector"] == "roads"
+    assert detector.score({"id": "2", "text": text, "platform": "portal"})["sector"] == "amenities"
+
+
+def test_portal_appeals_among_our_labelled_files_teach_the_sector_model_only(detector: Detector) -> None:
+    records = read_jsonl(DATA / "train.jsonl")[:5] + read_jsonl(DATA / "raw" / "part_g.jsonl")[:3]
+    examples = labelled_examples(detector, records)
+    complaints, sectors_only = with_appeals(examples, [], seed=13)
+    assert complaints == examples[:5]
+    assert sectors_only == examples[5:] and {e.domain for e in sectors_only} == {"portal"}
 
 
 def test_a_model_is_never_read_with_other_word_vectors_than_it_learnt(detector: Detector, tmp_path: Path) -> None:

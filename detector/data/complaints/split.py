@@ -8,8 +8,11 @@ dev (``monitor eval complaints --cv 5``); test is for the figures only.
 
 Parts written after the first split (``TRAIN_ONLY``: ``part_d``, more roads, amenities and other
 complaints and their hard negatives; ``part_e``, winter: snow and ice in yards, on pavements and
-roads, icicles, stops and bins under snow, and winter's hard negatives) go to ``extra.jsonl``, for training only, so train, dev and
-test keep exactly their items. Likewise an item relabelled later is stratified by the label it had
+roads, icicles, stops and bins under snow, and winter's hard negatives; ``part_f`` and ``part_g``,
+appeals in the style of a city portal (``"platform": "portal"``, labelled by the portal's own
+filing as the real appeals' training months show it, each with the portal ``reason`` it was written
+for): the portal's winter, and the signs and boards at public-transport stops, with their
+neighbours) go to ``extra.jsonl``, for training only, so train, dev and test keep exactly their items. Likewise an item relabelled later is stratified by the label it had
 at the first split (``FIRST_LABEL``), so a correction never moves items between splits.
 """
 
@@ -22,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261123
-TRAIN_ONLY = {"part_d.jsonl", "part_e.jsonl"}
+TRAIN_ONLY = {"part_d.jsonl", "part_e.jsonl", "part_f.jsonl", "part_g.jsonl"}
 # Relabelled after the first split: parking on lawns is amenities by the sector definitions
 # (watchlists/sectors.yml), as b-0494 and part_d already had it.
 FIRST_LABEL = {"a-0046": "other", "a-0189": "other", "c-0362": "other"}
