@@ -77,7 +77,7 @@ def main() -> None:
         scored = detector.score_many([appeal_record(r) for r in later])
         guess = np.array([max(s["sector_scores"], key=s["sector_scores"].get) for s in scored])
         low, high = np.percentile([macro_of(gold[i], guess[i], labels) for i in resamples], [2.5, 97.5])
-        print(f"  detector {path}: {figures(guess)}   (6 sectors, bootstrap 95%: {low:.3f}-{high:.3f})")
+        print(f"  detector {path}: {figures(guess)}   ({len(labels)} sectors, bootstrap 95%: {low:.3f}-{high:.3f})")
 
 
 def macro_of(gold: np.ndarray, guess: np.ndarray, labels: list[str]) -> float:

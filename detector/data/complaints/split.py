@@ -12,8 +12,9 @@ roads, icicles, stops and bins under snow, and winter's hard negatives; ``part_f
 appeals in the style of a city portal (``"platform": "portal"``, labelled by the portal's own
 filing as the real appeals' training months show it, each with the portal ``reason`` it was written
 for): the portal's winter, and the signs and boards at public-transport stops, with their
-neighbours) go to ``extra.jsonl``, for training only, so train, dev and test keep exactly their items. Likewise an item relabelled later is stratified by the label it had
-at the first split (``FIRST_LABEL``), so a correction never moves items between splits.
+neighbours) go to ``extra.jsonl``, for training only, so train, dev and test keep exactly their
+items. Likewise an item relabelled later is stratified by the label it had at the first split
+(``FIRST_LABEL``), so a correction never moves items between splits.
 """
 
 from __future__ import annotations
