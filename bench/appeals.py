@@ -28,6 +28,7 @@ from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.pipeline import make_pipeline, make_union  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
+from detector.evaluation import top_sector  # noqa: E402
 from detector.model import ComplaintModel  # noqa: E402
 from detector.scorer import Detector  # noqa: E402
 from monitor.crawl import project_settings  # noqa: E402
@@ -40,8 +41,8 @@ def baseline(train: list[dict], test: list[dict]) -> list[str]:
     model = make_pipeline(make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
                                      TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
                           LinearSVC(C=1.0))
-    model.fit([r["text"].lower() for r in train], [r["sector"] for r in train])
-    return [str(s) for s in model.predict([r["text"].lower() for r in test])]
+    model.fit([r["text"] for r in train], [r["sector"] for r in train])  # the vectorisers lower-case
+    return [str(s) for s in model.predict([r["text"] for r in test])]
 
 
 def main() -> None:
@@ -75,7 +76,7 @@ def main() -> None:
     for path in [Path(settings.get("DETECTOR_MODEL")), *args.model]:
         detector.model = ComplaintModel.load(path)
         scored = detector.score_many([appeal_record(r) for r in later])
-        guess = np.array([max(s["sector_scores"], key=s["sector_scores"].get) for s in scored])
+        guess = np.array([top_sector(s) for s in scored])
         low, high = np.percentile([macro_of(gold[i], guess[i], labels) for i in resamples], [2.5, 97.5])
         print(f"  detector {path}: {figures(guess)}   ({len(labels)} sectors, bootstrap 95%: {low:.3f}-{high:.3f})")
 

@@ -63,7 +63,7 @@ def evaluate(name: str, pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, An
             guess.append(bool(scored["is_complaint"]))
         if gold.get("is_complaint") and gold.get("sector"):
             sector_truth.append(gold["sector"])
-            sector_guess.append(_top_sector(scored))
+            sector_guess.append(top_sector(scored))
         place = gold.get("territory") if isinstance(gold.get("territory"), Mapping) else None
         if gold.get("is_complaint") and place and place.get("street"):
             found = scored.get("territory") or {}
@@ -92,7 +92,9 @@ def evaluate(name: str, pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, An
     return report
 
 
-def _top_sector(scored: Mapping[str, Any]) -> str | None:
+def top_sector(scored: Mapping[str, Any]) -> str | None:
+    """The sector a scored item is judged by: its highest-scoring one, even when the complaint
+    score is below the threshold (the sector figure does not mix in complaint errors)."""
     scores = scored.get("sector_scores") or {}
     return max(scores, key=scores.get) if scores else scored.get("sector")
 
