@@ -1,6 +1,6 @@
 """Indexing throughput: our Elasticsearch writer vs a bare bulk of ready dicts, and the spool.
 
-Both write the same posts to the same Elasticsearch double (``replay/es_double.py``, in a child
+Both write the same posts to the same Elasticsearch double (``tests/support/es_double.py``, in a child
 process, so it does not share our GIL), one after the other, best of ``--rounds``:
 
 - bare: ``helpers.bulk`` of documents already built as dicts, into one index (the floor: HTTP,
@@ -35,7 +35,7 @@ from indexer.elastic.client import connect  # noqa: E402
 from indexer.elastic.store import ElasticsearchStore  # noqa: E402
 from indexer.schema import Author, Metrics, Post  # noqa: E402
 from indexer.spool import Spool  # noqa: E402
-from replay.es_double import ElasticsearchDouble  # noqa: E402
+from tests.support.es_double import ElasticsearchDouble  # noqa: E402
 
 TEXTS = ["Третий день нет горячей воды на Заречной, 14. Куда звонить?",
          "Во дворе по Ленина 5 гора мусора, контейнеры не вывозят неделю",

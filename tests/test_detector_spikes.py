@@ -20,7 +20,7 @@ from indexer.store import IncidentQuery, open_store
 from monitor.cli import main
 from monitor.crawl import project_settings
 from monitor.spikes import run_spikes
-from replay.http_double import HttpDouble, Request, Response
+from tests.support.http_double import HttpDouble, Request, Response
 
 START = datetime(2026, 9, 7, tzinfo=timezone.utc)  # a Monday
 WEEKS = 5

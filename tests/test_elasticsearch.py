@@ -22,8 +22,8 @@ from indexer.exceptions import StoreUnavailable
 from indexer.schema import Post
 from indexer.spool import Spool
 from indexer.store import Query
-from replay.es_double import ElasticsearchDouble
-from replay.kibana_double import KibanaDouble
+from tests.support.es_double import ElasticsearchDouble
+from tests.support.kibana_double import KibanaDouble
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = {"INDEXER_ES_INITIAL_BACKOFF": 0.01, "INDEXER_ES_MAX_BACKOFF": 0.05}

@@ -19,7 +19,7 @@ from indexer.exceptions import StoreUnavailable
 from indexer.schema import Post
 from indexer.sqlite_store import SqliteStore
 from indexer.store import Query
-from replay.es_double import ElasticsearchDouble
+from tests.support.es_double import ElasticsearchDouble
 
 
 def post(number: int = 1, text: str = "Нет воды", **fields: object) -> Post:

@@ -12,7 +12,7 @@ from detector.incidents import Grouper
 from detector.routing import Router
 from detector.sinks import WebhookSink
 from detector.text import Lemmatizer
-from replay.http_double import HttpDouble, Request, Response
+from tests.support.http_double import HttpDouble, Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 NOV = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)

@@ -21,7 +21,7 @@ from indexer.schema import Author, Incident, Metrics, Post, Territory, make_id
 from indexer.elastic.store import ElasticsearchStore
 from indexer.sqlite_store import SqliteStore
 from indexer.store import IncidentQuery, Query, Store
-from replay.es_double import ElasticsearchDouble
+from tests.support.es_double import ElasticsearchDouble
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from indexer.text import stems
-from replay.http_double import HttpDouble, Request, Response
+from tests.support.http_double import HttpDouble, Request, Response
 
 VERSION = "8.19.0"
 

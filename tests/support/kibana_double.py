@@ -12,7 +12,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
-from replay.http_double import HttpDouble, Request, Response
+from tests.support.http_double import HttpDouble, Request, Response
 
 
 class KibanaDouble(HttpDouble):
