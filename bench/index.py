@@ -93,7 +93,7 @@ def main() -> None:
             helpers.bulk(client, chunk, chunk_size=args.batch)
         best["bare"] = max(best["bare"], args.posts / (time.perf_counter() - started))
 
-        store = ElasticsearchStore.from_options(url, {"INDEXER_ES_PREFIX": f"bench{round_number}",
+        store = ElasticsearchStore.from_url(url, {"INDEXER_ES_PREFIX": f"bench{round_number}",
                                                       "INDEXER_ES_CHUNK_SIZE": args.batch})
         posts = make_posts(args.posts, f"o{round_number}")
         store.upsert(posts[:1])  # templates installed outside the timing

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from detector.spikes import SpikeConfig, SpikeDetector  # noqa: E402
 from detector.spikes.crises import store_counts  # noqa: E402
-from indexer.sqlite_store import SqliteStore  # noqa: E402
+from indexer.sqlite.store import SqliteStore  # noqa: E402
 
 UNTIL = datetime(2026, 11, 23, tzinfo=timezone.utc)
 DAYS = 30

@@ -1,7 +1,13 @@
-"""Storage of posts, comments and crawl state: the Store interface and its backends."""
+"""Storage of posts, comments, incidents and crawl state: the Store interface and its backends.
 
-from indexer.schema import Attachment, Author, Metrics, Post, make_id
-from indexer.store import Query, Store, UpsertResult, open_store
+:mod:`indexer.schema` is the one schema every part reads and writes; :mod:`indexer.store` the
+interface; :func:`open_store` picks a backend (:mod:`indexer.sqlite`, :mod:`indexer.elastic`)
+by URL. Nothing here imports Scrapy, the detector or the CLI.
+"""
 
-__all__ = ["Attachment", "Author", "Metrics", "Post", "Query", "Store", "UpsertResult",
-           "make_id", "open_store"]
+from indexer.backends import open_store
+from indexer.schema import Attachment, Author, Incident, Metrics, Post, Territory, make_id
+from indexer.store import IncidentQuery, Query, Store, UpsertResult
+
+__all__ = ["Attachment", "Author", "Incident", "IncidentQuery", "Metrics", "Post", "Query", "Store",
+           "Territory", "UpsertResult", "make_id", "open_store"]

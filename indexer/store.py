@@ -1,18 +1,16 @@
-"""The Store interface every backend implements, and ``open_store`` that picks one by URL.
+"""The Store interface every backend implements, and the queries and results it speaks in.
 
-The crawler, the CLI and (later) the detector talk only to this interface, so the embedded SQLite
-store and the Elasticsearch store are interchangeable; one contract test module runs on both.
+The crawler, the CLI and the detector talk only to this interface, so the embedded SQLite store
+and the Elasticsearch store are interchangeable; one contract test module runs on both. This
+module imports no backend: :mod:`indexer.backends` picks one by URL scheme.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 from urllib.parse import urlsplit, urlunsplit
-
-from indexer.exceptions import StoreConfigError
 
 if TYPE_CHECKING:
     from indexer.schema import Incident, Post
@@ -130,21 +128,3 @@ def safe_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def open_store(url: str, options: Mapping[str, Any] | None = None) -> Store:
-    """Open the store named by ``url``: ``sqlite:///path.db`` (or a bare path) or ``http(s)://``.
-
-    ``options`` are the ``INDEXER_*`` settings (Scrapy settings or a plain dict) a backend reads:
-    the Elasticsearch store's credentials, index prefix, retries and retention.
-    """
-    if url.startswith(("http://", "https://")):
-        from indexer.elastic.store import ElasticsearchStore
-
-        return ElasticsearchStore.from_options(url, options or {})
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
-    if "://" in path:
-        raise StoreConfigError(f"INDEXER_STORE_URL={url!r}: expected sqlite:///path or http(s)://host")
-    from indexer.sqlite_store import SqliteStore
-
-    return SqliteStore(Path(path))

@@ -258,7 +258,8 @@ def _crawl(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from indexer.store import Query, open_store
+    from indexer.store import Query
+    from indexer.backends import open_store
 
     settings = project_settings(_overrides(args))
     store = open_store(settings.get("INDEXER_STORE_URL"))
@@ -408,7 +409,8 @@ def _spikes(args: argparse.Namespace) -> int:
 
 def _queue(args: argparse.Namespace) -> int:
     from detector.gazetteer import municipality_names
-    from indexer.store import IncidentQuery, open_store
+    from indexer.store import IncidentQuery
+    from indexer.backends import open_store
     from monitor.report import print_factcheck, print_incidents
 
     settings = project_settings(_overrides(args))
@@ -434,7 +436,7 @@ def _queue(args: argparse.Namespace) -> int:
 
 def _incident(args: argparse.Namespace) -> int:
     from indexer.schema import utcnow
-    from indexer.store import open_store
+    from indexer.backends import open_store
 
     settings = project_settings(_overrides(args))
     store = open_store(settings.get("INDEXER_STORE_URL"), settings)
@@ -457,7 +459,7 @@ def _review(args: argparse.Namespace) -> int:
     import os
 
     from detector.factcheck import record_review
-    from indexer.store import open_store
+    from indexer.backends import open_store
 
     if bool(args.export) == bool(args.id):
         print("monitor: give a fact-check item ID with --verdict, or --export FILE", file=sys.stderr)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from crawler.watchlist import load_watchlist
-from indexer.store import IncidentQuery, Query, open_store
+from indexer.store import IncidentQuery, Query
+from indexer.backends import open_store
 from monitor.crawl import project_settings, run_crawl
 from monitor.detect import run_detect
 from monitor.report import print_crawl_report, print_factcheck, print_incidents

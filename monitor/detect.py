@@ -156,7 +156,8 @@ def run_detect(settings: Any, since: datetime | None, *, out: IO[str] = sys.stdo
     from detector.factcheck import FactChecker, reviewed_narratives
     from detector.incidents import Grouper
     from detector.routing import Router
-    from indexer.store import IncidentQuery, Query, open_store
+    from indexer.store import IncidentQuery, Query
+    from indexer.backends import open_store
 
     detector = Detector.from_settings(settings)
     clusterer = Clusterer(threshold=settings.getfloat("CLUSTERS_THRESHOLD"),

@@ -29,7 +29,7 @@ def run_setup(settings: Settings, *, wait: float = 120.0, kibana: bool = True) -
     if not url.startswith(("http://", "https://")):
         print(f"store {url} is the embedded SQLite store: it creates its tables itself, nothing to set up")
         return 0
-    store = ElasticsearchStore.from_options(url, settings)
+    store = ElasticsearchStore.from_url(url, settings)
     try:
         _wait_for_cluster(store, wait)
         report = install(store.client, store.layout)

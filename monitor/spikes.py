@@ -70,7 +70,7 @@ def run_spikes(settings: Any, since: datetime | None, out: IO[str] | None = None
     from detector.spikes.crises import crisis_incident, detect_in_store, merge
     from detector.spikes.explain import Explainer
     from detector.text import Lemmatizer
-    from indexer.store import open_store
+    from indexer.backends import open_store
 
     spike_config = config(settings)
     until = until or datetime.now(timezone.utc)

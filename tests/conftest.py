@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from indexer.sqlite_store import SqliteStore
+from indexer.sqlite.store import SqliteStore
 from indexer.store import Query
 from monitor.demo import demo_overrides
 from replay.process import ReplayProcess

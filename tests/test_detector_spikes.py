@@ -16,7 +16,8 @@ from detector.spikes.rules import ksigma_rule, meltwater_rule
 from detector.spikes.series import parse_bucket, territory_name
 from detector.spikes.synthetic import LOCAL_HOURS, WEEKDAYS, generate
 from indexer.schema import Post, Territory
-from indexer.store import IncidentQuery, open_store
+from indexer.store import IncidentQuery
+from indexer.backends import open_store
 from monitor.cli import main
 from monitor.crawl import project_settings
 from monitor.spikes import run_spikes

@@ -20,6 +20,6 @@ def test_every_setting_has_a_readme_heading() -> None:
 
 
 def test_public_surfaces() -> None:
-    assert set(indexer.__all__) == {"Attachment", "Author", "Metrics", "Post", "Query", "Store",
-                                    "UpsertResult", "make_id", "open_store"}
+    assert set(indexer.__all__) == {"Attachment", "Author", "Incident", "IncidentQuery", "Metrics", "Post",
+                                    "Query", "Store", "Territory", "UpsertResult", "make_id", "open_store"}
     assert set(crawler.spiders.SPIDERS) == {"vk", "telegram", "rss", "html", "rendered"}

@@ -37,7 +37,7 @@ def es() -> Iterator[ElasticsearchDouble]:
 
 @pytest.fixture
 def store(es: ElasticsearchDouble) -> Iterator[ElasticsearchStore]:
-    opened = ElasticsearchStore.from_options(es.url, FAST)
+    opened = ElasticsearchStore.from_url(es.url, FAST)
     yield opened
     opened.close()
 
@@ -54,7 +54,7 @@ def bulk_lines(es: ElasticsearchDouble) -> list[dict]:
 # -- what is sent -----------------------------------------------------------------------------
 
 def test_setup_installs_russian_analysis_retention_and_aliases(es: ElasticsearchDouble) -> None:
-    report = install(ElasticsearchStore.from_options(es.url, {}).client, Layout(retention_days=90))
+    report = install(ElasticsearchStore.from_url(es.url, {}).client, Layout(retention_days=90))
     analysis = es.component_templates["monitor-analysis"]["template"]["settings"]["analysis"]
     assert analysis["analyzer"]["ru_text"]["filter"] == ["lowercase", "russian_stop", "russian_keywords",
                                                          "russian_stemmer"]
@@ -74,7 +74,7 @@ def test_setup_installs_russian_analysis_retention_and_aliases(es: Elasticsearch
 
 
 def test_setup_twice_changes_nothing(es: ElasticsearchDouble) -> None:
-    client = ElasticsearchStore.from_options(es.url, {}).client
+    client = ElasticsearchStore.from_url(es.url, {}).client
     install(client, Layout())
     templates, indices = json.dumps(es.templates, sort_keys=True), sorted(es.indices)
     again = install(client, Layout())
@@ -116,14 +116,14 @@ def test_search_sends_a_russian_match_with_filters(es: ElasticsearchDouble, stor
 
 def test_credentials_travel_in_headers_and_never_in_messages(es: ElasticsearchDouble) -> None:
     url = es.url.replace("http://", "http://writer:s3cret@")
-    store = ElasticsearchStore.from_options(url, FAST)
+    store = ElasticsearchStore.from_url(url, FAST)
     store.upsert([post(1)])
     assert es.requests[-1].headers["authorization"].startswith("Basic ")
     es.stop()
     with pytest.raises(StoreUnavailable) as refused:
         store.upsert([post(2)])
     assert "s3cret" not in str(refused.value) and "writer" not in str(refused.value)
-    keyed = ElasticsearchStore.from_options(es.url, {"INDEXER_ES_API_KEY": "a2V5"})
+    keyed = ElasticsearchStore.from_url(es.url, {"INDEXER_ES_API_KEY": "a2V5"})
     es.start()
     keyed.count(Query())
     assert es.requests[-1].headers["authorization"] == "ApiKey a2V5"
@@ -197,10 +197,10 @@ def test_the_spool_replays_in_order_once_the_cluster_is_back(es: ElasticsearchDo
 
 def test_reads_are_near_real_time_unless_writes_wait_for_refresh() -> None:
     with ElasticsearchDouble(near_real_time=True) as es:
-        eventual = ElasticsearchStore.from_options(es.url, FAST)
+        eventual = ElasticsearchStore.from_url(es.url, FAST)
         eventual.upsert([post(1)])
         assert eventual.count(Query()) == 0
-        waiting = ElasticsearchStore.from_options(es.url, {**FAST, "INDEXER_ES_REFRESH": True})
+        waiting = ElasticsearchStore.from_url(es.url, {**FAST, "INDEXER_ES_REFRESH": True})
         waiting.upsert([post(2)])
         assert waiting.count(Query()) == 2
         assert es.sent("PUT", r"/_bulk")[-1].query["refresh"] == "wait_for"
@@ -208,7 +208,7 @@ def test_reads_are_near_real_time_unless_writes_wait_for_refresh() -> None:
 
 def test_a_mapping_version_bump_copies_indices_and_flips_aliases_without_deleting(
         es: ElasticsearchDouble) -> None:
-    v1 = ElasticsearchStore.from_options(es.url, {})
+    v1 = ElasticsearchStore.from_url(es.url, {})
     v1.upsert([post(1), post(2, month=10)])
     v1.set_cursor("vk_podslushano", {"post_id": 2})
     client = v1.client

@@ -16,7 +16,7 @@ import pytest
 from detector.clusters import Clusterer, purity
 from detector.scorer import Detector
 from indexer.schema import Author, Post
-from indexer.sqlite_store import SqliteStore
+from indexer.sqlite.store import SqliteStore
 from monitor.cli import main
 from monitor.crawl import project_settings
 from monitor.detect import run_detect

@@ -17,7 +17,7 @@ from crawler.pipelines.index import IndexPipeline
 from crawler.pipelines.validate import ValidatePipeline, normalise_text
 from indexer.exceptions import StoreUnavailable
 from indexer.schema import Post
-from indexer.sqlite_store import SqliteStore
+from indexer.sqlite.store import SqliteStore
 from indexer.store import Query
 from tests.support.es_double import ElasticsearchDouble
 

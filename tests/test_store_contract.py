@@ -19,7 +19,7 @@ import pytest
 
 from indexer.schema import Author, Incident, Metrics, Post, Territory, make_id
 from indexer.elastic.store import ElasticsearchStore
-from indexer.sqlite_store import SqliteStore
+from indexer.sqlite.store import SqliteStore
 from indexer.store import IncidentQuery, Query, Store
 from tests.support.es_double import ElasticsearchDouble
 
@@ -33,7 +33,7 @@ def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 def elasticsearch_double_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     double = ElasticsearchDouble().start()
     request.addfinalizer(double.stop)
-    return ElasticsearchStore.from_options(double.url, {})
+    return ElasticsearchStore.from_url(double.url, {})
 
 
 def live_elasticsearch_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
@@ -43,7 +43,7 @@ def live_elasticsearch_store(request: pytest.FixtureRequest, tmp_path: Path) -> 
     prefix = f"monitor-test-{uuid.uuid4().hex[:8]}"
     options = live_options(INDEXER_ES_PREFIX=prefix, INDEXER_ES_REFRESH=True)
     request.addfinalizer(lambda: remove_live_prefix(url, prefix))
-    return ElasticsearchStore.from_options(url, options)
+    return ElasticsearchStore.from_url(url, options)
 
 
 def live_options(**extra: object) -> dict[str, object]:

@@ -29,7 +29,8 @@ from scrapy import signals
 from crawler.signals import items_batched, items_to_store
 from indexer.exceptions import StoreUnavailable
 from indexer.spool import Spool
-from indexer.store import UpsertResult, open_store
+from indexer.store import UpsertResult
+from indexer.backends import open_store
 
 if TYPE_CHECKING:
     from scrapy import Spider

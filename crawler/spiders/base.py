@@ -18,7 +18,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from crawler.watchlist import Source, load_watchlist
 from indexer.schema import utcnow
 from indexer.exceptions import StoreUnavailable
-from indexer.store import open_store
+from indexer.backends import open_store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

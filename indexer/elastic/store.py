@@ -63,7 +63,7 @@ class ElasticsearchStore:
         self._installed = False
 
     @classmethod
-    def from_options(cls, url: str, options: Mapping[str, Any]) -> ElasticsearchStore:
+    def from_url(cls, url: str, options: Mapping[str, Any]) -> ElasticsearchStore:
         layout = Layout(prefix=options.get("INDEXER_ES_PREFIX") or "monitor",
                         retention_days=int(options.get("INDEXER_RETENTION_DAYS") or 180))
         return cls(connect(url, options), layout, url=url,

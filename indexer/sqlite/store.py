@@ -11,11 +11,11 @@ import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import orjson
 
-from indexer.exceptions import StoreUnavailable
+from indexer.exceptions import StoreConfigError, StoreUnavailable
 from indexer.schema import Incident, Post
 from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields
 from indexer.text import stems
@@ -108,6 +108,14 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(_SCHEMA)
         self._columns = self._add_series_columns()
+
+    @classmethod
+    def from_url(cls, url: str, options: Mapping[str, Any] | None = None) -> SqliteStore:
+        """``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or a bare path."""
+        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
+        if "://" in path or not path:
+            raise StoreConfigError(f"INDEXER_STORE_URL={url!r}: expected sqlite:///path or http(s)://host")
+        return cls(Path(path))
 
     def upsert(self, posts: Sequence[Post]) -> UpsertResult:
         try:
