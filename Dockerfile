@@ -1,5 +1,6 @@
 # The `monitor` command with Debian's headless Chromium (Playwright cannot download its own browser).
-# Runs from /app so that relative paths (watchlists/, kibana/, var/) work as in a checkout.
+# Runs from /app: var/ (spool, heartbeat) is relative to it, and compose mounts the staff's watchlists/
+# there (MONITOR_FILES_DIR); the demo files and the models ship inside the installed package.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

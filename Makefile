@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test chromium compose-tool bench clean
+.PHONY: demo test model chromium compose-tool bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ demo: $(VENV)/.installed chromium
 
 test: $(VENV)/.installed chromium compose-tool
 	$(PY) -m pytest -p no:cacheprovider -q
+
+# The shipped models, rebuilt from the corpus (detector/training/corpus/) and the real St Petersburg
+# appeals (not in the repository: ../shared/data/ or REAL_APPEALS=...). The same data gives the same
+# files, byte for byte; commit them only when their figures (in each card) change.
+REAL_APPEALS ?= ../shared/data/spb_appeals_2020.jsonl
+MODELS := detector/models
+model: $(VENV)/.installed
+	@test -f $(REAL_APPEALS) || { echo "make model: $(REAL_APPEALS) not found; give REAL_APPEALS=path/to/spb_appeals_2020.jsonl"; exit 2; }
+	$(VENV)/bin/monitor train complaints --real-appeals $(REAL_APPEALS) --out $(MODELS)/complaints.npz
+	$(VENV)/bin/monitor train fakes --out $(MODELS)/fakes.npz
+	$(VENV)/bin/monitor eval complaints --real-appeals $(REAL_APPEALS) --record $(MODELS)/complaints.npz
+	$(VENV)/bin/monitor eval fakes --record $(MODELS)/fakes.npz -s DETECTOR_MODEL=$(MODELS)/complaints.npz
 
 bench: $(VENV)/.installed chromium
 	$(PY) bench/crawl.py

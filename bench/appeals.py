@@ -28,13 +28,15 @@ from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.pipeline import make_pipeline, make_union  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
-from detector.evaluation import top_sector  # noqa: E402
-from detector.model import ComplaintModel  # noqa: E402
-from detector.scorer import Detector  # noqa: E402
-from monitor.crawl import project_settings  # noqa: E402
-from monitor.detect import SPB_APPEALS, _spb_split, appeal_record, read_jsonl  # noqa: E402
+from detector import Detector, DetectorConfig  # noqa: E402
+from detector.complaints.model import ComplaintModel  # noqa: E402
+from detector.training.complaints import appeal_record, split_appeals  # noqa: E402
+from detector.training.data import read_jsonl  # noqa: E402
+from detector.training.evaluation import top_sector  # noqa: E402
 
-PORTAL_STYLE = [ROOT / "detector" / "data" / "complaints" / "raw" / f"{part}.jsonl" for part in ("part_f", "part_g")]
+SPB_APPEALS = Path("../shared/data/spb_appeals_2020.jsonl")
+CORPUS = ROOT / "detector" / "training" / "corpus" / "complaints"
+PORTAL_STYLE = [CORPUS / "raw" / f"{part}.jsonl" for part in ("part_f", "part_g")]
 
 
 def baseline(train: list[dict], test: list[dict]) -> list[str]:
@@ -52,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.appeals.exists():
         sys.exit(f"{args.appeals}: not found (the real appeals live in ../shared/data/)")
-    earlier, later = _spb_split(read_jsonl(args.appeals))
+    earlier, later = split_appeals(read_jsonl(args.appeals))
     gold = np.array([r["sector"] for r in later])
     labels = sorted(set(gold))
     counts = {code: int((gold == code).sum()) for code in labels}
@@ -69,11 +71,11 @@ def main() -> None:
     print(f"  baseline, the real appeals alone               {figures(baseline(earlier, later))}")
     print(f"  baseline + our {len(portal_style)} portal-style appeals        "
           f"{figures(baseline(earlier + portal_style, later))}")
-    settings = project_settings()
-    detector = Detector.from_settings(settings)
+    config = DetectorConfig()
+    detector = Detector.from_config(config)
     rng = np.random.default_rng(7)
     resamples = [rng.integers(0, len(later), len(later)) for _ in range(1000)]
-    for path in [Path(settings.get("DETECTOR_MODEL")), *args.model]:
+    for path in [config.model_file(), *args.model]:
         detector.model = ComplaintModel.load(path)
         scored = detector.score_many([appeal_record(r) for r in later])
         guess = np.array([top_sector(s) for s in scored])

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 
-from detector.clusters import Clusterer, shingles  # noqa: E402
+from detector.incidents.clusters import Clusterer, shingles  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIXES = ["Перешлите всем!!! ", "Из чата дома: ", "Скопировано. ", "Пишут в родительском чате: ", ""]

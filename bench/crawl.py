@@ -42,8 +42,7 @@ from scrapy.utils.reactor import install_reactor  # noqa: E402
 from crawler.parsers.telegram import parse_channel_page  # noqa: E402
 from crawler.parsers.vk import parse_comments, parse_wall  # noqa: E402
 from crawler.spiders import TelegramChannelSpider, VkWallSpider  # noqa: E402
-from monitor.crawl import project_settings  # noqa: E402
-from monitor.demo import demo_overrides  # noqa: E402
+from crawler.process import project_settings  # noqa: E402
 from replay.process import ReplayProcess  # noqa: E402
 
 TOKENS = [f"bench-{i}" for i in range(8)]
@@ -148,7 +147,7 @@ async def workload(name: str, site: ReplayProcess, rounds: int, tmp: Path, kinds
     for round_number in range(rounds):
         for kind in kinds if round_number % 2 == 0 else kinds[::-1]:
             gc.collect()
-            base = demo_overrides(site.base, f"sqlite:///{tmp / f'{name}-{round_number}-{kind}.db'}")
+            base = site.crawl_settings(f"sqlite:///{tmp / f'{name}-{round_number}-{kind}.db'}")
             base.update(COMMON, INDEXER_SPOOL_DIR=str(tmp / "spool"))
             if kind != "bare":
                 base["DETECTOR_ENABLED"] = kind != "ours"

@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from detector.scorer import Detector  # noqa: E402
-from detector.text import Lemmatizer  # noqa: E402
-from monitor.crawl import project_settings  # noqa: E402
-from monitor.detect import read_jsonl, unlabelled  # noqa: E402
+from detector.scoring import Detector  # noqa: E402
+from detector.text.lemmas import Lemmatizer  # noqa: E402
+from detector import DetectorConfig  # noqa: E402
+from detector.training.data import corpus, read_jsonl, unlabelled  # noqa: E402
 
 
 def main() -> None:
@@ -36,7 +36,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     records = [unlabelled(r) for name in ("train", "dev", "test")
-               for r in read_jsonl(ROOT / "detector" / "data" / "complaints" / f"{name}.jsonl")]
+               for r in read_jsonl(corpus("complaints", name))]
     texts = [r["text"] for r in records]
     words = sum(len(t.split()) for t in texts)
     print(f"{len(texts)} texts, {words / len(texts):.0f} words each on average; "
@@ -51,7 +51,7 @@ def main() -> None:
         lemma_rates.append(len(texts) / (time.perf_counter() - started))
 
     started = time.perf_counter()
-    detector = Detector.from_settings(project_settings({}))  # what `monitor score` loads: fakes included
+    detector = Detector.from_config(DetectorConfig())  # what `monitor score` loads: fakes included
     load = time.perf_counter() - started
     score_rates = _rates(detector, records, args)
     detector.fakes = None

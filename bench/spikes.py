@@ -24,8 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from detector.spikes import SpikeConfig, SpikeDetector  # noqa: E402
-from detector.spikes.crises import store_counts  # noqa: E402
+from detector.crises import SpikeConfig, SpikeDetector  # noqa: E402
+from detector.crises.alerts import store_counts  # noqa: E402
 from indexer.sqlite.store import SqliteStore  # noqa: E402
 
 UNTIL = datetime(2026, 11, 23, tzinfo=timezone.utc)

@@ -46,6 +46,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 540,
     "crawler.middlewares.vk_api.VkApiMiddleware": 560,
 }
+EXTENSIONS = {
+    "crawler.state.CrawlState": 100,
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,
     "crawler.pipelines.dedup.DedupPipeline": 200,
@@ -59,6 +62,7 @@ CRAWLER_COMMENT_WINDOW_DAYS = 3.0  # re-poll comments of posts this young when t
 CRAWLER_FIRST_CRAWL_DAYS = 14.0  # how far back the first crawl of a source reads
 CRAWLER_MAX_PAGES = 50  # listing pages per source per crawl, a bound on runaway pagination
 CRAWLER_RETRY_AFTER_MAX = 120.0  # longest Retry-After (seconds) honoured before giving up
+CRAWLER_STATE_ENABLED = True  # read cursors from the store and save them (off: every crawl is a first crawl)
 
 # --- Indexer: where items go --------------------------------------------------------------------
 INDEXER_BATCH_SIZE = 500
@@ -68,19 +72,20 @@ INDEXER_SPOOL_RETRY_SECONDS = 10.0  # while items wait in the spool, how often t
 INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_URL") or "sqlite:///var/monitor.db"
 
 # --- Detector ------------------------------------------------------------------------------------
+DETECTOR_FILES_DIR = os.environ.get("MONITOR_FILES_DIR") or ""  # a region's staff files (sectors.yml, routing.yml, ...)
 DETECTOR_ENABLED = False  # score in the crawl too (off: monitor detect scores, the scheduler every 5 min)
 DETECTOR_PROCESS = False  # score in a worker process once it is up (the crawl's own process until then)
 DETECTOR_PROCESS_WAIT = False  # wait for the worker at the start (tests; big one-off crawls)
 DETECTOR_MAX_POSTS = 200_000  # posts `monitor detect` reads at once
-DETECTOR_MODEL = "detector/models/complaints.joblib"  # built by `monitor train`
-DETECTOR_ROUTING = "watchlists/routing.yml"
-DETECTOR_SECTORS = "watchlists/sectors.yml"
-DETECTOR_TERRITORIES = "watchlists/territories"
+DETECTOR_MODEL = ""  # the complaints model: empty = the one shipped (make model), "none" = lexicon only
+DETECTOR_ROUTING = ""  # who acts and by when; empty: the demo region's, shipped in watchlists/
+DETECTOR_SECTORS = ""  # the sectors and their phrases; empty: watchlists/sectors.yml, shipped
+DETECTOR_TERRITORIES = ""  # the gazetteer (a file or a folder); empty: the demo region's, shipped
 DETECTOR_VECTORS = ""  # navec word vectors (.tar) the complaints model reads; empty: the ones inside natasha
 DETECTOR_THRESHOLD = 0.5  # complaint probability at which is_complaint becomes true (best F1 on dev: 0.45-0.55)
-FAKES_LEXICON = "watchlists/fakes.yml"  # the language of rumours and denials (empty: no fake score)
-FAKES_MODEL = "detector/models/fakes.joblib"  # built by `monitor train fakes`
-FAKES_REGISTRY = "watchlists/narratives.yml"  # the debunk registry; reviewed fakes join it from the store
+FAKES_LEXICON = ""  # the language of rumours and denials; empty: shipped, "none": no fake score
+FAKES_MODEL = ""  # the fakes model: empty = the one shipped (make model), "none" = lexicon only
+FAKES_REGISTRY = ""  # the debunk registry (empty: shipped); reviewed fakes join it from the store
 FAKES_THRESHOLD = 0.4  # fake score at which is_fake_suspect becomes true (best F1 on the fakes dev split: 0.35-0.4)
 FAKES_SPREAD_HOURS = 6.0  # a story that reaches FAKES_SPREAD_SOURCES sources within this time "spreads"
 FAKES_SPREAD_SOURCES = 3
@@ -124,7 +129,7 @@ INDEXER_RETENTION_DAYS = int(os.environ.get("INDEXER_RETENTION_DAYS") or 180)
 KIBANA_URL = os.environ.get("KIBANA_URL")
 KIBANA_USERNAME = os.environ.get("KIBANA_USERNAME") or os.environ.get("ES_USERNAME")
 KIBANA_PASSWORD = os.environ.get("KIBANA_PASSWORD") or os.environ.get("ES_PASSWORD")
-KIBANA_OBJECTS = "kibana/objects.ndjson"
+KIBANA_OBJECTS = ""  # empty: the saved objects shipped with the package (indexer/elastic/kibana_objects.ndjson)
 
 # --- Scheduler (monitor schedule) ---------------------------------------------------------------
 SCHEDULE_DETECT_INTERVAL = 300.0  # seconds between `monitor detect` runs (0: never)
@@ -163,5 +168,5 @@ VK_RETRY_TIMES = 5
 VK_TOKENS = [t.strip() for t in os.environ.get("VK_TOKENS", "").split(",") if t.strip()]
 
 # --- Watchlist ----------------------------------------------------------------------------------
-WATCHLIST = "watchlists/demo.yml"
+WATCHLIST = ""  # the sources to crawl; empty: the demo region's watchlist, shipped
 WATCHLIST_BASE_URL = None  # overrides the watchlist's own base_url (the demo's replay site)

@@ -6,14 +6,20 @@ message naming the file, the source and the field; the CLI turns it into exit co
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawler.exceptions import WatchlistError
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Platform = Literal["vk", "telegram", "rss", "html", "rendered"]
 SourceKind = Literal["city_group", "governor", "government", "municipal", "media", "other"]
@@ -110,11 +116,12 @@ class Watchlist(BaseModel):
                 and (platform is None or s.platform == platform)]
 
 
-def load_watchlist(path: str | Path) -> Watchlist:
-    """Read and validate one watchlist file, or raise :class:`WatchlistError` saying where."""
-    path = Path(path)
+def load_watchlist(path: str | Path | Traversable | None) -> Watchlist:
+    """Read and validate one watchlist file (None or empty: the demo region's, shipped with the
+    package), or raise :class:`WatchlistError` saying where."""
+    path = Path(path) if isinstance(path, (str, Path)) and str(path) else path or files("watchlists") / "demo.yml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except OSError as exc:
         raise WatchlistError(f"{path}: cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
@@ -127,7 +134,7 @@ def load_watchlist(path: str | Path) -> Watchlist:
         raise WatchlistError(_describe(path, data, exc)) from exc
 
 
-def _describe(path: Path, data: dict, exc: ValidationError) -> str:
+def _describe(path: Path | Traversable, data: dict[str, Any], exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         loc = list(error["loc"])

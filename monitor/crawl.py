@@ -1,80 +1,52 @@
-"""Run the platform spiders for a watchlist in one process and report per source.
-
-Used by ``monitor crawl`` and ``monitor demo`` (and, later, the scheduler). One Scrapy crawler per
-platform that has selected sources, all in one reactor, so a region's sources are read in parallel.
-"""
+"""``monitor crawl`` and ``monitor schedule``: read the watchlist's sources into the store, once or
+forever at each source's interval."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-from typing import Any
+import argparse
+import json
 
-from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
-
-from crawler.spiders import SPIDERS
-from crawler.watchlist import Source, load_watchlist
-
-logger = logging.getLogger(__name__)
+from monitor.common import add_settings, add_store, overrides
 
 
-@dataclass
-class SourceReport:
-    source: Source
-    posts: int = 0
-    comments: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    crawl = sub.add_parser("crawl", help="crawl the watchlist's sources into the store")
+    crawl.add_argument("--watchlist", help="watchlist YAML file (setting WATCHLIST; default: the demo region's)")
+    crawl.add_argument("--source", nargs="+", default=None, metavar="ID", help="only these source ids")
+    add_store(crawl)
+    crawl.add_argument("--stats", metavar="FILE", help="write each spider's Scrapy stats to FILE as JSON")
+    add_settings(crawl)
+    crawl.set_defaults(run=run_crawl)
+
+    schedule = sub.add_parser("schedule", help="crawl every source forever at its priority's interval")
+    schedule.add_argument("--watchlist", help="watchlist YAML file (re-read when it changes)")
+    add_store(schedule)
+    add_settings(schedule)
+    schedule.set_defaults(run=run_schedule)
 
 
-@dataclass
-class CrawlReport:
-    sources: list[SourceReport]
-    stats: dict[str, dict[str, Any]]  # spider name -> its Scrapy stats
-    skipped: dict[str, str] = field(default_factory=dict)  # platform -> why it did not run
+def run_crawl(args: argparse.Namespace) -> int:
+    from crawler.process import project_settings, run_crawl
+    from monitor.output import print_crawl_report
+
+    settings = project_settings(overrides(args))
+    report = run_crawl(settings, args.source)
+    print_crawl_report(report, settings.get("INDEXER_STORE_URL"))
+    if args.stats:
+        with open(args.stats, "w", encoding="utf-8") as f:
+            json.dump(report.stats, f, ensure_ascii=False, indent=1, default=str)
+    return 0
 
 
-def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    for name, value in (overrides or {}).items():
-        settings.set(name, value, priority="cmdline")
-    return settings
+def run_schedule(args: argparse.Namespace) -> int:
+    import logging
 
+    from crawler.process import project_settings
+    from crawler.scheduler import Scheduler
 
-def run_crawl(settings: Settings, source_ids: list[str] | None = None) -> CrawlReport:
-    """Crawl the watchlist's sources (all enabled ones, or ``source_ids``) and wait for the end."""
-    watchlist = load_watchlist(settings.get("WATCHLIST"))
-    selected = watchlist.select(None, source_ids or None)
-    by_platform: dict[str, list[Source]] = {}
-    for source in selected:
-        by_platform.setdefault(source.platform, []).append(source)
-    skipped: dict[str, str] = {}
-    if "vk" in by_platform and not settings.getlist("VK_TOKENS"):
-        skipped["vk"] = "VK_TOKENS is empty: set it in the environment (comma-separated tokens)"
-    process = CrawlerProcess(settings)
-    crawlers = {}
-    for platform, sources in by_platform.items():
-        if platform in skipped:
-            continue
-        crawler = process.create_crawler(SPIDERS[platform])
-        process.crawl(crawler, source=",".join(s.id for s in sources))
-        crawlers[platform] = crawler
-    if crawlers:
-        process.start()
-    stats = {name: (c.stats.get_stats() if c.stats else {}) for name, c in crawlers.items()}
-    return CrawlReport(_per_source(selected, stats), stats, skipped)
-
-
-def _per_source(sources: list[Source], stats: dict[str, dict[str, Any]]) -> list[SourceReport]:
-    reports = []
-    for source in sources:
-        own = stats.get(source.platform, {})
-        prefix = f"source/{source.id}/"
-        report = SourceReport(source, posts=own.get(prefix + "posts", 0),
-                              comments=own.get(prefix + "comments", 0))
-        for key, value in own.items():
-            if key.startswith(prefix + "errors/"):
-                report.errors[key.rsplit("/", 1)[-1]] = value
-        reports.append(report)
-    return reports
+    settings = project_settings(overrides(args))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    crawl_args = [arg for pair in args.settings for arg in ("-s", pair)]
+    if args.store:
+        crawl_args += ["--store", args.store]
+    return Scheduler(settings, crawl_args).run()

@@ -1,89 +1,104 @@
-"""The offline demo: the replay site plays the demo region and the crawler reads all of it.
-
-Only base URLs and the pace differ from a real crawl: the replay site is local, so the demo lifts
-the politeness delays that protect real sites, and gives the VK spider demo tokens.
-"""
+"""``monitor demo``: the replay site plays the demo region, the crawler reads all of it into a fresh
+store, and the detector finds its complaints, fakes and crises; the commands to explore them are
+printed with the store they read."""
 
 from __future__ import annotations
 
+import argparse
+from datetime import timedelta
 from pathlib import Path
 
-from crawler.watchlist import load_watchlist
-from indexer.store import IncidentQuery, Query
-from indexer.backends import open_store
-from monitor.crawl import project_settings, run_crawl
-from monitor.detect import run_detect
-from monitor.report import print_crawl_report, print_factcheck, print_incidents
-from replay.process import ReplayProcess
+from monitor.common import UsageError
 
-DEMO_WATCHLIST = "watchlists/demo.yml"
+DEMO_STORE = "sqlite:///var/monitor.db"  # the embedded default: what the other commands read
 
 
-def demo_overrides(base: str, store_url: str) -> dict[str, object]:
-    return {
-        "WATCHLIST": DEMO_WATCHLIST, "WATCHLIST_BASE_URL": base, "INDEXER_STORE_URL": store_url,
-        "INDEXER_SPOOL_DIR": "var/demo-spool",
-        "VK_API_URL": f"{base}/vk/method/", "TELEGRAM_BASE_URL": f"{base}/tg/",
-        "VK_TOKENS": ["demo-token-1", "demo-token-2"], "VK_REQUESTS_PER_SECOND": 20,
-        "TELEGRAM_REQUESTS_PER_SECOND": 20, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
-        "VK_BACKOFF_START": 0.5, "LOG_LEVEL": "WARNING",
-    }
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser("demo", help="start the replay site and crawl the demo region into a fresh store")
+    demo.add_argument("--port", type=int, default=8765, help="replay site port (0 = any free port)")
+    demo.add_argument("--store", default=DEMO_STORE,
+                      help="a SQLite store to (re)create (default %(default)s, where the other commands read)")
+    demo.set_defaults(run=run)
 
 
-def run_demo(port: int, store_url: str) -> int:
-    load_watchlist(DEMO_WATCHLIST)  # a broken demo file should fail before anything starts
-    path = store_url.removeprefix("sqlite:///")
-    for suffix in ("", "-wal", "-shm"):
-        Path(path + suffix).unlink(missing_ok=True)
-    with ReplayProcess(port=port) as site:
+def run(args: argparse.Namespace) -> int:
+    from crawler.process import project_settings, run_crawl
+    from crawler.watchlist import load_watchlist
+    from detector import DetectorConfig, run_detect
+    from indexer.backends import open_store
+    from indexer.store import IncidentQuery, Query
+    from monitor.output import print_crawl_report, print_factcheck, print_incidents
+    from replay.process import ReplayProcess
+
+    watchlist = load_watchlist(None)  # a broken demo file should fail before anything starts
+    store_url = args.store
+    _fresh_store(store_url, {s.id for s in watchlist.sources})
+    hint = "" if store_url == DEMO_STORE else f" --store {store_url}"
+    with ReplayProcess(port=args.port) as site:
         print(f"replay site playing the demo region at {site.base}")
-        settings = project_settings(demo_overrides(site.base, store_url))
+        settings = project_settings({**site.crawl_settings(store_url), "INDEXER_SPOOL_DIR": "var/demo-spool"})
         report = run_crawl(settings)
     print_crawl_report(report, store_url)
+    config = DetectorConfig.from_settings(settings)
     store = open_store(store_url)
     try:
         total = store.count(Query())
         example = store.count(Query(text="вода"))
-    finally:
-        store.close()
-    print(f"\n{total} posts and comments stored. Search them, e.g.:")
-    print(f"  monitor search вода --store {store_url}        ({example} found: вода, воды, водой ...)")
-    print(f"  monitor search \"нет света\" --since 7d --store {store_url}")
-    print("\nThe detector groups the complaints into incidents for the routing queue:")
-    run_detect(settings, None)
-    store = open_store(store_url)
-    try:
+        print(f"\n{total} posts and comments stored in {store_url}. Search them, e.g.:")
+        print(f"  monitor search вода{hint}        ({example} found: вода, воды, водой ...)")
+        print(f"  monitor search \"нет света\" --since 7d{hint}")
+        print("\nThe detector groups the complaints into incidents for the routing queue:")
+        print(run_detect(store, config, sources={s.id: s for s in watchlist.sources}).summary())
         incidents = store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"), limit=100_000))
-    finally:
-        store.close()
-    biggest = sorted(incidents, key=lambda i: (-len(i.post_ids), i.deadline or i.opened_at))[:5]
-    print(f"{len(incidents)} incidents in the routing queue; the largest:")
-    print_incidents(biggest)
-    print(f"  monitor queue routing --store {store_url} [--sector roads] [--territory Заречный]")
-    store = open_store(store_url)
-    try:
+        biggest = sorted(incidents, key=lambda i: (-len(i.post_ids), i.deadline or i.opened_at))[:5]
+        print(f"{len(incidents)} incidents in the routing queue; the largest:")
+        print_incidents(biggest)
+        print(f"  monitor queue routing{hint} [--sector roads] [--territory Заречный]")
         factcheck = store.find_incidents(IncidentQuery(queue="factcheck", status=("new", "assigned"), limit=1000))
+        print(f"\n{len(factcheck)} stories in the fact-check queue; the most spread:")
+        print_factcheck(sorted(factcheck, key=lambda i: (-len(i.sources), -len(i.post_ids)))[:3])
+        print(f"  monitor queue factcheck{hint}")
+        print(f"  monitor review <ID> --verdict fake --debunk <URL>{hint}")
+        _show_crisis(store, config, hint)
     finally:
         store.close()
-    print(f"\n{len(factcheck)} stories in the fact-check queue; the most spread:")
-    print_factcheck(sorted(factcheck, key=lambda i: (-len(i.sources), -len(i.post_ids)))[:3])
-    print(f"  monitor queue factcheck --store {store_url}")
-    print(f"  monitor review <ID> --verdict fake --debunk <URL> --store {store_url}")
-    show_crisis(settings, store_url)
     return 0
 
 
-def show_crisis(settings: object, store_url: str) -> None:
-    """Spike detection over the demo week; the most significant crisis, explained."""
-    from datetime import timedelta
+def _fresh_store(store_url: str, demo_sources: set[str]) -> None:
+    """Remove the store file, unless it holds crawls of other sources than the demo's."""
+    if not store_url.startswith("sqlite:///"):
+        raise UsageError(f"the demo writes a SQLite store it may erase; --store {store_url} is not one")
+    path = Path(store_url.removeprefix("sqlite:///"))
+    if path.exists():
+        import sqlite3
 
+        db = sqlite3.connect(path)
+        try:
+            crawled = {row[0] for row in db.execute("SELECT source_id FROM cursors")}
+        except sqlite3.Error:
+            crawled = set()
+        finally:
+            db.close()
+        others = sorted(crawled - demo_sources)
+        if others:
+            raise UsageError(f"{path} holds crawls of sources that are not the demo's ({', '.join(others[:5])}); "
+                             f"the demo would erase them: give it another store, e.g. --store sqlite:///var/demo.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def _show_crisis(store: object, config: object, hint: str) -> None:
+    """Spike detection over the demo week; the most significant crisis, explained."""
+    from detector.jobs.spikes import run_spikes
     from indexer.schema import utcnow
-    from monitor.spikes import print_crises, run_spikes
+    from monitor.output import print_crises
 
     print("\nSpikes per sector × district (emerging crises) over the demo week:")
-    crises = run_spikes(settings, utcnow() - timedelta(days=8))
-    if crises:
-        top = max(crises, key=lambda i: i.evidence["spike"]["significance"])
+    report = run_spikes(store, config, utcnow() - timedelta(days=8))  # type: ignore[arg-type]
+    print(report.summary())
+    if report.new:
+        top = max(report.new, key=lambda i: i.evidence["spike"]["significance"])
         print("the most significant:")
         print_crises([top])
-    print(f"  monitor spikes --since 7d --store {store_url}        (crises also join the routing queue)")
+    print(f"  monitor spikes --since 7d{hint}        (crises also join the routing queue)")

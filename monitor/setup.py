@@ -1,95 +1,70 @@
-"""``monitor setup``: prepare an Elasticsearch cluster and Kibana for the project; safe at every deploy.
-
-Installs the index templates, the retention policy and the aliases (migrating indices of an older
-mapping version), writes the watchlist's sources to the sources index, and imports the Kibana
-saved objects with overwrite. The embedded SQLite store needs none of this.
-"""
+"""``monitor setup``: prepare an Elasticsearch cluster and Kibana; safe at every deploy."""
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING
+import argparse
 
-from elastic_transport import TransportError
-from elasticsearch import ApiError, helpers
-
-from crawler.watchlist import load_watchlist
-from indexer.store import safe_url
-from indexer.elastic.kibana import Kibana, KibanaError, saved_objects
-from indexer.elastic.layout import install
-from indexer.elastic.store import ElasticsearchStore
-from indexer.exceptions import StoreUnavailable
-
-if TYPE_CHECKING:
-    from scrapy.settings import Settings
+from monitor.common import add_settings, add_store, settings
 
 
-def run_setup(settings: Settings, *, wait: float = 120.0, kibana: bool = True) -> int:
-    url = settings.get("INDEXER_STORE_URL")
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    setup = sub.add_parser("setup", help="install Elasticsearch templates, retention, aliases and Kibana objects")
+    setup.add_argument("--watchlist", help="watchlist whose sources go to the sources index")
+    add_store(setup)
+    setup.add_argument("--no-kibana", action="store_true", help="skip the Kibana saved objects")
+    setup.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+                       help="how long to wait for Elasticsearch and Kibana to answer (default %(default)s)")
+    add_settings(setup)
+    setup.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler.watchlist import load_watchlist
+    from indexer.elastic.kibana import Kibana, KibanaError
+    from indexer.elastic.setup import import_kibana, prepare_cluster
+    from indexer.elastic.store import ElasticsearchStore
+    from indexer.exceptions import StoreUnavailable
+    from indexer.store import safe_url
+
+    config = settings(args)
+    url = str(config["INDEXER_STORE_URL"])
     if not url.startswith(("http://", "https://")):
         print(f"store {url} is the embedded SQLite store: it creates its tables itself, nothing to set up")
         return 0
-    store = ElasticsearchStore.from_url(url, settings)
+    watchlist = load_watchlist(config.get("WATCHLIST"))
+    store = ElasticsearchStore.from_url(url, config)
     try:
-        _wait_for_cluster(store, wait)
-        report = install(store.client, store.layout)
-        print(f"Elasticsearch {store.url}: templates {', '.join(report.templates)}; "
-              f"retention {store.layout.retention_days} days for posts")
-        for name in report.created:
-            print(f"  created index {name}")
-        for old, new in report.migrated:
-            print(f"  migrated {old} → {new} (the old index left the alias; delete it when you are sure)")
-        sources = _index_sources(store, settings.get("WATCHLIST"))
-        print(f"  {sources} sources from {settings.get('WATCHLIST')} in {store.layout.alias('sources')}")
-    except (TransportError, ApiError, StoreUnavailable) as exc:
-        print(f"monitor setup: Elasticsearch {store.url}: {exc}")
+        report = prepare_cluster(store, [s.model_dump() for s in watchlist.sources], wait=args.wait)
+    except StoreUnavailable as exc:
+        print(f"monitor setup: {exc}")
         return 1
     finally:
         store.close()
-    if not kibana:
+    print(f"Elasticsearch {store.url}: templates {', '.join(report.templates)}; "
+          f"retention {report.retention_days} days for posts")
+    for name in report.created:
+        print(f"  created index {name}")
+    for old, new in report.migrated:
+        print(f"  migrated {old} → {new} (the old index left the alias; delete it when you are sure)")
+    print(f"  {report.sources} sources from {config.get('WATCHLIST') or 'the demo watchlist'} in {report.sources_alias}")
+    if args.no_kibana:
         return 0
-    return _import_kibana(settings, store.layout.prefix, wait)
-
-
-def _wait_for_cluster(store: ElasticsearchStore, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            store.client.info()
-            return
-        except (TransportError, ApiError) as exc:
-            if time.monotonic() >= deadline:
-                raise StoreUnavailable(f"not reachable after {seconds:.0f}s: {exc}") from exc
-            time.sleep(1.0)
-
-
-def _index_sources(store: ElasticsearchStore, watchlist_path: str) -> int:
-    watchlist = load_watchlist(watchlist_path)
-    actions = [{"_index": store.layout.alias("sources"), "_id": source.id, "_source": {
-        "id": source.id, "platform": source.platform, "name": source.name, "kind": source.kind,
-        "address": source.address, "territory": source.territory, "priority": source.priority,
-        "enabled": source.enabled}} for source in watchlist.sources]
-    stored, _ = helpers.bulk(store.client, actions, refresh="wait_for")
-    return int(stored)
-
-
-def _import_kibana(settings: Settings, prefix: str, wait: float) -> int:
-    url = settings.get("KIBANA_URL")
-    if not url:
+    kibana_url = config.get("KIBANA_URL")
+    if not kibana_url:
         print("KIBANA_URL is not set: Kibana objects not imported")
         return 0
-    kibana = Kibana(url, username=settings.get("KIBANA_USERNAME"), password=settings.get("KIBANA_PASSWORD"),
-                    api_key=settings.get("INDEXER_ES_API_KEY"), ca_certs=settings.get("INDEXER_ES_CA_CERTS"))
+    kibana = Kibana(kibana_url, username=config.get("KIBANA_USERNAME"), password=config.get("KIBANA_PASSWORD"),
+                    api_key=config.get("INDEXER_ES_API_KEY"), ca_certs=config.get("INDEXER_ES_CA_CERTS"))
     try:
-        kibana.wait(wait)
-        report = kibana.import_objects(saved_objects(prefix, settings.get("KIBANA_OBJECTS")))
+        imported = import_kibana(kibana, store.layout.prefix, config.get("KIBANA_OBJECTS") or None, wait=args.wait)
     except KibanaError as exc:
         print(f"monitor setup: {exc}")
         return 1
-    if report.errors:
-        print(f"Kibana {safe_url(url)}: {report.imported} objects imported, {len(report.errors)} failed:")
-        for error in report.errors[:10]:
+    if imported.errors:
+        print(f"Kibana {safe_url(kibana_url)}: {imported.imported} objects imported, {len(imported.errors)} failed:")
+        for error in imported.errors[:10]:
             print(f"  {error.get('type')} {error.get('id')}: {error.get('error')}")
         return 1
-    print(f"Kibana {safe_url(url)}: {report.imported} saved objects imported (data views, searches, dashboards)")
+    print(f"Kibana {safe_url(kibana_url)}: {imported.imported} saved objects imported (data views, searches, "
+          "dashboards)")
     return 0

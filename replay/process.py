@@ -44,6 +44,20 @@ class ReplayProcess:
     def url(self, path: str = "") -> str:
         return self.base + path
 
+    def crawl_settings(self, store_url: str) -> dict[str, Any]:
+        """Settings that point a crawl of the demo watchlist at this site, into ``store_url``.
+
+        Only base URLs and the pace differ from a real crawl: the site is local, so the politeness
+        delays that protect real sites are lifted, and the VK spider gets demo tokens.
+        """
+        return {
+            "WATCHLIST": "", "WATCHLIST_BASE_URL": self.base, "INDEXER_STORE_URL": store_url,
+            "VK_API_URL": f"{self.base}/vk/method/", "TELEGRAM_BASE_URL": f"{self.base}/tg/",
+            "VK_TOKENS": ["demo-token-1", "demo-token-2"], "VK_REQUESTS_PER_SECOND": 20,
+            "TELEGRAM_REQUESTS_PER_SECOND": 20, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
+            "VK_BACKOFF_START": 0.5, "LOG_LEVEL": "WARNING",
+        }
+
     def control(self, action: str, **params: Any) -> dict[str, Any]:
         """Call ``/_replay/<action>`` (advance, reset, stats) and return its JSON."""
         query = "&".join(f"{k}={v}" for k, v in params.items())

@@ -14,7 +14,6 @@ import pytest
 
 from indexer.sqlite.store import SqliteStore
 from indexer.store import Query
-from monitor.demo import demo_overrides
 from replay.process import ReplayProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +67,7 @@ class Crawler:
     def __call__(self, *sources: str, watchlist: Path = DEMO_WATCHLIST, **settings: Any) -> CrawlResult:
         self.runs += 1
         stats_file = self.tmp_path / f"stats-{self.runs}.json"
-        overrides = demo_overrides(self.site.base, f"sqlite:///{self.store_path}")
+        overrides = self.site.crawl_settings(f"sqlite:///{self.store_path}")
         overrides.update({"INDEXER_SPOOL_DIR": str(self.tmp_path / "spool"), "LOG_LEVEL": "INFO"})
         overrides.update(settings)
         overrides.pop("WATCHLIST", None)

@@ -56,7 +56,7 @@ def test_search_results_show_a_titled_post_with_its_text(capsys):
     from datetime import datetime, timezone
 
     from indexer.schema import Post
-    from monitor.report import print_posts
+    from monitor.output import print_posts
 
     post = Post(id="rss:rss_gov:1", platform="rss", source_id="rss_gov", kind="post",
                 title="Авария на водоводе", text="Подвоз воды организован", created_at=datetime.now(timezone.utc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -11,23 +12,25 @@ from typing import Any
 
 import pytest
 
-from detector.features import TextHasher, char_wb_ngrams, text_counts
-from detector.model import ComplaintModel
-from detector.phrases import Phrase, PhraseMatcher
-from detector.scorer import Detector
-from detector.text import Lemmatizer
-from detector.vectors import WordVectors
-from monitor.crossval import cross_validate
-from monitor.detect import labelled_examples, read_jsonl, unlabelled, with_appeals
+from detector.complaints.model import ComplaintModel
+from detector.config import DetectorConfig
+from detector.exceptions import IncompatibleModel, MissingFileError
+from detector.scoring import Detector
+from detector.text.features import N_FEATURES, TextHasher, char_wb_ngrams, feature_hash, text_counts
+from detector.text.lemmas import Lemmatizer
+from detector.text.phrases import Phrase, PhraseMatcher
+from detector.text.vectors import WordVectors
+from detector.training.complaints import labelled_examples, with_appeals
+from detector.training.crossval import cross_validate
+from detector.training.data import read_jsonl, unlabelled
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "detector" / "data" / "complaints"
+DATA = ROOT / "detector" / "training" / "corpus" / "complaints"
 
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector.load(ROOT / "watchlists" / "sectors.yml", ROOT / "watchlists" / "territories",
-                         ROOT / "detector" / "models" / "complaints.joblib")
+    return Detector.from_config(DetectorConfig())
 
 
 def test_a_phrase_matches_its_word_forms_with_small_gaps() -> None:
@@ -144,6 +147,13 @@ def test_character_ngrams_are_scikit_learns_char_wb(text: str) -> None:
 
     theirs = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()(text)
     assert sorted(g for word in text.lower().split() for g in char_wb_ngrams(word)) == sorted(theirs)
+
+
+@pytest.mark.parametrize("token", ["вода", "горячий вода", " ям", "_place_", "ё", "a b c", "🔥"])
+def test_feature_hashing_is_scikit_learns_murmurhash(token: str) -> None:
+    from sklearn.utils import murmurhash3_32
+
+    assert feature_hash(token) == murmurhash3_32(token, positive=True) % N_FEATURES
 
 
 def test_the_models_score_the_same_from_the_counts_the_detector_shares(detector: Detector) -> None:
@@ -269,16 +279,50 @@ def test_portal_appeals_among_our_labelled_files_teach_the_sector_model_only(det
     assert sectors_only == examples[5:] and {e.domain for e in sectors_only} == {"portal"}
 
 
-def test_a_model_is_never_read_with_other_word_vectors_than_it_learnt(detector: Detector, tmp_path: Path) -> None:
-    import joblib
+def test_a_model_is_never_read_with_other_word_vectors_than_it_learnt(tmp_path: Path) -> None:
+    model = shipped_model_copy(tmp_path, meta={"vectors": "other.tar:250000x300:0123456789ab"})
+    with pytest.raises(IncompatibleModel, match="monitor train"):
+        Detector.from_config(DetectorConfig(model=str(model)))
 
-    assert detector.model is not None
-    model = joblib.load(ROOT / "detector" / "models" / "complaints.joblib")
-    model.meta["vectors"] = "other.tar:250000x300:0123456789ab"
-    joblib.dump(model, tmp_path / "complaints.joblib")
-    with pytest.raises(ValueError, match="monitor train"):
-        Detector.load(ROOT / "watchlists" / "sectors.yml", ROOT / "watchlists" / "territories",
-                      tmp_path / "complaints.joblib")
+
+@pytest.mark.parametrize(("card", "why"), [
+    ({"format": 5}, "format 5"),
+    ({"versions": {"scikit-learn": "0.24.2"}}, "scikit-learn 0.24.2, incompatible"),
+    ({"hash_probes": {"вода": 1}}, "feature hashing differs"),
+])
+def test_a_model_built_for_something_else_is_refused_with_the_command_that_rebuilds_it(
+        tmp_path: Path, card: dict[str, Any], why: str) -> None:
+    model = shipped_model_copy(tmp_path, **card)
+    with pytest.raises(IncompatibleModel, match=why) as refused:
+        ComplaintModel.load(model)
+    assert "make model" in str(refused.value)
+
+
+def test_a_configured_model_that_does_not_exist_is_an_error_not_the_lexicon(tmp_path: Path) -> None:
+    with pytest.raises(MissingFileError, match="DETECTOR_MODEL=.*nowhere.npz"):
+        Detector.from_config(DetectorConfig(model=str(tmp_path / "nowhere.npz")))
+
+
+def test_the_shipped_model_was_built_from_the_corpus_as_it_is() -> None:
+    card = json.loads((ROOT / "detector" / "models" / "complaints.card.json").read_text(encoding="utf-8"))
+    for data in card["data"]:
+        assert hashlib.sha256((ROOT / data["path"]).read_bytes()).hexdigest() == data["sha256"], (
+            f"{data['path']} changed since the model was built: run `make model`")
+    assert card["figures"][0]["complaint"][2] > 0.9  # the card carries the figures it was built with
+
+
+def shipped_model_copy(tmp_path: Path, meta: dict[str, Any] | None = None, **card_fields: Any) -> Path:
+    """The shipped complaints model copied to ``tmp_path``, its card changed."""
+    import shutil
+
+    for name in ("complaints.npz", "complaints.card.json"):
+        shutil.copy(ROOT / "detector" / "models" / name, tmp_path / name)
+    card_path = tmp_path / "complaints.card.json"
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card.update(card_fields)
+    card["meta"].update(meta or {})
+    card_path.write_text(json.dumps(card), encoding="utf-8")
+    return tmp_path / "complaints.npz"
 
 
 def test_the_place_marker_is_not_a_word_to_the_vectors() -> None:

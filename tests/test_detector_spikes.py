@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,17 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detector.spikes import Counts, SeriesKey, SpikeConfig, SpikeDetector
-from detector.spikes.evaluation import evaluate
-from detector.spikes.rules import ksigma_rule, meltwater_rule
-from detector.spikes.series import parse_bucket, territory_name
-from detector.spikes.synthetic import LOCAL_HOURS, WEEKDAYS, generate
+from detector.crises import Counts, SeriesKey, SpikeConfig, SpikeDetector
+from detector.crises.evaluation import evaluate
+from detector.crises.rules import ksigma_rule, meltwater_rule
+from detector.crises.series import parse_bucket, territory_name
+from detector.crises.synthetic import LOCAL_HOURS, WEEKDAYS, generate
 from indexer.schema import Post, Territory
 from indexer.store import IncidentQuery
 from indexer.backends import open_store
 from monitor.cli import main
-from monitor.crawl import project_settings
-from monitor.spikes import run_spikes
+from detector import DetectorConfig, run_spikes
 from tests.support.http_double import HttpDouble, Request, Response
 
 START = datetime(2026, 9, 7, tzinfo=timezone.utc)  # a Monday
@@ -186,15 +184,17 @@ def test_a_crisis_in_the_store_goes_to_the_routing_queue_and_to_telegram_and_the
     store.upsert(posts)
     store.close()
     with Receiver() as receiver:
-        settings = project_settings({"INDEXER_STORE_URL": url, "SPIKES_WEBHOOK_URL": receiver.url + "/hook",
-                                     "SPIKES_OUTBOX": str(tmp_path / "crises.jsonl"),
-                                     "SPIKES_TELEGRAM_API_URL": receiver.url + "/tg/",
-                                     "SPIKES_TELEGRAM_TOKEN": "123:secret", "SPIKES_TELEGRAM_CHAT_ID": "-100500",
-                                     "SPIKES_TELEGRAM_OUTBOX": str(tmp_path / "telegram.jsonl")})
-        out = io.StringIO()
-        new = run_spikes(settings, now - timedelta(hours=6), out, until=now)
-        again = run_spikes(settings, now - timedelta(hours=6), io.StringIO(), until=now)
-    assert len(new) == 1 and again == []  # found again on the next run: the same crisis, not a new one
+        config = DetectorConfig.from_settings({
+            "SPIKES_WEBHOOK_URL": receiver.url + "/hook", "SPIKES_OUTBOX": str(tmp_path / "crises.jsonl"),
+            "SPIKES_TELEGRAM_API_URL": receiver.url + "/tg/", "SPIKES_TELEGRAM_TOKEN": "123:secret",
+            "SPIKES_TELEGRAM_CHAT_ID": "-100500", "SPIKES_TELEGRAM_OUTBOX": str(tmp_path / "telegram.jsonl")})
+        store = open_store(url)
+        try:
+            first = run_spikes(store, config, now - timedelta(hours=6), until=now)
+            again = run_spikes(store, config, now - timedelta(hours=6), until=now).new
+        finally:
+            store.close()
+    assert len(first.new) == 1 and again == []  # found again on the next run: the same crisis, not a new one
     store = open_store(url)
     queued = store.find_incidents(IncidentQuery(queue="routing"))
     store.close()
@@ -208,4 +208,4 @@ def test_a_crisis_in_the_store_goes_to_the_routing_queue_and_to_telegram_and_the
     assert paths == ["/hook", "/tg/bot123:secret/sendMessage"]
     message = receiver.got[1][1]
     assert message["chat_id"] == "-100500" and "Заречный" in message["text"] and "вода" in message["text"]
-    assert "secret" not in out.getvalue()
+    assert "secret" not in repr(first.deliveries) + repr(config)  # the bot token is never shown

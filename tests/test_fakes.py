@@ -3,7 +3,6 @@ fact-check queue and its reviews, threats raised whatever the fake score."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -13,13 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from detector.clusters import Clusterer, purity
-from detector.scorer import Detector
+from detector import Detector, DetectorConfig, run_detect
+from detector.incidents.clusters import Clusterer, purity
 from indexer.schema import Author, Post
 from indexer.sqlite.store import SqliteStore
 from monitor.cli import main
-from monitor.crawl import project_settings
-from monitor.detect import run_detect
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
@@ -29,7 +26,7 @@ RUMOUR = ("СРОЧНО!!! Перешлите всем! Знакомая мед�
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector.from_settings(project_settings({}))
+    return Detector.from_config(DetectorConfig())
 
 
 def post(post_id: str, text: str, source: str, hours: float = 0, **fields) -> Post:
@@ -106,12 +103,11 @@ def test_a_reposted_registered_fake_is_matched_to_its_debunk(detector: Detector)
 
 
 def test_a_threat_is_a_high_priority_incident_whatever_its_fake_score(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
     store = SqliteStore(tmp_path / "monitor.db")
     store.upsert([post("vk:1:1", "У школы №12 на Победы стрельба, полиция оцепила двор, детей не выпускают",
                        "vk_podslushano")])
     store.close()
-    run_detect(settings, None, out=io.StringIO())
+    detect(tmp_path)
     store = SqliteStore(tmp_path / "monitor.db")
     try:
         stored = store.get("vk:1:1")
@@ -124,7 +120,6 @@ def test_a_threat_is_a_high_priority_incident_whatever_its_fake_score(tmp_path: 
 
 
 def test_a_spreading_story_is_one_fact_check_item_linked_to_its_denial(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
     store = SqliteStore(tmp_path / "monitor.db")
     store.upsert([
         post("vk:1:1", RUMOUR, "group_a"),
@@ -138,7 +133,7 @@ def test_a_spreading_story_is_one_fact_check_item_linked_to_its_denial(tmp_path:
         post("vk:4:1", "На Мира 3 нет света со вчерашнего вечера", "group_a", hours=2),
     ])
     store.close()
-    run_detect(settings, None, out=io.StringIO())
+    detect(tmp_path)
     store = SqliteStore(tmp_path / "monitor.db")
     try:
         from indexer.store import IncidentQuery
@@ -159,15 +154,15 @@ def test_a_spreading_story_is_one_fact_check_item_linked_to_its_denial(tmp_path:
 
 
 def test_a_reviewed_fake_joins_the_registry_and_its_return_is_matched(tmp_path: Path, capsys) -> None:
-    settings = _settings(tmp_path)
-    url = settings["INDEXER_STORE_URL"]
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    registry = _registry(tmp_path)
     story = ("В Северном районе в школах нашли иголки с ВИЧ на сиденьях, родители, проверяйте стулья, "
              "в полиции говорят уже трое детей укололись")
     store = SqliteStore(tmp_path / "monitor.db")
     store.upsert([post("vk:1:1", story, "group_a")])
     store.close()
-    run_detect(settings, None, out=io.StringIO())
-    assert main(["queue", "factcheck", "--json", "--store", url, "-s", f"FAKES_REGISTRY={settings['FAKES_REGISTRY']}"]) == 0
+    detect(tmp_path)
+    assert main(["queue", "factcheck", "--json", "--store", url, "-s", f"FAKES_REGISTRY={registry}"]) == 0
     item = json.loads(capsys.readouterr().out.splitlines()[0])
     assert main(["review", item["id"], "--verdict", "fake", "--debunk", "https://example.gov/needles-fake",
                  "--by", "Ольга", "--note", "школы проверены", "--store", url]) == 0
@@ -181,7 +176,7 @@ def test_a_reviewed_fake_joins_the_registry_and_its_return_is_matched(tmp_path: 
     assert reviewed.status == "closed" and reviewed.verdict == "fake"
     assert reviewed.evidence["review"]["by"] == "Ольга" and reviewed.evidence["review"]["at"]
 
-    run_detect(settings, None, out=io.StringIO())
+    detect(tmp_path)
     store = SqliteStore(tmp_path / "monitor.db")
     try:
         again = store.get("vk:7:1")
@@ -199,15 +194,23 @@ def test_a_reviewed_fake_joins_the_registry_and_its_return_is_matched(tmp_path: 
 
 def test_monitor_eval_fakes_prints_the_figures_and_cluster_purity() -> None:
     done = subprocess.run([sys.executable, "-m", "monitor", "eval", "fakes", "--data",
-                           "detector/data/fakes/dev.jsonl", "--ordinary"], capture_output=True, text=True, cwd=ROOT,
+                           "detector/training/corpus/fakes/dev.jsonl", "--ordinary"], capture_output=True, text=True, cwd=ROOT,
                           timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert done.returncode == 0, done.stderr
     for field in ("precision", "recall", "F1", "at precision ≥ 0.70", "false alarms by category", "purity"):
         assert field in done.stdout
 
 
-def _settings(tmp_path: Path):
-    (tmp_path / "registry.yml").write_text("narratives: []\n", encoding="utf-8")
-    return project_settings({"INDEXER_STORE_URL": f"sqlite:///{tmp_path / 'monitor.db'}",
-                             "FAKES_REGISTRY": str(tmp_path / "registry.yml"), "WATCHLIST": "watchlists/demo.yml",
-                             "INCIDENTS_OUTBOX": str(tmp_path / "outbox.jsonl")})
+def detect(tmp_path: Path) -> None:
+    """``monitor detect`` over the store in ``tmp_path``, with an empty debunk registry."""
+    store = SqliteStore(tmp_path / "monitor.db")
+    try:
+        run_detect(store, DetectorConfig(registry=_registry(tmp_path)))
+    finally:
+        store.close()
+
+
+def _registry(tmp_path: Path) -> str:
+    path = tmp_path / "registry.yml"
+    path.write_text("narratives: []\n", encoding="utf-8")
+    return str(path)

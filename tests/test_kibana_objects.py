@@ -1,4 +1,4 @@
-"""Offline checks of the Kibana saved objects we ship (``kibana/objects.ndjson``).
+"""Offline checks of the Kibana saved objects we ship (``indexer/elastic/kibana_objects.ndjson``).
 
 Every field a data view, saved search, Lens chart or map layer names must exist in the index
 templates (``indexer/elastic/templates/``), every reference must resolve inside the file, and the
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OBJECTS = ROOT / "kibana" / "objects.ndjson"
+OBJECTS = ROOT / "indexer" / "elastic" / "kibana_objects.ndjson"
 TEMPLATES = ROOT / "indexer" / "elastic" / "templates"
 
 # Sector codes of the routing queues, with the Russian names the queue titles end with.

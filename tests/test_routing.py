@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from detector.incidents import Grouper
-from detector.routing import Router
-from detector.sinks import WebhookSink
-from detector.text import Lemmatizer
+from detector.incidents.grouping import Grouper
+from detector.incidents.routing import Router
+from detector.incidents.sinks import WebhookSink
+from detector.text.lemmas import Lemmatizer
 from tests.support.http_double import HttpDouble, Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from monitor.crawl import project_settings
-from monitor.demo import demo_overrides
-from monitor.schedule import RunResult, Scheduler
+from crawler.process import project_settings
+from crawler.scheduler import RunResult, Scheduler
 from replay.process import ReplayProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +84,7 @@ def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigt
                                 vk_governor={"priority": "high"}, vk_closed={"priority": "high"},
                                 rss_gov={"priority": "high"})
     with ReplayProcess() as site:
-        overrides = demo_overrides(site.base, f"sqlite:///{tmp_path / 'monitor.db'}")
+        overrides = site.crawl_settings(f"sqlite:///{tmp_path / 'monitor.db'}")
         overrides.update(INDEXER_SPOOL_DIR=str(tmp_path / "spool"), SCHEDULE_RUN_DIR=str(tmp_path / "runs"),
                          SCHEDULE_HEARTBEAT=str(tmp_path / "heartbeat"), SCHEDULE_TICK=0.2,
                          SCHEDULE_DETECT_INTERVAL=4,

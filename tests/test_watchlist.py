@@ -78,7 +78,7 @@ def test_the_cli_stops_with_exit_code_2_and_the_message(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "monitor", "crawl", "--watchlist", str(path)],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2
-    assert f"monitor: {path}: source 'b' (#1): field 'platform'" in proc.stderr
+    assert f"monitor crawl: {path}: source 'b' (#1): field 'platform'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -34,12 +34,13 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import NotConfigured
 
 from crawler.signals import items_batched, items_to_store
-from detector.posts import apply_scores, detection_record
+from detector.config import DetectorConfig
+from detector.records import apply_scores, detection_record
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from detector.scorer import Detector
+    from detector.scoring import Detector
     from indexer.schema import Post
 
 logger = logging.getLogger(__name__)
@@ -48,14 +49,14 @@ _detector: Detector | None = None  # the worker process's own detector
 
 
 def _detector_class() -> type[Detector]:
-    from detector.scorer import Detector  # scikit-learn and the models: ~2 s, only when the stage is on
+    from detector.scoring import Detector  # scikit-learn and the models: ~2 s, only when the stage is on
 
     return Detector
 
 
-def _load_in_worker(arguments: dict[str, Any]) -> None:
+def _load_in_worker(config: DetectorConfig) -> None:
     global _detector
-    _detector = _detector_class().load(**arguments)
+    _detector = _detector_class().from_config(config)
 
 
 def _score_in_worker(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -84,15 +85,15 @@ class DetectPipeline:
     def open_spider(self) -> None:
         s = self.crawler.settings
         detector_class = _detector_class()
-        arguments = detector_class.arguments(s)
+        config = DetectorConfig.from_settings(s)
         if s.getbool("DETECTOR_PROCESS"):  # spawn, not fork: this process runs threads and a reactor
             self.worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                              initializer=_load_in_worker, initargs=(arguments,))
+                                              initializer=_load_in_worker, initargs=(config,))
             self.worker_ready = self.worker.submit(int)
             if s.getbool("DETECTOR_PROCESS_WAIT"):
                 self.worker_ready.result()
                 return
-        self.detector = detector_class.load(**arguments)
+        self.detector = detector_class.from_config(config)
 
     def close_spider(self) -> None:
         if self.worker is not None:  # a worker still starting is not waited for
@@ -120,8 +121,8 @@ class DetectPipeline:
                 results = future.result()
             else:
                 if self.detector is None:  # the worker was awaited at the start and has broken since
-                    detector_class = _detector_class()
-                    self.detector = detector_class.load(**detector_class.arguments(self.crawler.settings))
+                    config = DetectorConfig.from_settings(self.crawler.settings)
+                    self.detector = _detector_class().from_config(config)
                 results = self.detector.score_many(self._records(items))
         except Exception:  # a detector bug must not stop the crawl or lose items
             logger.exception("scoring %d items failed; they are stored unscored", len(items))

@@ -11,9 +11,8 @@ batches queue behind it (order is kept: an older copy never overwrites a newer o
 retries the replay every ``INDEXER_SPOOL_RETRY_SECONDS`` and once more at the end. Items the store
 refuses for good are kept aside in the spool's ``rejected/`` and counted by reason.
 
-When the spider closes with reason ``finished``, each source that completed without a lost page
-gets its new cursor, after all its items are stored or spooled, so a killed or failed crawl
-re-reads its window next time.
+Cursors are saved after this pipeline has closed, by :class:`~crawler.state.CrawlState`, so a
+source's cursor moves only once its items are stored or spooled.
 """
 
 from __future__ import annotations
@@ -24,8 +23,6 @@ from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from scrapy import signals
-
 from crawler.signals import items_batched, items_to_store
 from indexer.exceptions import StoreUnavailable
 from indexer.spool import Spool
@@ -33,7 +30,6 @@ from indexer.store import UpsertResult
 from indexer.backends import open_store
 
 if TYPE_CHECKING:
-    from scrapy import Spider
     from scrapy.crawler import Crawler
 
     from indexer.schema import Post
@@ -65,7 +61,6 @@ class IndexPipeline:
         pipeline = cls(crawler, s.get("INDEXER_STORE_URL"), s.getint("INDEXER_BATCH_SIZE"),
                        s.getint("INDEXER_MAX_PENDING"), Spool(s.get("INDEXER_SPOOL_DIR")),
                        s.getfloat("INDEXER_SPOOL_RETRY_SECONDS"))
-        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self) -> None:
@@ -150,20 +145,11 @@ class IndexPipeline:
         self.flush()
         while self.pending:
             self.pending.popleft().result()
-        if self.store is not None and not self._replay():
-            logger.error("%d items wait in the spool %s: the next crawl replays them first",
-                         self.spool.pending(), self.spool.directory)
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
         self.writer.shutdown(wait=True)
         if self.store is None:
             return
-        if reason == "finished":
-            for source_id, cursor in spider.cursors_to_commit().items():  # type: ignore[attr-defined]
-                try:
-                    self.store.set_cursor(source_id, cursor)
-                except StoreUnavailable as exc:
-                    logger.error("%s: cursor not saved (%s); the next crawl re-reads its window",
-                                 source_id, exc)
+        if not self._replay():
+            logger.error("%d items wait in the spool %s: the next crawl replays them first",
+                         self.spool.pending(), self.spool.directory)
         self.store.close()
         self.store = None

@@ -1,9 +1,11 @@
-"""What every source spider shares: its sources from the watchlist, their cursors, their errors.
+"""What every source spider shares: its sources from the watchlist, their state, their errors.
 
-A spider crawls the watchlist's enabled sources of its platform (or ``-a source=id1,id2``). It reads
-each source's cursor from the store before it starts; it reports per-source errors in the stats
-(``source/<id>/errors/<reason>``); and it offers the IndexPipeline a new cursor only for sources
-that finished without a lost page, so a failed or killed crawl repeats its window next time.
+A spider crawls the watchlist's enabled sources of its platform (or ``-a source=id1,id2``). What
+earlier crawls left (cursors, stored comment counts) is given to it as ``self.state``
+(:class:`~crawler.state.SourceState`, filled by the :class:`~crawler.state.CrawlState` component);
+the spider itself never opens a store. It reports per-source errors in the stats
+(``source/<id>/errors/<reason>``) and marks a source that lost a page, so that its cursor does
+not move and a failed or killed crawl repeats its window next time.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from scrapy import Spider
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.state import SourceState
 from crawler.watchlist import Source, load_watchlist
 from indexer.schema import utcnow
-from indexer.exceptions import StoreUnavailable
-from indexer.backends import open_store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -38,11 +39,8 @@ class SourceSpider(Spider):
         self.source_arg = source
         self.sources: dict[str, Source] = {}
         self.base_url: str | None = None
-        self.cursors: dict[str, dict[str, Any]] = {}
-        self.known_comments: dict[str, dict[str, int]] = {}
-        self.new_cursors: dict[str, dict[str, Any]] = {}
+        self.state = SourceState()  # replaced by CrawlState's when the spider opens
         self.seen_now: dict[str, list[str]] = {}
-        self.failed: set[str] = set()
         self.now = utcnow()
 
     @classmethod
@@ -57,25 +55,12 @@ class SourceSpider(Spider):
         ids = [s for s in (self.source_arg or "").split(",") if s]
         selected = watchlist.select(self.platform, ids or None)
         if not selected and not ids:
-            raise NotConfigured(f"no enabled {self.platform} sources in {settings.get('WATCHLIST')}")
+            raise NotConfigured(f"no enabled {self.platform} sources in {settings.get('WATCHLIST') or 'the demo watchlist'}")
         self.sources = {s.id: s for s in selected}
         self.base_url = settings.get("WATCHLIST_BASE_URL") or watchlist.base_url
         self.comment_window = timedelta(days=settings.getfloat("CRAWLER_COMMENT_WINDOW_DAYS"))
         self.first_crawl = timedelta(days=settings.getfloat("CRAWLER_FIRST_CRAWL_DAYS"))
         self.max_pages = settings.getint("CRAWLER_MAX_PAGES")
-        store = open_store(settings.get("INDEXER_STORE_URL"), settings)
-        try:
-            for source_id in self.sources:
-                self.cursors[source_id] = store.get_cursor(source_id) or {}
-                self.known_comments[source_id] = store.comment_counts(
-                    source_id, self.now - self.comment_window)
-        except StoreUnavailable as exc:
-            self.logger.error("cannot read cursors (%s): reading each source's first-crawl window; "
-                              "what is collected is spooled until the store is back", exc)
-            self.cursors = {source_id: {} for source_id in self.sources}
-            self.known_comments = {source_id: {} for source_id in self.sources}
-        finally:
-            store.close()
 
     # --- what subclasses call --------------------------------------------------------------------
 
@@ -97,7 +82,7 @@ class SourceSpider(Spider):
         self.crawler.stats.inc_value(f"source/{source_id}/errors/{reason}")
         self.crawler.stats.inc_value(f"{self.name}/errors/{reason}")
         if lost:
-            self.failed.add(source_id)
+            self.state.lost(source_id)
         logger.warning("%s: " + message, source_id, *args, extra={"spider": self})
 
     def parse_problems(self, source_id: str, problems: list[str], url: str) -> None:
@@ -120,8 +105,12 @@ class SourceSpider(Spider):
         self.source_error(source_id, reason, "request failed: %s (%s)", failure.getErrorMessage(),
                           request.url)
 
+    def cursor(self, source_id: str) -> dict[str, Any]:
+        """The cursor an earlier finished crawl of the source saved (empty: a first crawl)."""
+        return self.state.cursor(source_id)
+
     def advance_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
-        self.new_cursors[source_id] = cursor
+        self.state.advance(source_id, cursor)
 
     def remember_seen(self, source_id: str, ids: list[str], limit: int) -> None:
         """Add ``ids`` to the items this crawl saw of the source, in the order seen (newest first).
@@ -132,7 +121,7 @@ class SourceSpider(Spider):
         now = self.seen_now.setdefault(source_id, [])
         now.extend(ids)
         fresh = set(now)
-        earlier = [i for i in self.cursors[source_id].get("seen", []) if i not in fresh]
+        earlier = [i for i in self.cursor(source_id).get("seen", []) if i not in fresh]
         self.advance_cursor(source_id, {"seen": (now + earlier)[:limit]})
 
     @staticmethod
@@ -141,7 +130,3 @@ class SourceSpider(Spider):
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
         slots[slot] = {"concurrency": concurrency, "delay": 1.0 / rate if rate > 0 else 0.0}
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
-
-    def cursors_to_commit(self) -> dict[str, dict[str, Any]]:
-        """New cursors of the sources that completed without losing a page."""
-        return {k: v for k, v in self.new_cursors.items() if k not in self.failed}

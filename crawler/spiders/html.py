@@ -41,7 +41,7 @@ class HtmlListingSpider(SourceSpider):
         assert source.selectors is not None
         page = parse_listing(response.text, response.url, source.id, self.platform, source.selectors)
         self.parse_problems(source.id, page.problems, response.url)
-        seen = set(self.cursors[source.id].get("seen", []))
+        seen = set(self.cursor(source.id).get("seen", []))
         reached_end = False
         listed = []
         for item in page.items:
@@ -71,7 +71,7 @@ class HtmlListingSpider(SourceSpider):
     def _wants_comments(self, source: Source, item: ListedItem, seen: set[str]) -> bool:
         if not (source.comments and source.selectors and source.selectors.comments and item.link):
             return False
-        stored = self.known_comments[source.id].get(item.post.id)
+        stored = self.state.stored_comments(source.id, item.post.id)
         if item.comments is not None:
             return item.comments > (stored or 0)
         return item.post.id not in seen or self.in_comment_window(item.post.created_at)

@@ -60,7 +60,7 @@ class TelegramChannelSpider(SourceSpider):
         channel = self._channel(source)
         page = parse_channel_page(response.text, channel, source.id)
         self.parse_problems(source.id, page.problems, response.url)
-        cursor = self.cursors[source.id].get("post_id", 0)
+        cursor = self.cursor(source.id).get("post_id", 0)
         if response.meta["page_number"] == 1:
             newest = max((_number(p) for p in page.posts), default=cursor)
             self.advance_cursor(source.id, {"post_id": max(newest, cursor)})
@@ -86,7 +86,7 @@ class TelegramChannelSpider(SourceSpider):
         if not source.comments:
             return False
         count = post.metrics.comments
-        stored = self.known_comments[source.id].get(post.id)
+        stored = self.state.stored_comments(source.id, post.id)
         if count is not None:
             return count > 0 and (is_new or stored is None or count > stored)
         return is_new or self.in_comment_window(post.created_at)

@@ -70,7 +70,7 @@ class VkWallSpider(SourceSpider):
         source = self.sources[response.meta["source_id"]]
         page = parse_wall(response.meta.get("vk_response"), source.id)
         self.parse_problems(source.id, page.problems, response.url)
-        cursor = self.cursors[source.id].get("post_id", 0)
+        cursor = self.cursor(source.id).get("post_id", 0)
         offset = response.meta["offset"]
         if offset == 0:
             newest = max((e for e in page.entries if not e.pinned), key=lambda e: e.post_id, default=None)
@@ -98,7 +98,7 @@ class VkWallSpider(SourceSpider):
 
     def _post(self, source: Source, entry: WallEntry, cursor: int) -> Iterator[Any]:
         yield entry.post
-        stored = self.known_comments[source.id].get(entry.post.id)
+        stored = self.state.stored_comments(source.id, entry.post.id)
         is_new = entry.post_id > cursor or stored is None
         if source.comments and entry.comments and (is_new or entry.comments > stored):
             yield self._comments_request(source, entry.post, 0)

@@ -1,6 +1,7 @@
 """Import the project's Kibana saved objects (data views, saved searches, dashboards).
 
-The objects live in ``kibana/objects.ndjson`` in the repository (setting ``KIBANA_OBJECTS``); they are imported through
+The objects ship with the package (``indexer/elastic/kibana_objects.ndjson``; setting
+``KIBANA_OBJECTS`` names another file); they are imported through
 Kibana's saved objects API with ``overwrite=true``, so importing at every deploy is safe. When the
 index prefix is not ``monitor``, data view titles are rewritten to the deployment's aliases.
 """
@@ -11,13 +12,15 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import urllib3
 
-from indexer.store import safe_url
 from indexer.exceptions import IndexerError
+from indexer.store import safe_url
+
 
 class KibanaError(IndexerError):
     """Kibana did not answer, or did not take the objects."""
@@ -74,12 +77,14 @@ class Kibana:
         return ImportReport(int(answer.get("successCount", 0)), list(answer.get("errors") or []))
 
 
-def saved_objects(prefix: str, path: Path | str) -> bytes:
-    """The NDJSON to import, with data view titles pointing at this deployment's aliases."""
+def saved_objects(prefix: str, path: Path | str | None = None) -> bytes:
+    """The NDJSON to import (``path``, or the objects shipped with the package), with data view
+    titles pointing at this deployment's aliases."""
+    source = Path(path) if path else files("indexer.elastic") / "kibana_objects.ndjson"
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = source.read_text(encoding="utf-8")
     except OSError as exc:
-        raise KibanaError(f"{path}: cannot read the Kibana saved objects: {exc.strerror}") from exc
+        raise KibanaError(f"{source}: cannot read the Kibana saved objects: {exc.strerror}") from exc
     lines = []
     for line in text.splitlines():
         if not line.strip():

@@ -1,0 +1,290 @@
+"""``monitor schedule``: crawl each source forever, at the interval its priority sets.
+
+Each run is one ``monitor crawl --source ID`` child process, so a source that fails, hangs or
+crashes never takes the others down, and a Twisted reactor never needs restarting. Rules:
+
+- a source is due ``SCHEDULE_INTERVALS[priority]`` seconds after its last run *started*, times a
+  random factor within ``SCHEDULE_JITTER`` (so sources of one priority drift apart);
+- never two runs of one source at a time; at most ``SCHEDULE_MAX_PARALLEL`` runs at all, the
+  longest-overdue first;
+- a run longer than ``SCHEDULE_RUN_TIMEOUT`` is stopped (SIGTERM, then SIGKILL);
+- the watchlist is re-read when its file changes; a broken edit is reported and the last good
+  watchlist kept;
+- SIGTERM or SIGINT: no new runs; current runs finish (up to ``SCHEDULE_STOP_TIMEOUT``, then they
+  are asked to stop), then the scheduler exits 0.
+
+One log line per run: source, posts and comments collected, new items stored, errors, duration.
+Every ``SCHEDULE_DETECT_INTERVAL`` seconds it also runs ``monitor detect`` over the last
+``SCHEDULE_DETECT_SINCE_HOURS`` (one at a time), so new complaints reach the routing queue as
+incidents, and every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) ``monitor spikes``, so emerging
+crises reach the routing queue and the alert sinks. The heartbeat file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container
+health checks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from crawler.exceptions import WatchlistError
+from crawler.watchlist import Source, Watchlist, load_watchlist
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Run:
+    source_id: str
+    process: subprocess.Popen[bytes]
+    started: float
+    stats_file: Path
+    stopping: bool = False
+
+
+@dataclass
+class RunResult:
+    source_id: str
+    started: float
+    finished: float
+    returncode: int
+    posts: int = 0
+    comments: int = 0
+    new: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        errors = sum(self.errors.values())
+        detail = f" ({', '.join(f'{k} {v}' for k, v in sorted(self.errors.items()))})" if errors else ""
+        status = "" if self.returncode == 0 else f" exit={self.returncode}"
+        return (f"run source={self.source_id} posts={self.posts} comments={self.comments} new={self.new} "
+                f"errors={errors}{detail} duration={self.finished - self.started:.1f}s{status}")
+
+
+class Scheduler:
+    def __init__(self, settings: Settings, crawl_args: Sequence[str] = (), *,
+                 command: Callable[[Source, Path], list[str]] | None = None) -> None:
+        self.watchlist_path = Path(str(settings.get("WATCHLIST") or files("watchlists") / "demo.yml"))
+        self.intervals: dict[str, float] = {k: float(v) for k, v in settings.getdict("SCHEDULE_INTERVALS").items()}
+        self.jitter = settings.getfloat("SCHEDULE_JITTER")
+        self.max_parallel = max(1, settings.getint("SCHEDULE_MAX_PARALLEL"))
+        self.run_timeout = settings.getfloat("SCHEDULE_RUN_TIMEOUT")
+        self.stop_timeout = settings.getfloat("SCHEDULE_STOP_TIMEOUT")
+        self.heartbeat = Path(settings.get("SCHEDULE_HEARTBEAT"))
+        self.run_dir = Path(settings.get("SCHEDULE_RUN_DIR"))
+        self.tick = settings.getfloat("SCHEDULE_TICK")
+        self.detect_interval = settings.getfloat("SCHEDULE_DETECT_INTERVAL")
+        self.detect_since = settings.getfloat("SCHEDULE_DETECT_SINCE_HOURS")
+        self.detect_due = 0.0
+        self.detecting: tuple[subprocess.Popen[bytes], float] | None = None
+        self.spikes_interval = settings.getfloat("SCHEDULE_SPIKES_INTERVAL")
+        self.spikes_due = 0.0
+        self.spiking: subprocess.Popen[bytes] | None = None
+        self.crawl_args = list(crawl_args)
+        self.command = command or self._crawl_command
+        self.sources: dict[str, Source] = {}
+        self.due: dict[str, float] = {}
+        self.running: dict[str, Run] = {}
+        self.results: list[RunResult] = []
+        self.stopping = False
+        self._watchlist_mtime = 0.0
+        self._random = random.Random()
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self, until: Callable[[], bool] = lambda: False) -> int:
+        previous = {sig: signal.signal(sig, self._request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self._reload()
+            if not self.sources:
+                logger.error("no enabled sources in %s: nothing to schedule", self.watchlist_path)
+                return 2
+            logger.info("scheduling %d sources from %s (intervals %s, at most %d at a time)",
+                        len(self.sources), self.watchlist_path, self.intervals, self.max_parallel)
+            while not self.stopping and not until():
+                self.step(time.monotonic())
+                time.sleep(self.tick)
+            self.finish()
+            return 0
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def step(self, now: float) -> None:
+        """One turn: reap finished runs, stop overlong ones, start due ones, touch the heartbeat."""
+        self._reload()
+        self._reap(now)
+        for run in self.running.values():
+            if not run.stopping and now - run.started > self.run_timeout:
+                logger.error("%s: run exceeded %.0fs, stopping it", run.source_id, self.run_timeout)
+                self._stop(run)
+        waiting = sorted((due, source_id) for source_id, due in self.due.items()
+                         if due <= now and source_id not in self.running and source_id in self.sources)
+        for _due, source_id in waiting[:max(0, self.max_parallel - len(self.running))]:
+            self._start(self.sources[source_id], now)
+        self._detect(now)
+        self._spikes(now)
+        self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
+        self.heartbeat.touch()
+
+    def _request_stop(self, signum: int, frame: Any) -> None:
+        if not self.stopping:
+            logger.info("%s: finishing %d current runs, then exiting", signal.Signals(signum).name,
+                        len(self.running))
+        self.stopping = True
+
+    def _detect(self, now: float, starting: bool = True) -> None:
+        """Reap a finished ``monitor detect`` and start the next one when it is due."""
+        if self.detecting is not None:
+            process, started = self.detecting
+            if process.poll() is None:
+                return
+            self.detecting = None
+            lines = (self.run_dir / "detect.log").read_text(encoding="utf-8", errors="replace").splitlines()
+            summary = next((line for line in reversed(lines) if line.startswith("scored")), "no summary")
+            log = logger.info if process.returncode == 0 else logger.warning
+            log("run detect: %s duration=%.1fs%s", summary, now - started,
+                "" if process.returncode == 0 else f" exit={process.returncode} (see {self.run_dir / 'detect.log'})")
+        if starting and self.detect_interval > 0 and now >= self.detect_due:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            with (self.run_dir / "detect.log").open("wb") as log_file:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "monitor", "detect", "--since", f"{self.detect_since:.0f}h",
+                     "--watchlist", str(self.watchlist_path), *self.crawl_args],
+                    stdout=log_file, stderr=subprocess.STDOUT)
+            self.detecting = (process, now)
+            self.detect_due = now + self.detect_interval
+
+    def _spikes(self, now: float) -> None:
+        """Start ``monitor spikes`` every SCHEDULE_SPIKES_INTERVAL, one at a time (its log: spikes.log)."""
+        if self.spiking is not None:
+            if self.spiking.poll() is None:
+                return
+            if self.spiking.returncode != 0:
+                logger.warning("run spikes: exit=%s (see %s)", self.spiking.returncode, self.run_dir / "spikes.log")
+            self.spiking = None
+        if self.stopping or self.spikes_interval <= 0 or now < self.spikes_due:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        since = max(2, math.ceil(2 * self.spikes_interval / 3600))  # overlap: a late post still counts
+        with (self.run_dir / "spikes.log").open("wb") as log_file:
+            self.spiking = subprocess.Popen([sys.executable, "-m", "monitor", "spikes", "--since", f"{since}h",
+                                             *self.crawl_args], stdout=log_file, stderr=subprocess.STDOUT)
+        self.spikes_due = now + self.spikes_interval
+
+    def finish(self) -> None:
+        """Wait for the current runs; past SCHEDULE_STOP_TIMEOUT, ask them to stop."""
+        deadline = time.monotonic() + self.stop_timeout
+        if self.spiking is not None:
+            try:
+                self.spiking.wait(timeout=max(0.0, self.stop_timeout))
+            except subprocess.TimeoutExpired:
+                self.spiking.terminate()
+        while self.running or self.detecting is not None:
+            if self.detecting is not None and time.monotonic() >= deadline:
+                self.detecting[0].terminate()
+            now = time.monotonic()
+            if now >= deadline:
+                for run in self.running.values():
+                    if not run.stopping:
+                        self._stop(run)
+            self._reap(now)
+            self._detect(now, starting=False)
+            time.sleep(min(self.tick, 0.2))
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def _start(self, source: Source, now: float) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        stats_file = self.run_dir / f"{source.id}.stats.json"
+        stats_file.unlink(missing_ok=True)
+        log = (self.run_dir / f"{source.id}.log").open("wb")
+        try:
+            process = subprocess.Popen(self.command(source, stats_file), stdout=log, stderr=subprocess.STDOUT)
+        finally:
+            log.close()
+        self.running[source.id] = Run(source.id, process, now, stats_file)
+        interval = self.intervals.get(source.priority, self.intervals.get("normal", 1800.0))
+        self.due[source.id] = now + interval * (1 + self._random.uniform(-self.jitter, self.jitter))
+
+    def _reap(self, now: float) -> None:
+        for source_id, run in list(self.running.items()):
+            code = run.process.poll()
+            if code is None:
+                continue
+            del self.running[source_id]
+            result = RunResult(source_id, run.started, now, code)
+            self._read_stats(result, run.stats_file)
+            self.results.append(result)
+            log = logger.info if code == 0 and not result.errors else logger.warning
+            log(result.line())
+            if code != 0:
+                logger.warning("%s: see %s", source_id, self.run_dir / f"{source_id}.log")
+
+    @staticmethod
+    def _read_stats(result: RunResult, path: Path) -> None:
+        try:
+            stats = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        prefix = f"source/{result.source_id}/"
+        for spider_stats in stats.values():
+            result.posts += int(spider_stats.get(prefix + "posts", 0))
+            result.comments += int(spider_stats.get(prefix + "comments", 0))
+            result.new += int(spider_stats.get("indexer/new", 0))
+            for key, value in spider_stats.items():
+                if key.startswith(prefix + "errors/"):
+                    result.errors[key.rsplit("/", 1)[-1]] = int(value)
+
+    def _stop(self, run: Run) -> None:
+        run.stopping = True
+        run.process.terminate()
+        try:
+            run.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            run.process.kill()
+
+    def _crawl_command(self, source: Source, stats_file: Path) -> list[str]:
+        return [sys.executable, "-m", "monitor", "crawl", "--watchlist", str(self.watchlist_path),
+                "--source", source.id, "--stats", str(stats_file), *self.crawl_args]
+
+    # -- the watchlist -----------------------------------------------------------------------
+
+    def _reload(self) -> None:
+        try:
+            mtime = os.stat(self.watchlist_path).st_mtime
+        except OSError as exc:
+            if not self.sources:
+                raise WatchlistError(f"{self.watchlist_path}: cannot read: {exc.strerror}") from exc
+            logger.error("%s: cannot read (%s); keeping the last good watchlist", self.watchlist_path, exc)
+            return
+        if mtime == self._watchlist_mtime:
+            return
+        try:
+            watchlist: Watchlist = load_watchlist(self.watchlist_path)
+        except WatchlistError as exc:
+            if not self.sources:
+                raise
+            logger.error("%s; keeping the last good watchlist", exc)
+            self._watchlist_mtime = mtime
+            return
+        self._watchlist_mtime = mtime
+        self.sources = {s.id: s for s in watchlist.select()}
+        now = time.monotonic()
+        for source_id in self.sources:
+            self.due.setdefault(source_id, now)
+        for source_id in set(self.due) - set(self.sources):
+            del self.due[source_id]

@@ -1,0 +1,117 @@
+"""The trained part of the detector: is it a complaint, and which sector.
+
+Features (:mod:`detector.text.features`): TF-IDF of lemma uni- and bigrams, TF-IDF of character
+2–5-grams (typos, word parts), the lexicon's own signals (sector phrase weights, complaint and
+non-complaint markers, the kind of page and of item) weighed ``SIGNAL_SCALE`` against the
+unit-length TF-IDF rows, and the text's mean word vector (:mod:`detector.text.vectors`) weighed
+``VECTOR_SCALE``. Two linear models on top: logistic regression for the complaint probability,
+and a linear SVM for the sector, trained on complaints only, over the features per domain
+(:func:`by_domain`); its margins, through a softmax, are the sector scores. Linear models on such
+features are what the real-appeals baseline uses and score thousands of posts per second; every
+choice here (the scales, C, the domains) was made by cross-validation (``monitor eval complaints
+--cv 5``), and docs/EVALUATION.md has the figures of what was tried.
+
+``monitor train`` (``make model``) builds the model from labelled JSON Lines with a fixed seed; the
+same data gives the same file. The file holds numbers only (:mod:`detector.model_files`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from scipy import sparse
+
+from detector.files import Source
+from detector.model_files import Linear, hash_probes, read_model, versions, write_model
+from detector.text.features import Counts, TextFeatures, TextHasher, text_counts
+from detector.text.vectors import WordVectors
+
+SIGNAL_SCALE = 0.3  # the lexicon's and metadata's signals against the text (5-fold CV)
+VECTOR_SCALE = 0.6  # the mean word vector against the unit-length TF-IDF rows (5-fold CV)
+KIND = "complaints"
+SOCIAL, PORTAL = "social", "portal"  # where a text was written: its own labelling conventions
+
+
+@dataclass
+class Example:
+    """One text as the model sees it."""
+
+    lemmas: str  # space-joined lemmas
+    text: str  # lower-cased original, for character n-grams
+    signals: list[float]  # the lexicon's and the metadata's numbers, in Signals.names order
+    is_complaint: bool | None = None
+    sector: str | None = None
+    domain: str = SOCIAL  # PORTAL: an appeal to a city portal, labelled by the portal's categories
+
+
+@dataclass
+class ComplaintModel:
+    text: TextFeatures
+    complaint: Linear  # logistic regression: is it a complaint
+    sector: Linear  # linear SVM over the features per domain: which sector
+    signal_names: list[str]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def train(cls, examples: Sequence[Example], signal_names: list[str], *, seed: int = 13,
+              meta: dict[str, Any] | None = None, sector_examples: Sequence[Example] = (),
+              vectors: WordVectors | None = None) -> ComplaintModel:
+        """``sector_examples``: more complaints with a sector (e.g. real appeals) for the sector model
+        only; ``vectors``: the word vectors (by default natasha's navec)."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.svm import LinearSVC
+
+        everything = list(examples) + list(sector_examples)
+        vectors = vectors or WordVectors.load()
+        hasher = TextHasher(vectors=vectors)
+        text = TextFeatures.fit(text_counts(everything, hasher), signal_scale=SIGNAL_SCALE, vector_scale=VECTOR_SCALE)
+        labelled = [e for e in examples if e.is_complaint is not None]
+        complaint = LogisticRegression(C=16.0, class_weight="balanced", max_iter=3000, random_state=seed)
+        complaint.fit(text.matrix(labelled, hasher=hasher), [bool(e.is_complaint) for e in labelled])
+        with_sector = [e for e in everything if e.is_complaint and e.sector]
+        sector = LinearSVC(C=0.5, class_weight="balanced", max_iter=20_000, random_state=seed)
+        sector.fit(by_domain(text.matrix(with_sector, hasher=hasher), with_sector), [e.sector for e in with_sector])
+        return cls(text, Linear.from_estimator(complaint), Linear.from_estimator(sector), signal_names,
+                   dict(meta or {}, vectors=vectors.fingerprint, seed=seed))
+
+    def predict(self, examples: Sequence[Example],
+                counts: Counts | None = None) -> tuple[np.ndarray, list[dict[str, float]]]:
+        """Complaint probabilities, and per example the sector probabilities; ``counts``: the
+        examples' hashed counts when the caller has them (without: counted here, with natasha's
+        word vectors)."""
+        if not examples:
+            return np.zeros(0), []
+        if counts is None:
+            counts = text_counts(examples, TextHasher(vectors=WordVectors.load()))
+        x = self.text.matrix(examples, counts)
+        complaint = self.complaint.probability(x, positive="True")
+        margins = self.sector.decision(by_domain(x, examples))
+        sectors = np.exp(margins - margins.max(axis=1, keepdims=True))
+        sectors /= sectors.sum(axis=1, keepdims=True)
+        names = self.sector.classes
+        return complaint, [dict(zip(names, map(float, row), strict=True)) for row in sectors]
+
+    def save(self, path: Path, card: Mapping[str, Any] | None = None) -> None:
+        """Write the model and its card (``card``: more to say in it, e.g. training files)."""
+        write_model(path, {**self.text.arrays(), **self.complaint.arrays("complaint"), **self.sector.arrays("sector")},
+                    {**(card or {}), "kind": KIND, "meta": self.meta, "signal_names": self.signal_names,
+                     "features": self.text.settings(), "versions": versions(), "hash_probes": hash_probes()})
+
+    @classmethod
+    def load(cls, path: Source) -> ComplaintModel:
+        arrays, card = read_model(path, KIND)
+        return cls(TextFeatures.from_arrays(arrays, card["features"]), Linear.from_arrays(arrays, "complaint"),
+                   Linear.from_arrays(arrays, "sector"), list(card["signal_names"]), dict(card.get("meta") or {}))
+
+
+def by_domain(x: sparse.csr_matrix, examples: Sequence[Example]) -> sparse.csr_matrix:
+    """The features three times: shared, then a copy for portal appeals only, then one for posts
+    only ("frustratingly easy" domain adaptation, Daumé 2007). The sector model learns what both
+    mean and, per domain, what the portal's categories or our definitions make of it: a broken
+    bench is ``waste`` to the portal (street furniture) and ``amenities`` to us, and neither blurs
+    the other."""
+    portal = np.array([e.domain == PORTAL for e in examples], dtype=np.float64)
+    return sparse.hstack([x, sparse.diags(portal) @ x, sparse.diags(1 - portal) @ x]).tocsr()

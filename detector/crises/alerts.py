@@ -1,0 +1,141 @@
+"""Spike detection over the store or over scored posts in a file, and alerts made into crises.
+
+Over the store: ``Store.count_buckets`` gives the series (``SPIKES_HISTORY_DAYS`` of history before
+``since``); each alert from ``since`` on is explained from the posts of its window and of the
+week before, and becomes a ``crisis`` incident in the routing queue with high priority. Its id is
+the series and the bucket it was found in, so a re-run finds the same crisis again and only
+refreshes its posts and evidence (staff's status is kept); the scheduler runs it every bucket.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping, Sequence
+
+from detector.incidents.routing import Router
+from detector.crises.detect import Alert, SpikeConfig, SpikeDetector
+from detector.crises.explain import Explainer
+from detector.crises.series import BY_CLUSTER, BY_TERRITORY, Counts, SeriesKey, record_keys, record_time
+from indexer.schema import Incident, Post, Territory
+from indexer.store import Query, Store
+
+BASELINE_DAYS = 7  # the period new words are compared with
+MAX_POSTS = 20_000  # posts read to explain one alert
+SECTOR_NAMES = {"housing": "ЖКХ", "waste": "ТКО", "energy": "энергетика", "education": "образование",
+                "health": "здравоохранение", "roads": "дороги", "transport": "транспорт", "social": "соцзащита",
+                "labour": "труд и занятость", "amenities": "благоустройство", "other": "другое"}
+
+
+def store_key(record: Mapping[str, Any]) -> SeriesKey | None:
+    """A stored post's sector × territory series (as ``count_buckets`` groups it)."""
+    place = record.get("territory") or {}
+    if not record.get("sector"):
+        return None
+    return SeriesKey(record["sector"], place.get("district") or place.get("municipality"))
+
+
+def in_series(key: SeriesKey, record: Mapping[str, Any]) -> bool:
+    if key.cluster is not None:
+        return record.get("cluster_id") == key.cluster
+    return store_key(record) == key
+
+
+def store_counts(store: Store, config: SpikeConfig, since: datetime, until: datetime) -> Counts:
+    start = since - timedelta(days=config.history_days, hours=config.gap_hours)
+    rows = [(SeriesKey.from_row(BY_TERRITORY, r.key), r.start, r.count)
+            for r in store.count_buckets(start, until, config.bucket, by=BY_TERRITORY)]
+    if "cluster_id" in {f.name for f in dataclasses.fields(Post)}:  # once posts carry their cluster
+        rows += [(SeriesKey.from_row(BY_CLUSTER, r.key), r.start, r.count)
+                 for r in store.count_buckets(start, until, config.bucket, by=BY_CLUSTER) if r.key[0]]
+    # Before the first stored complaint the store knows nothing: that is not a silent history.
+    first = min((when for _, when, _ in rows), default=start)
+    return Counts.build(rows, config.bucket, max(start, first), until)
+
+
+def detect_in_store(store: Store, config: SpikeConfig, since: datetime, until: datetime,
+                    explainer: Explainer) -> list[tuple[Alert, list[dict[str, Any]]]]:
+    """Alerts from ``since`` on, each explained, with the posts of its window."""
+    counts = store_counts(store, config, since, until)
+    alerts = SpikeDetector(config).detect(counts, report_from=max(0, counts.index(since)))
+    found = []
+    for alert in alerts:
+        begin = alert.start - (alert.window - 1) * config.bucket
+        end = alert.start + config.bucket
+        posts = _complaints(store, begin, end, alert.key)
+        before = _complaints(store, begin - timedelta(days=BASELINE_DAYS), begin, None)
+        series_before = [p for p in before if in_series(alert.key, p)]
+        same_sector = [p for p in before if p.get("sector") == alert.key.sector]
+        baseline = series_before if len(series_before) >= 30 else same_sector or before
+        alert.explanation = explainer.explain(alert, posts, baseline, alert.window * config.bucket / timedelta(hours=1))
+        found.append((alert, posts))
+    return found
+
+
+def _complaints(store: Store, since: datetime, until: datetime, key: SeriesKey | None) -> list[dict[str, Any]]:
+    posts = store.search(Query(since=since, until=until, limit=MAX_POSTS))
+    records = [p.to_dict() for p in posts if p.is_complaint]
+    return [r for r in records if key is None or in_series(key, r)]
+
+
+def detect_in_records(records: Iterable[Mapping[str, Any]], config: SpikeConfig,
+                      explainer: Explainer) -> list[Alert]:
+    """``monitor spikes --from-jsonl``: the same detector over scored posts (see the CLI's help)."""
+    posts = [(r, when) for r in records if (when := record_time(r)) is not None]
+    cells = [(key, when, 1) for r, when in posts for key in record_keys(r)]
+    counts = Counts.build(cells, config.bucket)
+    alerts = SpikeDetector(config).detect(counts)
+    hours = config.bucket / timedelta(hours=1)
+    for alert in alerts:
+        begin = alert.start - (alert.window - 1) * config.bucket
+        end = alert.start + config.bucket
+        window = [r for r, when in posts if begin <= when < end and alert.key in record_keys(r)]
+        before = [r for r, when in posts if begin - timedelta(days=BASELINE_DAYS) <= when < begin]
+        series_before = [r for r in before if alert.key in record_keys(r)]
+        alert.explanation = explainer.explain(alert, window, series_before if len(series_before) >= 30 else before,
+                                              alert.window * hours)
+        alert.explanation["bucket_count"] = int(counts.matrix[counts.keys.index(alert.key), alert.index])
+    return alerts
+
+
+def alert_line(alert: Alert, bucket: timedelta) -> dict[str, Any]:
+    """One ``monitor spikes --from-jsonl`` output line."""
+    return {"series": str(alert.key), **alert.key.as_dict(), "bucket_start": alert.start.isoformat(),
+            "bucket_hours": bucket / timedelta(hours=1), "window_buckets": alert.window, "count": alert.count,
+            "baseline": alert.expected, "p_value": alert.p_value, "significance": alert.significance,
+            "explanation": alert.explanation}
+
+
+def crisis_incident(alert: Alert, posts: Sequence[Mapping[str, Any]], router: Router, lemmas: Sequence[str],
+                    bucket: timedelta) -> Incident:
+    """A crisis in the routing queue: high priority, routed as its sector and territory are."""
+    places = Counter((p.get("territory") or {}).get("municipality") for p in posts)
+    town = next((t for t, _ in places.most_common() if t), None)
+    district = alert.key.territory if alert.key.territory != town else None
+    route = router.route(alert.key.sector, town, district, lemmas, alert.start)
+    digest = hashlib.sha1(str(alert.key).encode()).hexdigest()[:8]
+    where = alert.key.territory or "территория не указана"
+    what = SECTOR_NAMES.get(alert.key.sector or "", alert.key.sector or f"сюжет {alert.key.cluster}")
+    words = ", ".join(alert.explanation.get("new_words", [])[:5])
+    return Incident(
+        id=f"crisis-{digest}-{alert.start:%Y%m%d%H%M}", kind="crisis", queue="routing", priority="high",
+        opened_at=alert.start + bucket, updated_at=alert.start + bucket, sector=alert.key.sector,
+        territory=Territory(town, district, None, None, None, None, "text") if town or district else None,
+        body=route.body, deadline=alert.start + bucket + timedelta(hours=min(route.deadline_hours, 24.0)),
+        title=f"Всплеск: {what}, {where} — {alert.explanation.get('why', '')}",
+        summary=f"новые слова: {words}" if words else "", post_ids=[str(p["id"]) for p in posts][:500],
+        sources=[s for s, _ in alert.explanation.get("sources", [])], cluster_id=alert.key.cluster,
+        evidence={"spike": {"series": str(alert.key), "bucket_start": alert.start.isoformat(),
+                            "window_buckets": alert.window, "count": alert.count, "baseline": alert.expected,
+                            "p_value": alert.p_value, "significance": alert.significance},
+                  "explanation": alert.explanation, "route": route.why, "fast_track": route.fast_track})
+
+
+def merge(found: Incident, stored: Incident | None) -> Incident:
+    """A crisis found again keeps what staff did with it (status, closing)."""
+    if stored is None:
+        return found
+    found.status, found.closed_at, found.opened_at = stored.status, stored.closed_at, stored.opened_at
+    return found

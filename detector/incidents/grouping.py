@@ -1,0 +1,156 @@
+"""Group complaints and threats into incidents for the routing queue.
+
+Ten residents writing about one broken lift are one incident with ten posts. A scored complaint
+joins an open incident (of the same sector, except for thread replies below), within ``window`` of
+that incident's last post, when one of these holds: it replies in a thread the incident already
+holds (a reply that names another address is a problem of its own; one with no address joins
+whatever its sector); it names the same address (town, street and house; or the same street when
+either side has no house); or it is a near-copy of one of the incident's posts (the same cluster
+of :class:`~detector.incidents.clusters.Clusterer`, the clustering the fact-check queue uses). Otherwise it
+opens a new incident, routed by :class:`~detector.incidents.routing.Router`, with its deadline from the
+opening time.
+
+A post flagged ``threat`` (a fast-track entry with ``threat: true`` in routing.yml: стрельба,
+пожар, пропал ребёнок, ...) is grouped the same way whether or not it is a complaint, and makes
+its incident a high-priority threat at once, with the emergency body and a short deadline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping, Sequence
+
+from detector.incidents.clusters import Clusterer
+from detector.incidents.routing import Router
+from detector.records import record_time
+from detector.text.lemmas import Lemmatizer
+from indexer.schema import Incident, Territory
+
+
+@dataclass
+class Grouped:
+    incident: Incident
+    created: bool
+
+
+class Grouper:
+    def __init__(self, router: Router, lemmatizer: Lemmatizer, *, window: timedelta = timedelta(hours=72),
+                 clusterer: Clusterer | None = None) -> None:
+        self.router = router
+        self.lemmatizer = lemmatizer
+        self.window = window
+        self.clusterer = clusterer or Clusterer()
+        self.open: list[Incident] = []
+
+    def add_open(self, incidents: Iterable[Incident]) -> None:
+        """Incidents already in the queue that new complaints may join (not crises: a crisis
+        gathers a spike's posts, and complaints keep their own incidents)."""
+        self.open.extend(i for i in incidents if i.queue == "routing" and i.kind != "crisis")
+
+    def group(self, scored: Sequence[Mapping[str, Any]]) -> list[Grouped]:
+        """``scored``: detector outputs of stored posts (with ``id``, ``source_id``, ``created_at``,
+        ``thread_root``, and ``cluster_id`` when clustered already); only complaints and threats
+        are grouped. Returns the incidents created or grown."""
+        if any(not r.get("cluster_id") for r in scored):
+            clusters = self.clusterer.add(scored)
+            scored = [dict(r, cluster_id=r.get("cluster_id") or c) for r, c in zip(scored, clusters, strict=True)]
+        touched: dict[str, Grouped] = {}
+        for record in sorted(scored, key=lambda r: str(r.get("created_at") or "")):
+            complaint = bool(record.get("is_complaint") and record.get("sector"))
+            if not complaint and not record.get("threat"):
+                continue
+            when = record_time(record.get("created_at"))
+            if any(record["id"] in incident.post_ids for incident in self.open):
+                continue  # grouped by an earlier run: it stays where it is
+            incident = self._match(record, when)
+            if incident is None:
+                incident = self._open(record, when)
+                self.open.append(incident)
+                touched[incident.id] = Grouped(incident, True)
+            elif record["id"] not in incident.post_ids:
+                incident.post_ids.append(record["id"])
+                if record.get("cluster_id") and record["cluster_id"] not in incident.evidence.setdefault("clusters", []):
+                    incident.evidence["clusters"].append(record["cluster_id"])
+                if record.get("threat") and incident.kind != "threat":
+                    incident.kind, incident.priority = "threat", "high"
+                    incident.deadline = min(incident.deadline or when + timedelta(hours=1),
+                                            when + timedelta(hours=self._route(record, when).deadline_hours))
+                if record.get("source_id") and record["source_id"] not in incident.sources:
+                    incident.sources.append(record["source_id"])
+                clearness = _clearness(record)
+                if clearness > incident.evidence.get("title_complaint", 1.0):
+                    incident.title = _title(record)  # the clearest report names the incident, not the first
+                    incident.evidence["title_complaint"] = clearness
+                incident.updated_at = max(incident.updated_at or when, when)
+                if incident.territory is None or not incident.territory.street:
+                    place = Territory.from_dict(record.get("territory"))
+                    if place and place.street:
+                        incident.territory = place
+                touched.setdefault(incident.id, Grouped(incident, False))
+        return list(touched.values())
+
+    def _match(self, record: Mapping[str, Any], when: datetime) -> Incident | None:
+        place = Territory.from_dict(record.get("territory"))
+        named = bool(place and place.source == "text" and place.street)
+        for incident in reversed(self.open):
+            if incident.status in ("answered", "closed"):
+                continue
+            if when - (incident.updated_at or incident.opened_at) > self.window:
+                continue
+            in_thread = bool(record.get("thread_root")) and record["thread_root"] in incident.post_ids
+            if in_thread and not named:
+                return incident  # a reply about the post's problem, whatever sector it was given
+            if incident.sector != _sector(record):
+                continue
+            if place and place.source == "text" and _same_place(place, incident.territory):
+                return incident
+            if record.get("cluster_id") and record["cluster_id"] in (incident.evidence.get("clusters") or ()):
+                return incident
+        return None
+
+    def _route(self, record: Mapping[str, Any], when: datetime) -> Any:
+        place = Territory.from_dict(record.get("territory"))
+        return self.router.route(_sector(record), place.municipality if place else None,
+                                 place.district if place else None,
+                                 self.lemmatizer.lemmas(str(record.get("text") or "")), when)
+
+    def _open(self, record: Mapping[str, Any], when: datetime) -> Incident:
+        place = Territory.from_dict(record.get("territory"))
+        route = self._route(record, when)
+        threat = route.threat or bool(record.get("threat"))
+        sector = _sector(record)
+        digest = hashlib.sha1(str(record["id"]).encode()).hexdigest()[:10]
+        return Incident(
+            id=f"inc-{sector or 'threat'}-{digest}", kind="threat" if threat else "complaint", queue="routing",
+            opened_at=when, updated_at=when, priority="high" if threat or route.fast_track else "normal",
+            sector=sector, territory=place, body=route.body,
+            title=_title(record),
+            deadline=when + timedelta(hours=route.deadline_hours), post_ids=[record["id"]],
+            sources=[record["source_id"]] if record.get("source_id") else [], cluster_id=record.get("cluster_id"),
+            evidence={"route": route.why, "fast_track": route.fast_track, "also_notify": route.also_notify,
+                      "clusters": [record["cluster_id"]] if record.get("cluster_id") else [],
+                      "title_complaint": _clearness(record)})
+
+
+def _title(record: Mapping[str, Any]) -> str:
+    text = " ".join(str(record.get("text") or "").split())
+    return text[:117] + "…" if len(text) > 120 else text
+
+
+def _clearness(record: Mapping[str, Any]) -> float:
+    """How clearly a post reports the problem: its complaint probability, rounded so that near-ties
+    keep the earlier post as the title."""
+    return round(float(record.get("complaint") or 0.0), 2)
+
+
+def _sector(record: Mapping[str, Any]) -> str | None:
+    """A complaint's sector; a threat that is not a complaint has none."""
+    return record.get("sector") if record.get("is_complaint") else None
+
+
+def _same_place(a: Territory, b: Territory | None) -> bool:
+    if b is None or not a.street or a.street != b.street or a.municipality != b.municipality:
+        return False
+    return not a.house or not b.house or a.house == b.house

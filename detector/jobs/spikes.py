@@ -1,0 +1,98 @@
+"""``run_spikes``: emerging crises in the store, as incidents in the routing queue; and
+``spikes_in_records``: the same detector over scored posts from a file.
+
+Each alert from ``since`` on is explained from the posts of its window and the week before, and
+becomes a high-priority ``crisis`` incident whose id is the series and the hour: a re-run
+refreshes it (keeping what staff did with it) and only new ones go to the crisis webhook
+(``SPIKES_WEBHOOK_URL``) and to Telegram (``SPIKES_TELEGRAM_TOKEN`` and ``_CHAT_ID``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+
+from detector.crises.alerts import alert_line, crisis_incident, detect_in_records, detect_in_store, merge
+from detector.crises.explain import Explainer
+from detector.crises.series import parse_bucket
+from detector.incidents.routing import Router
+from detector.text.lemmas import Lemmatizer
+
+if TYPE_CHECKING:
+    from detector.config import DetectorConfig
+    from indexer.schema import Incident
+    from indexer.store import Store
+
+EXPLAINED_POSTS = 200  # posts whose lemmas route a crisis (its fast-track topics)
+
+
+@dataclass
+class Delivery:
+    """What one alert sink did with a run's new crises."""
+
+    sink: str
+    accepted: int
+    pending: int
+    outbox: str
+
+
+@dataclass
+class SpikesReport:
+    since: datetime
+    crises: list[Incident] = field(default_factory=list)  # every crisis found, merged with the stored one
+    new: list[Incident] = field(default_factory=list)  # those the store did not have
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"spikes since {self.since:%Y-%m-%d %H:%M}: {len(self.crises)} crises ({len(self.new)} new)"
+
+
+def run_spikes(store: Store, config: DetectorConfig, since: datetime | None = None,
+               until: datetime | None = None) -> SpikesReport:
+    """Spikes in the store from ``since`` (default: a day before ``until``, itself now by default)."""
+    spike_config = config.spike_config()
+    until = until or datetime.now(timezone.utc)
+    since = since or until - timedelta(days=1)
+    lemmatizer = Lemmatizer()
+    router = Router.load(config.routing_file())
+    report = SpikesReport(since)
+    for alert, posts in detect_in_store(store, spike_config, since, until, Explainer(lemmatizer)):
+        lemmas = lemmatizer.lemmas(" ".join(str(p.get("text") or "") for p in posts[:EXPLAINED_POSTS]))
+        incident = crisis_incident(alert, posts, router, lemmas, spike_config.bucket)
+        stored = store.get_incident(incident.id)
+        report.crises.append(merge(incident, stored))
+        if stored is None:
+            report.new.append(incident)
+    store.upsert_incidents(report.crises)
+    report.deliveries = send_crises(config, report.new)
+    return report
+
+
+def send_crises(config: DetectorConfig, crises: list[Incident]) -> list[Delivery]:
+    """Queue ``crises`` in each configured sink's outbox and deliver what waits there."""
+    from detector.incidents.sinks import TelegramSink, WebhookSink
+
+    sinks: list[WebhookSink] = []
+    if config.spikes_webhook is not None:
+        hook = config.spikes_webhook
+        sinks.append(WebhookSink(hook.url, hook.outbox, retries=hook.retries, backoff=hook.backoff))
+    if config.spikes_telegram is not None:
+        chat = config.spikes_telegram
+        sinks.append(TelegramSink(chat.api_url, chat.token, chat.chat_id, chat.outbox, retries=chat.retries,
+                                  backoff=chat.backoff))
+    deliveries = []
+    for sink in sinks:
+        accepted = sink.send(crises)
+        deliveries.append(Delivery(type(sink).__name__, accepted, sink.pending(), str(sink.outbox)))
+    return deliveries
+
+
+def spikes_in_records(records: Iterable[Mapping[str, Any]], config: DetectorConfig,
+                      bucket: str | None = None) -> Iterator[dict[str, Any]]:
+    """Alerts over scored posts (``monitor spikes --from-jsonl``), one output line each."""
+    spike_config = config.spike_config(**({"bucket": parse_bucket(bucket)} if bucket else {}))
+    records = list(records)
+    explainer = Explainer(Lemmatizer() if any(r.get("text") for r in records) else None)
+    for alert in detect_in_records(records, spike_config, explainer):
+        yield alert_line(alert, spike_config.bucket)

@@ -1,0 +1,1 @@
+"""Where a post is: streets, houses, districts and towns, against the region's gazetteer."""

@@ -1,0 +1,293 @@
+"""Where a post is: streets, houses, districts, towns and landmarks found in its text, resolved
+against the gazetteer in ``watchlists/territories/*.yml``.
+
+A street is found by the forms people write (``variants``, ``forms``: "на Речной", "пр-т Победы",
+"3 мкр") or by its lemmas; a bare name that is also an ordinary word ("Мира", "Победы") counts only
+next to a house number or a street-type word. The house is read right after the street ("Ленина
+д. 5 к. 2", "Победы 14/2") or right before it ("дом 12а по Речной"). A name two towns share (ул.
+Ленина) goes to the town the text names, else to the source's own territory. The point is
+interpolated along the street by house number, else the street's middle, the landmark, the
+district's or the town's centre. When the text names nothing, the source's default territory is
+used and ``source`` says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from detector.files import Source, as_file, read_yaml
+from detector.text.lemmas import Lemmatizer, Token
+from detector.text.lemmas import words as split_words
+from indexer.schema import Territory
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+_HOUSE_AFTER = re.compile(
+    r"^[\s,]*(?:(?:д|дом)\.?\s*)?(?:№\s*)?(\d{1,4})(?:([а-яё])(?![а-яё]))?"
+    r"(?:\s*(/|к\.?|корп\.?|корпус)\s*(\d{1,3}))?(?![\d:.]\d)", re.IGNORECASE)
+_HOUSE_BEFORE = re.compile(r"(?:д|дом|дома|доме|домом)\.?\s*№?\s*(\d{1,4})\s*([а-яё](?![а-яё]))?\s*(?:по|на)?\s*$",
+                           re.IGNORECASE)
+_HOUSE_NEAR = re.compile(r"^[\s,]*(?:у|возле|около|напротив)\s+(?:д\.?\s*|дома\s+)?(\d{1,4})([а-яё](?![а-яё]))?"
+                         r"(?:\s*-?(?:го|ого))?\s+(?:дом|д\b)", re.IGNORECASE)
+# Words before a bare street name that make it an address: "на Речной", "по Мира", "угол Кирова".
+_ADDRESS_WORDS = {"на", "по", "у", "до", "с", "со", "около", "возле", "напротив", "между", "угол", "от", "за",
+                  "вдоль", "к", "ко", "в", "из", "перекресток"}
+_WEAK_DISTRICT_FORMS = {"центр", "в центре", "по центру", "центральная часть"}
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(split_words(text))
+
+
+@dataclass
+class Street:
+    canonical: str
+    municipality: str
+    district: str
+    ambiguous: bool
+    start: tuple[float, float] | None
+    end: tuple[float, float] | None
+    houses: tuple[int, int] | None
+
+    def point(self, house: str | None) -> tuple[float, float] | None:
+        if not self.start or not self.end:
+            return None
+        share = 0.5
+        number = int(re.match(r"\d+", house).group()) if house and re.match(r"\d+", house) else None
+        if number is not None and self.houses and self.houses[1] > self.houses[0]:
+            share = min(1.0, max(0.0, (number - self.houses[0]) / (self.houses[1] - self.houses[0])))
+        return (round(self.start[0] + (self.end[0] - self.start[0]) * share, 6),
+                round(self.start[1] + (self.end[1] - self.start[1]) * share, 6))
+
+
+@dataclass
+class Place:
+    """A district, a town or a landmark, with its point."""
+
+    kind: str  # municipality | district | landmark
+    name: str
+    municipality: str
+    district: str | None = None
+    street: str | None = None
+    house: str | None = None
+    point: tuple[float, float] | None = None
+
+
+@dataclass
+class _Entry:
+    words: tuple[str, ...]
+    target: Street | Place
+    bare: bool  # the form is a bare name (no street-type word)
+    by_lemma: bool = False
+
+
+@dataclass
+class Found:
+    territory: Territory
+    evidence: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)  # every place name found: token [start, end)
+
+
+def _point(spec: Any) -> tuple[float, float] | None:
+    return (float(spec["lat"]), float(spec["lon"])) if spec else None
+
+
+class Gazetteer:
+    def __init__(self, streets: Sequence[Street], places: Sequence[Place], entries: Sequence[_Entry],
+                 type_words: set[str]) -> None:
+        self.streets = list(streets)
+        self.places = list(places)
+        self.type_words = type_words
+        self._by_first: dict[str, list[_Entry]] = defaultdict(list)
+        for entry in entries:
+            self._by_first[entry.words[0]].append(entry)
+        self._by_name = {p.name: p for p in places if p.kind in ("municipality", "district")}
+
+    @classmethod
+    def load(cls, paths: Iterable[Source], lemmatizer: Lemmatizer) -> Gazetteer:
+        streets: list[Street] = []
+        places: list[Place] = []
+        entries: list[_Entry] = []
+        type_words: set[str] = set()
+        for path in paths:
+            data = read_yaml(path)
+            for forms in (data.get("street_types") or {}).values():
+                type_words.update(w for form in forms for w in _words(form))
+            for town in data.get("municipalities") or []:
+                name = town["name"]
+                place = Place("municipality", name, name, point=_point(town.get("centre")))
+                places.append(place)
+                entries += [_Entry(_words(f), place, False) for f in town.get("forms") or [name]]
+                for district in town.get("districts") or []:
+                    place = Place("district", district["name"], name, district["name"],
+                                  point=_point(district.get("centre")))
+                    places.append(place)
+                    entries += [_Entry(_words(f), place, False) for f in district.get("forms") or [district["name"]]
+                                if f.lower() not in _WEAK_DISTRICT_FORMS]
+                for spec in town.get("streets") or []:
+                    street = Street(spec["canonical"], name, spec.get("district"), bool(spec.get("bare_name_ambiguous")),
+                                    _point(spec.get("start")), _point(spec.get("end")),
+                                    tuple(spec["houses"]) if spec.get("houses") else None)
+                    streets.append(street)
+                    for form in {*(spec.get("variants") or []), *(spec.get("forms") or []), spec["canonical"]}:
+                        words = _words(form)
+                        typed = any(w in type_words or lemmatizer.lemma(w) in type_words for w in words)
+                        if words:
+                            entries.append(_Entry(words, street, not typed))
+                    lemmas = tuple((spec.get("lemmas") or "").lower().replace("ё", "е").split()) or tuple(
+                        lemmatizer.lemma(w) for w in _words(spec.get("name") or ""))
+                    if lemmas:
+                        entries.append(_Entry(lemmas, street, True, by_lemma=True))
+                    number = re.match(r"(\d+)", spec["canonical"])
+                    if spec.get("type") == "микрорайон" and number:  # "3 мкр", "в 3-м микрорайоне", "мкр 3"
+                        n = number.group(1)
+                        for head in (n, f"{n}-й", f"{n}-м", f"{n}-го", f"{n}-ом", f"{n}й"):
+                            for word in ("микрорайон", "мкр", "мкрн", "микр"):
+                                entries.append(_Entry((head, word), street, False, by_lemma=True))
+                        for word in ("мкр", "микрорайон", "мкрн"):
+                            entries.append(_Entry((word, n), street, False, by_lemma=True))
+                for spec in town.get("landmarks") or []:
+                    place = Place("landmark", spec["name"], name, spec.get("district"), spec.get("street"),
+                                  str(spec["house"]) if spec.get("house") else None, _point(spec.get("point")))
+                    places.append(place)
+                    entries += [_Entry(_words(f), place, False)
+                                for f in {spec["name"], *(spec.get("variants") or []), *(spec.get("forms") or [])}
+                                if _words(f)]
+        return cls(streets, places, entries, type_words)
+
+    # -- finding -----------------------------------------------------------------------------
+
+    def locate(self, text: str, tokens: Sequence[Token], default: str | dict[str, Any] | None = None) -> Found:
+        words = [t.text for t in tokens]
+        lemmas = [t.lemma for t in tokens]
+        streets: list[tuple[int, Street, str | None, str]] = []
+        places: list[tuple[int, Place, str]] = []
+        spans: list[tuple[int, int]] = []
+        i = 0
+        while i < len(tokens):
+            best: tuple[int, _Entry] | None = None
+            for entry in self._by_first.get(words[i], []) + self._by_first.get(lemmas[i], []):
+                seq = lemmas if entry.by_lemma else words
+                n = len(entry.words)
+                if tuple(seq[i:i + n]) == entry.words and (best is None or n > best[0]):
+                    best = (n, entry)
+            if best is None:
+                i += 1
+                continue
+            n, entry = best
+            end = i + n
+            written = text[tokens[i].start:tokens[end - 1].end]
+            if isinstance(entry.target, Street):
+                house = self._house_after(text, tokens[end - 1].end) or self._house_before(text, tokens[i].start)
+                typed = (i > 0 and words[i - 1] in self.type_words) or (end < len(words) and (
+                    words[end] in self.type_words or lemmas[end] in self.type_words))
+                named = text[tokens[i].start].isupper() and i > 0 and words[i - 1] in _ADDRESS_WORDS
+                if entry.bare and entry.target.ambiguous and not (house or typed or named):
+                    i += 1
+                    continue
+                for street in self._same_name(entry.target):
+                    streets.append((i, street, house, written))
+            else:
+                places.append((i, entry.target, written))
+            spans.append((i, end))
+            i = end
+        found = self._resolve(streets, places, default)
+        found.spans = spans
+        return found
+
+    def _same_name(self, street: Street) -> list[Street]:
+        return [s for s in self.streets if s.canonical == street.canonical]
+
+    @staticmethod
+    def _house_after(text: str, position: int) -> str | None:
+        near = _HOUSE_NEAR.match(text[position:position + 28])
+        if near:
+            return near.group(1) + (near.group(2) or "").lower()
+        match = _HOUSE_AFTER.match(text[position:position + 24])
+        if not match:
+            return None
+        number, letter, sep, part = match.groups()
+        house = number + (letter.lower() if letter else "")
+        if part:
+            house += ("/" if sep == "/" else "к") + part
+        return house
+
+    @staticmethod
+    def _house_before(text: str, position: int) -> str | None:
+        match = _HOUSE_BEFORE.search(text[max(0, position - 16):position])
+        return (match.group(1) + (match.group(2) or "").lower()) if match else None
+
+    def _resolve(self, streets: list[tuple[int, Street, str | None, str]], places: list[tuple[int, Place, str]],
+                 default: str | dict[str, Any] | None) -> Found:
+        towns = [p for _, p, _ in places if p.kind == "municipality"]
+        districts = [p for _, p, _ in places if p.kind == "district"]
+        landmarks = [(p, w) for _, p, w in places if p.kind == "landmark"]
+        fallback = self._default(default)
+        wanted_town = towns[0].municipality if towns else (districts[0].municipality if districts else None)
+        if streets:
+            first = min(position for position, *_ in streets)
+            candidates = [(s, h, w) for position, s, h, w in streets if position == first]
+            pick = next((c for c in candidates if c[0].municipality == wanted_town), None) or next(
+                (c for c in candidates if fallback and c[0].municipality == fallback.municipality), None)
+            if pick is None and len(candidates) > 1:  # two towns share the name and nothing says which
+                street, house, written = candidates[0]
+                return Found(Territory(None, None, street.canonical, house, street.canonical + (f", {house}" if house else ""),
+                                       None, "text"), [f"street: {written!r} (town unknown)"])
+            street, house, written = pick or candidates[0]
+            address = f"{street.municipality}, {street.canonical}" + (f", {house}" if house else "")
+            evidence = [f"street: {written!r}" + (f", house {house}" if house else "")]
+            return Found(Territory(street.municipality, street.district, street.canonical, house, address,
+                                   street.point(house), "text"), evidence)
+        if landmarks:
+            place, written = landmarks[0]
+            street = next((s for s in self.streets if s.canonical == place.street
+                           and s.municipality == place.municipality), None)
+            address = f"{place.municipality}, {place.street}" + (f", {place.house}" if place.house else "") \
+                if place.street else f"{place.municipality}, {place.name}"
+            return Found(Territory(place.municipality, place.district or (street.district if street else None),
+                                   place.street, place.house, address, place.point, "text"),
+                         [f"landmark: {written!r} ({place.name})"])
+        if districts:
+            d = districts[0]
+            return Found(Territory(d.municipality, d.district, None, None, f"{d.municipality}, {d.name} район",
+                                   d.point, "text"), [f"district: {d.name}"])
+        if towns:
+            t = towns[0]
+            return Found(Territory(t.municipality, None, None, None, t.municipality, t.point, "text"),
+                         [f"town: {t.name}"])
+        if fallback:
+            return Found(Territory(fallback.municipality, fallback.district, None, None,
+                                   fallback.municipality + (f", {fallback.district} район" if fallback.district
+                                                            and fallback.district != fallback.municipality else ""),
+                                   fallback.point, "source_default"), ["the source's own territory"])
+        return Found(Territory(), [])
+
+    def _default(self, default: str | dict[str, Any] | None) -> Place | None:
+        if not default:
+            return None
+        if isinstance(default, dict):
+            name = default.get("district") or default.get("municipality")
+        else:
+            name = str(default).split(",")[-1].strip() if "," in str(default) else str(default).strip()
+        return self._by_name.get(name)
+
+
+def territory_files(territories: Source) -> list[Traversable]:
+    """The gazetteer files: ``territories`` is one file or a folder of them."""
+    folder = as_file(territories)
+    if folder.is_dir():
+        return sorted((f for f in folder.iterdir() if f.name.endswith(".yml")), key=lambda f: f.name)
+    return [folder]
+
+
+def municipality_names(territories: Source) -> set[str]:
+    """The towns the gazetteer knows."""
+    names: set[str] = set()
+    for path in territory_files(territories):
+        data = read_yaml(path) or {}
+        names.update(town["name"] for town in data.get("municipalities") or [])
+    return names

@@ -1,0 +1,55 @@
+"""A stored post as the detector reads it, and the detector's findings written back onto it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping, Protocol
+
+from indexer.schema import Post, Territory, utcnow
+
+
+class SourceInfo(Protocol):
+    """What the detector reads of a watched page (a watchlist's ``Source`` is one): its kind
+    (``city_group``, ``governor``, ...) and its own territory, the default for its posts."""
+
+    kind: str
+    territory: str | None
+
+# Watchlist page kinds whose words are the authorities' own: news, answers, denials.
+OFFICIAL_PAGES = frozenset({"governor", "government", "municipal"})
+
+
+def official_page(record: Mapping[str, Any]) -> bool:
+    """Did an official page (not a community page's own admin account) publish it?"""
+    return record.get("source_kind") in OFFICIAL_PAGES
+
+
+def record_time(value: Any) -> datetime:
+    """A record's ``created_at`` (a datetime or ISO 8601 text); now when it has none or it does not parse."""
+    if isinstance(value, datetime):
+        return value
+    if value:
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            pass
+    return utcnow()
+
+
+def detection_record(post: Post, sources: Mapping[str, SourceInfo]) -> dict[str, Any]:
+    """A stored post as the detector reads it: its page's kind and own territory, not an earlier result."""
+    record = post.to_dict()
+    source = sources.get(post.source_id)
+    record["source_kind"] = post.source_kind or (source.kind if source else None)
+    record["territory"] = source.territory if source else None
+    record["official"] = post.author.official
+    return record
+
+
+def apply_scores(post: Post, scored: Mapping[str, Any]) -> None:
+    post.source_kind = scored.get("source_kind")
+    post.complaint, post.is_complaint, post.sector = scored["complaint"], scored["is_complaint"], scored["sector"]
+    post.territory = Territory.from_dict(scored["territory"])
+    if "fake" in scored:
+        post.fake, post.is_fake_suspect = scored["fake"], scored["is_fake_suspect"]
+        post.threat, post.fake_evidence = scored["threat"], scored["fake_evidence"]

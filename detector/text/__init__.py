@@ -1,0 +1,1 @@
+"""How the detector reads text: lemmas, lexicon phrases, word vectors and the models' features."""

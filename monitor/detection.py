@@ -1,0 +1,237 @@
+"""``monitor score``, ``detect``, ``train`` and ``eval``: the detector from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from monitor.common import add_settings, add_store, open_store, settings, since
+
+if TYPE_CHECKING:
+    from detector import Detector
+
+SCORE_CONTRACT = """Score posts and comments: one output line per input line, in order.
+
+input, one JSON object per line: at least {"id", "text"}; optional "platform" ("portal": an appeal to
+a city portal, whose sectors follow the portal's own categories), "kind" (post|comment),
+"source_kind" (city_group|governor|government|municipal|media|other), "territory" (the source's own
+territory: a town or district name, or an object with "municipality"/"district"), "created_at",
+"parent_id", "official" (true when the page's own account wrote it).
+
+output: the input fields plus
+  complaint       0..1, the probability that a citizen reports a problem here
+  is_complaint    complaint >= the threshold (--threshold, setting DETECTOR_THRESHOLD)
+  sector          a sector code of watchlists/sectors.yml (`monitor check --sectors` lists them),
+                  or null when not a complaint
+  sector_scores   every sector's probability, highest first
+  territory       {"municipality", "district", "street", "house", "address" (normalised), "geo"
+                  ({"lat", "lon"} or null), "source" ("text": named in the text; "source_default": the
+                  input's territory; null: unknown)}
+  explain         {"complaint_markers", "non_complaint_markers", "sector_phrases", "territory", "rules",
+                  "method"}: the phrases and rules that drove the decision
+  fake            0..1, how much it reads like a false story spreading (check-worthiness, not truth)
+  is_fake_suspect fake >= the threshold (setting FAKES_THRESHOLD)
+  threat          true when it reports a threat or emergency (routing.yml's threat topics)
+  fake_evidence   the named pieces behind the score, each present only when found: "rumour" (by group:
+                  forwarding, urgency, anonymous_authority, cover_up, panic), "model" (the text model's
+                  probability), "registry" (a known story: id, claim, status, debunk link, similarity),
+                  "source" (an official page's words), "denial", "threat" (the phrases). A line scored
+                  alone has no history: "spread" and "denied_by" are added by `monitor detect`.
+A line that is not a JSON object with "text" comes out as {"error": "..."} so line numbers still match.
+"""
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    score = sub.add_parser("score", help="score JSON Lines: complaint, sector, territory, fake, threat (see --help)",
+                           formatter_class=argparse.RawDescriptionHelpFormatter, description=SCORE_CONTRACT)
+    score.add_argument("--in", dest="input", default="-", metavar="FILE", help="JSON Lines to score (default stdin)")
+    score.add_argument("--out", default="-", metavar="FILE", help="where to write (default stdout)")
+    score.add_argument("--threshold", type=float, help="complaint probability for is_complaint (DETECTOR_THRESHOLD)")
+    add_settings(score)
+    score.set_defaults(run=run_score)
+
+    detect = sub.add_parser("detect", help="score stored posts and group complaints into incidents")
+    detect.add_argument("--since", type=since, help="only posts created since (ISO date or 24h, 7d)")
+    detect.add_argument("--watchlist", help="watchlist whose sources give page kinds and territories")
+    add_store(detect)
+    add_settings(detect)
+    detect.set_defaults(run=run_detect)
+
+    train = sub.add_parser("train", help="train the complaint and sector model, or the fakes model, from "
+                                          "labelled JSON Lines")
+    train.add_argument("what", nargs="?", choices=["complaints", "fakes"], default="complaints")
+    train.add_argument("--data", nargs="+", type=Path,
+                       help="labelled JSON Lines (default: the project's corpus; complaints: train, dev and the "
+                            "train-only extra; fakes: train)")
+    train.add_argument("--ordinary", nargs="*", type=Path, default=None, metavar="FILE",
+                       help="fakes: more files whose every item is ordinary (default: the complaints train split)")
+    train.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
+                       help="also learn sectors from the earlier 70%% of these real appeals (../shared/data/...)")
+    train.add_argument("--out", type=Path, required=True, help="the model file to write")
+    add_settings(train)
+    train.set_defaults(run=run_train)
+
+    evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
+    evaluation.add_argument("what", choices=["complaints", "fakes", "spikes"])
+    evaluation.add_argument("--data", nargs="+", type=Path,
+                            help="labelled JSON Lines (default: the corpus' test split; fakes: dev and test; "
+                                 "complaints with --cv: train and dev)")
+    evaluation.add_argument("--cv", type=int, default=0, metavar="K",
+                            help="complaints: K-fold cross-validation over --data, training as `monitor train` does")
+    evaluation.add_argument("--extra", nargs="*", type=Path, default=None, metavar="FILE",
+                            help="complaints, --cv: train-only posts added to every fold (default: the corpus' extra)")
+    evaluation.add_argument("--ordinary", nargs="*", type=Path, default=None, metavar="FILE",
+                            help="fakes: also count false alarms on these all-ordinary files (default: complaints dev)")
+    evaluation.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
+                            help="also the later 30%% of these real appeals (sector, complaint recall)")
+    evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
+    evaluation.add_argument("--record", type=Path, metavar="MODEL",
+                            help="complaints, fakes: evaluate this model file and write the figures into its card")
+    evaluation.add_argument("--seed", type=int, default=1, help="spikes: the synthetic set's seed")
+    evaluation.add_argument("--series", type=int, default=240, help="spikes: how many synthetic series")
+    add_settings(evaluation)
+    evaluation.set_defaults(run=run_eval)
+
+
+def _detector(args: argparse.Namespace, *, with_model: bool = True) -> Detector:
+    from detector import Detector, DetectorConfig
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "threshold", None) is not None:
+        overrides["threshold"] = args.threshold
+    if getattr(args, "record", None) is not None:
+        overrides["fakes_model" if args.what == "fakes" else "model"] = str(args.record)
+    config = DetectorConfig.from_settings(settings(args), **overrides)
+    return Detector.from_config(config, with_model=with_model)
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from detector import score_stream
+
+    detector = _detector(args)
+    source = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
+    target = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
+    try:
+        score_stream(detector, source, target)
+    finally:
+        if source is not sys.stdin:
+            source.close()
+        if target is not sys.stdout:
+            target.close()
+    return 0
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    from crawler.watchlist import load_watchlist
+    from detector import DetectorConfig, run_detect
+
+    config = settings(args)
+    detector_config = DetectorConfig.from_settings(config)
+    sources = {s.id: s for s in load_watchlist(config.get("WATCHLIST")).sources}
+    store = open_store(config)
+    try:
+        report = run_detect(store, detector_config, sources=sources, since=args.since)
+    finally:
+        store.close()
+    print(report.summary())
+    if report.webhook_accepted is not None:
+        print(f"webhook: {report.webhook_accepted} incidents accepted, {report.webhook_pending} waiting in "
+              f"{report.outbox}")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from detector.training.data import corpus
+
+    detector = _detector(args, with_model=False)  # the old model plays no part
+    if args.what == "fakes":
+        from detector.training.fakes import train_fakes
+
+        ordinary = args.ordinary if args.ordinary is not None else [corpus("complaints", "train")]
+        trained = train_fakes(detector, args.data or [corpus("fakes", "train")], args.out, ordinary=ordinary)
+        print(f"trained the fakes model on {trained.examples} labelled items in {trained.seconds:.1f}s → {args.out}")
+        return 0
+    from detector.training.complaints import train_complaints
+
+    data = args.data or [corpus("complaints", name) for name in ("train", "dev", "extra")]
+    trained = train_complaints(detector, data, args.out, real_appeals=args.real_appeals)
+    appeals = f" + {trained.sector_examples} portal appeals (sectors only)" if trained.sector_examples else ""
+    print(f"trained on {trained.examples} labelled items{appeals} in {trained.seconds:.1f}s → {args.out}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from monitor.output import print_reports
+
+    if args.what == "spikes":
+        return _eval_spikes(args)
+    if args.what == "fakes":
+        return _eval_fakes(args)
+    from detector.training.data import corpus
+
+    if args.cv:
+        from detector.training.crossval import cross_validate
+
+        detector = _detector(args, with_model=False)  # each fold trains its own
+        extra = args.extra if args.extra is not None else [corpus("complaints", "extra")]
+        reports = cross_validate(detector, args.data or [corpus("complaints", n) for n in ("train", "dev")],
+                                 extra=extra, real_appeals=args.real_appeals, folds=args.cv)
+    else:
+        from detector.training.complaints import evaluate_complaints
+
+        detector = _detector(args)
+        reports = evaluate_complaints(detector, args.data or [corpus("complaints", "test")],
+                                      real_appeals=args.real_appeals)
+        if not args.json:
+            print(f"model: {detector.model.meta if detector.model else 'none (lexicon only)'}")
+    if args.record:
+        from detector.model_files import record_figures
+
+        record_figures(args.record, [report.as_dict() for report in reports])
+    if args.json:
+        for report in reports:
+            print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        print_reports(reports)
+    return 0
+
+
+def _eval_fakes(args: argparse.Namespace) -> int:
+    from detector import DetectorConfig
+    from detector.incidents.clusters import Clusterer
+    from detector.training.data import corpus
+    from detector.training.fakes import evaluate_fakes, false_alarms
+
+    config = DetectorConfig.from_settings(settings(args))
+    detector = _detector(args)
+    model = detector.fakes.model if detector.fakes else None
+    print(f"model: {model.meta if model else 'none (lexicon only)'}")
+    lines: list[str] = []
+    for path in args.data or [corpus("fakes", "dev"), corpus("fakes", "test")]:
+        clusterer = Clusterer(threshold=config.clusters_threshold, containment=config.clusters_containment)
+        lines += evaluate_fakes(detector, path, clusterer=clusterer)
+    for path in args.ordinary if args.ordinary is not None else [corpus("complaints", "dev")]:
+        lines.append(false_alarms(detector, path))
+    print("\n".join(lines))
+    if args.record:
+        from detector.model_files import record_figures
+
+        record_figures(args.record, lines)
+    return 0
+
+
+def _eval_spikes(args: argparse.Namespace) -> int:
+    from detector import DetectorConfig
+    from detector.crises.evaluation import evaluate, lines
+
+    config = DetectorConfig.from_settings(settings(args)).spike_config()
+    data, scores = evaluate(config, seed=args.seed, series=args.series)
+    if args.json:
+        for score in scores:
+            print(json.dumps(score.as_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(lines(data, scores, args.seed)))
+    return 0

@@ -1,0 +1,137 @@
+"""What the CLI prints: the per-source crawl summary, search results, the queues, crises and
+evaluation reports."""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, TYPE_CHECKING
+
+from indexer.store import safe_url
+
+if TYPE_CHECKING:
+    from crawler.process import CrawlReport
+    from detector.training.evaluation import Report
+    from indexer.schema import Incident, Post
+
+
+def print_crawl_report(report: CrawlReport, store_url: str) -> None:
+    width = max([len(r.source.id) for r in report.sources] + [6])
+    print(f"\n{'source':<{width}}  {'platform':<9} {'posts':>6} {'comments':>9}  errors")
+    totals = [0, 0, 0]
+    for r in report.sources:
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(r.errors.items())) or "-"
+        skipped = report.skipped.get(r.source.platform)
+        if skipped:
+            errors = f"not crawled: {skipped}"
+        print(f"{r.source.id:<{width}}  {r.source.platform:<9} {r.posts:>6} {r.comments:>9}  {errors}")
+        totals[0] += r.posts
+        totals[1] += r.comments
+        totals[2] += sum(r.errors.values())
+    print(f"{'total':<{width}}  {'':<9} {totals[0]:>6} {totals[1]:>9}  {totals[2]} errors")
+    stored = sum(s.get("indexer/new", 0) for s in report.stats.values())
+    updated = sum(s.get("indexer/updated", 0) for s in report.stats.values())
+    spooled = sum(s.get("indexer/spooled", 0) for s in report.stats.values())
+    replayed = sum(s.get("indexer/spool_replayed", 0) for s in report.stats.values())
+    rejected = sum(s.get("indexer/rejected", 0) for s in report.stats.values())
+    line = f"store {safe_url(store_url)}: {stored} new, {updated} updated"
+    if spooled or replayed:
+        line += f", {spooled} spooled during an outage, {replayed} replayed from the spool"
+    if rejected:
+        line += f", {rejected} rejected (kept in the spool's rejected/)"
+    print(line)
+    retried: dict[str, int] = {}
+    for stats in report.stats.values():
+        for key, value in stats.items():
+            if key.startswith("retry/reason_count/"):
+                reason = key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+                retried[reason] = retried.get(reason, 0) + value
+    if retried:
+        print("recovered by retrying: " + ", ".join(f"{k} {v}" for k, v in sorted(retried.items())))
+
+
+def print_posts(posts: list[Post], total: int, store: str = "") -> None:
+    where = f" in {store}" if store else ""
+    print(f"{total} found{where}" + (f", newest {len(posts)} shown" if total > len(posts) else ""))
+    if not total and store:
+        print("(another store: --store URL, or the MONITOR_STORE_URL environment variable)")
+    for post in posts:
+        when = post.created_at.strftime("%Y-%m-%d %H:%M") if post.created_at else "????-??-?? ??:??"
+        text = " ".join(((f"{post.title}. " if post.title else "") + post.text).split())
+        print(f"\n{when}  {post.source_id}  {post.kind}  {post.author.name or ''}")
+        print(f"  {text[:300]}{'…' if len(text) > 300 else ''}")
+        print(f"  {post.url or post.id}")
+
+
+def print_incidents(incidents: list[Incident], store: str = "") -> None:
+    """The routing queue as staff read it: deadline first, overdue marked."""
+    if not incidents:
+        print(f"the queue is empty{_in(store)}")
+        return
+    for incident in incidents:
+        deadline = incident.deadline.strftime("%d.%m %H:%M") if incident.deadline else "—"
+        flag = " ПРОСРОЧЕНО" if incident.overdue() else ""
+        place = incident.territory.address if incident.territory and incident.territory.address else "адрес неизвестен"
+        print(f"{incident.id}  [{incident.sector}] {incident.priority:<6} срок {deadline}{flag}  "
+              f"постов {len(incident.post_ids)}  {place}")
+        print(f"    → {incident.body}")
+        print(f"    {incident.title}")
+
+
+def print_factcheck(incidents: list[Incident], store: str = "") -> None:
+    """The fact-check queue: each story with its first post, spread, evidence and the answer to link."""
+    if not incidents:
+        print(f"the queue is empty{_in(store)}")
+        return
+    for incident in incidents:
+        evidence = incident.evidence
+        cluster = evidence.get("cluster") or {}
+        flag = " ПРОСРОЧЕНО" if incident.overdue() else ""
+        first = cluster.get("first_seen", incident.opened_at.isoformat())[:16].replace("T", " ")
+        print(f"{incident.id}  {incident.priority:<6} fake {incident.fake or 0:.2f}  {incident.status}"
+              f"{' ' + incident.verdict if incident.verdict else ''}{flag}  впервые {first}  "
+              f"постов {len(incident.post_ids)}, источников {len(incident.sources)}")
+        print(f"    {incident.title}")
+        print(f"    источники: {', '.join(incident.sources)}")
+        if cluster.get("new_sources_per_hour"):
+            print(f"    новых источников по часам: {cluster['new_sources_per_hour']}")
+        for group, phrases in (evidence.get("rumour") or {}).items():
+            print(f"    {group}: {', '.join(phrases)}")
+        if evidence.get("registry"):
+            known = evidence["registry"]
+            print(f"    известный фейк: {known['claim']} ({known['status']}, сходство {known['similarity']:.2f})")
+        for denial in evidence.get("denied_by") or []:
+            print(f"    опровержение: {denial.get('source_id')}: {denial.get('text', '')[:120]}")
+        if evidence.get("threat"):
+            print(f"    угроза: {', '.join(evidence['threat'])}")
+        if evidence.get("suggested_debunk"):
+            print(f"    ответить ссылкой: {evidence['suggested_debunk']}")
+
+
+def print_crises(incidents: list[Incident], out: IO[str] | None = None) -> None:
+    """Crises as staff read them: the series, the count against the norm, why."""
+    out = out or sys.stdout
+    for incident in incidents:
+        spike = incident.evidence.get("spike", {})
+        explanation = incident.evidence.get("explanation", {})
+        print(f"{incident.id}  [{incident.sector}] {incident.priority}  {incident.title}", file=out)
+        print(f"    → {incident.body}", file=out)
+        print(f"    ряд {spike.get('series')}, с {spike.get('bucket_start')}: {spike.get('count')} постов "
+              f"при норме {spike.get('baseline')} (значимость {spike.get('significance')})", file=out)
+        for label, key in (("новые слова", "new_words"), ("фразы", "new_phrases")):
+            if explanation.get(key):
+                print(f"    {label}: {', '.join(explanation[key][:8])}", file=out)
+        for label, key in (("улицы", "top_streets"), ("источники", "sources")):
+            if explanation.get(key):
+                print(f"    {label}: {', '.join(f'{v} ({n})' for v, n in explanation[key])}", file=out)
+        for example in explanation.get("examples", [])[:2]:
+            print(f"    — {example.get('text')}", file=out)
+
+
+def print_reports(reports: list[Report], out: IO[str] | None = None) -> None:
+    for report in reports:
+        for line in report.lines():
+            print(line, file=out or sys.stdout)
+
+
+def _in(store: str) -> str:
+    return f" in {store} (another store: --store URL)" if store else ""

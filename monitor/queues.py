@@ -1,0 +1,105 @@
+"""``monitor queue``, ``incident`` and ``review``: the routing and fact-check queues as staff use them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from monitor.common import UsageError, add_settings, add_store, open_store, settings, store_name
+
+STATUSES = ["new", "assigned", "answered", "closed"]
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    queue = sub.add_parser("queue", help="list a queue's incidents, nearest deadline first")
+    queue.add_argument("name", choices=["routing", "factcheck"])
+    queue.add_argument("--sector", help="a sector code (monitor check --sectors lists them)")
+    queue.add_argument("--territory", help="a town or a district")
+    queue.add_argument("--status", nargs="+", default=["new", "assigned"], choices=STATUSES)
+    queue.add_argument("--limit", type=int, default=50)
+    queue.add_argument("--json", action="store_true", help="one incident per line as JSON")
+    add_store(queue)
+    add_settings(queue)
+    queue.set_defaults(run=run_queue)
+
+    incident = sub.add_parser("incident", help="move an incident on: assigned, answered, closed")
+    incident.add_argument("id")
+    incident.add_argument("--status", required=True, choices=STATUSES)
+    add_store(incident)
+    add_settings(incident)
+    incident.set_defaults(run=run_incident)
+
+    review = sub.add_parser("review", help="record a fact-checker's verdict on a fact-check item, or export "
+                                           "the verdicts as labelled data")
+    review.add_argument("id", nargs="?", help="the fact-check item (monitor queue factcheck)")
+    review.add_argument("--verdict", choices=["fake", "true", "unverified"])
+    review.add_argument("--debunk", metavar="URL", help="the answer to link; with --verdict fake the story joins "
+                                                       "the debunk registry")
+    review.add_argument("--note", default="")
+    review.add_argument("--by", help="who decides (default: $MONITOR_USER or the login name)")
+    review.add_argument("--export", type=Path, metavar="FILE",
+                        help="write every decided item's posts as labelled JSON Lines (the fakes corpus format)")
+    add_store(review)
+    add_settings(review)
+    review.set_defaults(run=run_review)
+
+
+def run_queue(args: argparse.Namespace) -> int:
+    from detector import DetectorConfig, list_queue
+    from monitor.output import print_factcheck, print_incidents
+
+    config = settings(args)
+    store = open_store(config)
+    try:
+        incidents = list_queue(store, DetectorConfig.from_settings(config), args.name, status=tuple(args.status),
+                               sector=args.sector, territory=args.territory, limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        for incident in incidents:
+            print(json.dumps(incident.to_dict(), ensure_ascii=False))
+    elif args.name == "factcheck":
+        print_factcheck(incidents, store_name(config))
+    else:
+        print_incidents(incidents, store_name(config))
+    return 0
+
+
+def run_incident(args: argparse.Namespace) -> int:
+    from detector import set_status
+
+    config = settings(args)
+    store = open_store(config)
+    try:
+        incident = set_status(store, args.id, args.status)
+    finally:
+        store.close()
+    print(f"{incident.id}: {incident.status}")
+    return 0
+
+
+def run_review(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from detector import export_reviews, record_verdict
+
+    if bool(args.export) == bool(args.id):
+        raise UsageError("give a fact-check item ID with --verdict, or --export FILE")
+    if args.id and not args.verdict:
+        raise UsageError("--verdict fake|true|unverified is required")
+    config = settings(args)
+    store = open_store(config)
+    try:
+        if args.export:
+            count = export_reviews(store, args.export)
+            print(f"{count} labelled items from reviewed fact-check items → {args.export}")
+            return 0
+        who = args.by or os.environ.get("MONITOR_USER") or getpass.getuser()
+        incident = record_verdict(store, args.id, args.verdict, who, debunk=args.debunk, note=args.note)
+    finally:
+        store.close()
+    joined = " (joins the debunk registry)" if args.verdict == "fake" and args.debunk else ""
+    print(f"{incident.id}: {incident.verdict} by {who}, {incident.status}{joined}")
+    return 0
