@@ -73,9 +73,9 @@ INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_UR
 
 # --- Detector ------------------------------------------------------------------------------------
 DETECTOR_FILES_DIR = os.environ.get("MONITOR_FILES_DIR") or ""  # a region's staff files (sectors.yml, routing.yml, ...)
+DETECTOR_BATCH_SIZE = 256  # items the crawl's detector stage scores at once, at most
 DETECTOR_ENABLED = False  # score in the crawl too (off: monitor detect scores, the scheduler every 5 min)
-DETECTOR_PROCESS = False  # score in a worker process once it is up (the crawl's own process until then)
-DETECTOR_PROCESS_WAIT = False  # wait for the worker at the start (tests; big one-off crawls)
+DETECTOR_PROCESS = True  # the crawl's detector stage scores in a worker process (off: in a thread)
 DETECTOR_MAX_POSTS = 200_000  # posts `monitor detect` reads at once
 DETECTOR_MODEL = ""  # the complaints model: empty = the one shipped (make model), "none" = lexicon only
 DETECTOR_ROUTING = ""  # who acts and by when; empty: the demo region's, shipped in watchlists/

@@ -190,6 +190,11 @@ class DetectorConfig:
     def registry_file(self) -> Traversable | None:
         return locate("FAKES_REGISTRY", self.registry, self.staff_file("narratives.yml"))
 
+    def check_files(self) -> None:
+        """Resolve every file setting: a configured path that does not exist raises here."""
+        self.sectors_file(), self.territories_dir(), self.routing_file(), self.model_file(), self.vectors_file()
+        self.fakes_lexicon_file(), self.fakes_model_file(), self.registry_file()
+
     def spike_config(self, **overrides: Any) -> SpikeConfig:
         from detector.crises.detect import SpikeConfig
 

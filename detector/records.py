@@ -46,6 +46,16 @@ def detection_record(post: Post, sources: Mapping[str, SourceInfo]) -> dict[str,
     return record
 
 
+FINDINGS = ("source_kind", "complaint", "is_complaint", "sector", "territory", "fake", "is_fake_suspect", "threat",
+            "fake_evidence")
+
+
+def findings(scored: Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`apply_scores` writes onto a post, out of a scored record (which also repeats
+    the whole input): what a worker process sends back."""
+    return {key: scored[key] for key in FINDINGS if key in scored}
+
+
 def apply_scores(post: Post, scored: Mapping[str, Any]) -> None:
     post.source_kind = scored.get("source_kind")
     post.complaint, post.is_complaint, post.sector = scored["complaint"], scored["is_complaint"], scored["sector"]

@@ -62,3 +62,27 @@ def test_search_results_show_a_titled_post_with_its_text(capsys):
                 title="Авария на водоводе", text="Подвоз воды организован", created_at=datetime.now(timezone.utc))
     print_posts([post], 1)
     assert "Авария на водоводе. Подвоз воды организован" in capsys.readouterr().out
+
+
+def test_commands_work_from_any_working_directory(tmp_path):
+    """The installed `monitor` reads its shipped files (models, staff files, the demo watchlist)
+    through the package, not relative to where it is run."""
+    lines = [{"id": "1", "text": "Третий день нет горячей воды на ул. Речной, 14. Куда звонить?"},
+             {"id": "2", "text": "Спасибо за новую площадку во дворе!"}]
+    scored = subprocess.run([sys.executable, "-m", "monitor", "score"], cwd=tmp_path, capture_output=True, text=True,
+                            input="".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), timeout=120)
+    assert scored.returncode == 0, scored.stderr
+    first, second = (json.loads(line) for line in scored.stdout.splitlines())
+    assert first["is_complaint"] and first["sector"] == "housing" and first["territory"]["street"] == "ул. Речная"
+    assert not second["is_complaint"]
+    searched = subprocess.run([sys.executable, "-m", "monitor", "search", "вода"], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)
+    assert searched.returncode == 0 and "0 found in sqlite:///var/monitor.db" in searched.stdout, searched.stderr
+    assert (tmp_path / "var" / "monitor.db").exists()  # the default store is the working directory's own
+
+
+def test_a_configured_file_that_does_not_exist_is_named_not_replaced(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "monitor", "score", "-s", "DETECTOR_ROUTING=nowhere.yml"],
+                          cwd=tmp_path, capture_output=True, text=True, input='{"id": "1", "text": "т"}\n', timeout=120)
+    assert done.returncode == 2 and "DETECTOR_ROUTING=nowhere.yml: no such file" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -3,8 +3,7 @@
 Opens the store named by ``INDEXER_STORE_URL`` when the spider opens and first replays the spool
 (``INDEXER_SPOOL_DIR``) left by an earlier outage. Items are written ``INDEXER_BATCH_SIZE`` at a
 time by one worker thread, in order, so serialising and indexing never stall the crawl; when the
-store falls more than ``INDEXER_MAX_PENDING`` batches behind, the crawl waits for it. Each batch
-is announced with the ``items_to_store`` signal first, on that thread (the detector scores it).
+store falls more than ``INDEXER_MAX_PENDING`` batches behind, the crawl waits for it.
 
 When the store is unreachable, batches go to the durable spool; while anything waits there, new
 batches queue behind it (order is kept: an older copy never overwrites a newer one) and the writer
@@ -23,7 +22,6 @@ from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from crawler.signals import items_batched, items_to_store
 from indexer.exceptions import StoreUnavailable
 from indexer.spool import Spool
 from indexer.store import UpsertResult
@@ -79,7 +77,6 @@ class IndexPipeline:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
-        self.crawler.signals.send_catch_log(signal=items_batched, items=batch)
         self.pending.append(self.writer.submit(self._write, batch))
         while len(self.pending) > self.max_pending:
             self.pending.popleft().result()
@@ -89,7 +86,6 @@ class IndexPipeline:
 
     def _write(self, batch: list[Post]) -> None:
         assert self.store is not None
-        self.crawler.signals.send_catch_log(signal=items_to_store, items=batch)
         try:
             if self.spool.files() and not self._replay(when_due=True):
                 self._spool(batch, "earlier items still wait in the spool")

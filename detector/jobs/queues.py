@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from detector.exceptions import ReviewError
-from detector.incidents.factcheck import record_review
 from detector.places.gazetteer import municipality_names
 from indexer.schema import Incident, utcnow
 from indexer.store import IncidentQuery
@@ -49,6 +48,8 @@ def record_verdict(store: Store, item_id: str, verdict: str, by: str, *, debunk:
                    note: str = "") -> Incident:
     """A fact-checker's verdict on a fact-check item; a ``fake`` with a ``debunk`` link makes the
     story part of the debunk registry at the next detection."""
+    from detector.incidents.factcheck import record_review  # with the clustering it needs: ~1.5 s of imports
+
     incident = store.get_incident(item_id)
     if incident is None or incident.queue != "factcheck":
         raise ReviewError(f"no fact-check item {item_id!r} in the store")
