@@ -176,9 +176,10 @@ class DetectorConfig:
     def model_file(self) -> Traversable | None:
         return locate("DETECTOR_MODEL", self.model, model_file("complaints.npz"))
 
-    def vectors_file(self) -> Traversable | None:
-        """None: the word vectors inside natasha's package."""
-        return locate("DETECTOR_VECTORS", self.vectors, None)
+    def vectors_file(self) -> Path | None:
+        """None: the word vectors inside natasha's package (navec reads a file, not a resource)."""
+        found = locate("DETECTOR_VECTORS", self.vectors, None)
+        return Path(str(found)) if found is not None else None
 
     def fakes_lexicon_file(self) -> Traversable | None:
         """None (``FAKES_LEXICON=none``): no fake score at all."""

@@ -100,13 +100,13 @@ def write_model(path: Path, arrays: Mapping[str, np.ndarray], card: Mapping[str,
             archive.writestr(zipfile.ZipInfo(f"{name}.npy", _EPOCH), buffer.getvalue(),
                              compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     full = {**card, "format": FORMAT, "arrays_sha256": _sha256(path.read_bytes())}
-    Path(card_of(path)).write_text(json.dumps(full, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+    Path(str(card_of(path))).write_text(json.dumps(full, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                                    encoding="utf-8")
 
 
 def record_figures(path: Path, figures: Any) -> None:
     """Write a model's evaluation figures into its card (``make model`` does, after training)."""
-    card_file = Path(card_of(path))
+    card_file = Path(str(card_of(path)))
     card = json.loads(card_file.read_text(encoding="utf-8"))
     card["figures"] = figures
     card_file.write_text(json.dumps(card, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -12,8 +12,11 @@ class SourceInfo(Protocol):
     """What the detector reads of a watched page (a watchlist's ``Source`` is one): its kind
     (``city_group``, ``governor``, ...) and its own territory, the default for its posts."""
 
-    kind: str
-    territory: str | None
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def territory(self) -> str | None: ...
 
 # Watchlist page kinds whose words are the authorities' own: news, answers, denials.
 OFFICIAL_PAGES = frozenset({"governor", "government", "municipal"})

@@ -9,8 +9,11 @@ detect`` and ``monitor score`` all go through :meth:`Detector.score_many`.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
 
 from detector.config import DetectorConfig
 from detector.exceptions import IncompatibleModel
@@ -46,7 +49,7 @@ class _Prepared:
 class Detector:
     def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer, model: ComplaintModel | None,
                  lemmatizer: Lemmatizer, threshold: float = 0.5, fakes: FakeScorer | None = None,
-                 vectors: Source | None = None) -> None:
+                 vectors: str | os.PathLike[str] | None = None) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
         self.model = model
@@ -60,7 +63,7 @@ class Detector:
     def load(cls, sectors: Source, territories: Source, model: Source | None, threshold: float = 0.5, *,
              fakes: Source | None = None, narratives: Source | None = None, fakes_model: Source | None = None,
              fakes_threshold: float = 0.5, routing: Source | None = None,
-             vectors: Source | None = None) -> Detector:
+             vectors: str | os.PathLike[str] | None = None) -> Detector:
         """``model`` None: the lexicon alone scores. ``fakes`` (the rumour lexicon) turns the fake
         score on; without ``fakes_model`` that score comes from the lexicon alone. ``routing`` gives
         the threat phrases; ``vectors``: word vectors other than natasha's navec (the model must
@@ -147,6 +150,7 @@ class Detector:
             if self.model is not None and self.model.text.vector_scale:
                 self.word_vectors()
             counts = text_counts(examples, self.hasher)
+        probabilities: Sequence[float] | np.ndarray
         if self.model is not None:
             probabilities, sector_scores = self.model.predict(examples, counts)
         else:
@@ -156,7 +160,7 @@ class Detector:
                                                                                    sector_scores, strict=True)]
         if self.fakes is not None:
             # prepare() reads every text for fakes when they are on: the readings line up with counts
-            findings = self.fakes.score_many([p.fake for p in prepared], counts)  # type: ignore[arg-type]
+            findings = self.fakes.score_many([p.fake for p in prepared if p.fake is not None], counts)
             for out, finding in zip(outputs, findings, strict=True):
                 out.update(finding)
         return outputs
@@ -170,7 +174,7 @@ class Detector:
             probability *= OFFICIAL_AUTHOR_FACTOR
             rules.append("the official account's own words: an answer, not a complaint")
         is_complaint = probability >= self.threshold
-        sector = max(sector_scores, key=sector_scores.get) if is_complaint and sector_scores else None
+        sector = max(sector_scores, key=lambda code: sector_scores[code]) if is_complaint and sector_scores else None
         reading = p.reading
         explain = {
             "complaint_markers": reading.phrases(COMPLAINT),

@@ -24,7 +24,7 @@ def words(text: str) -> list[str]:
 def stems(text: str) -> list[str]:
     """The stems of every word in ``text``; Latin words get the English stemmer."""
     found = words(text)
-    stemmed = _RUSSIAN.stemWords(found)  # one C call; Snowball's Russian leaves Latin words alone
+    stemmed: list[str] = _RUSSIAN.stemWords(found)  # one C call; Snowball's Russian leaves Latin words alone
     if _LATIN.search(text):
         stemmed = [_ENGLISH.stemWord(w) if _LATIN.search(w) else w for w in stemmed]
     return stemmed

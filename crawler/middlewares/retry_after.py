@@ -57,12 +57,15 @@ class RetryAfterMiddleware:
         wait = retry_after_seconds(header.decode("latin-1") if header else None)
         self.crawler.stats.inc_value(f"retry_after/{response.status}")
         spider = self.crawler.spider
+        assert spider is not None  # responses only come while a spider runs
         source_id = request.meta.get("source_id", "?")
         retry = get_retry_request(request, spider=spider, reason=f"retry_after_{response.status}",
                                   max_retry_times=self.retries)
         if retry is None or wait > self.max_wait:
-            spider.source_error(source_id, f"http_{response.status}",  # type: ignore[union-attr]
-                                "%s asked to wait %.0f s; page left for the next crawl", request.url, wait)
+            source_error = getattr(spider, "source_error", None)  # our spiders count it per source
+            if source_error is not None:
+                source_error(source_id, f"http_{response.status}",
+                             "%s asked to wait %.0f s; page left for the next crawl", request.url, wait)
             raise IgnoreRequest(f"HTTP {response.status}")
         logger.info("%s: HTTP %s, waiting %.1f s as Retry-After asks (%s)", source_id,
                     response.status, wait, request.url, extra={"spider": spider})

@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from scrapy.downloadermiddlewares.retry import get_retry_request
@@ -25,9 +25,11 @@ from scrapy.exceptions import IgnoreRequest
 from crawler.exceptions import VkApiError
 
 if TYPE_CHECKING:
-    from scrapy import Request, Spider
+    from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+    from crawler.spiders.base import SourceSpider
 
 logger = logging.getLogger(__name__)
 
@@ -143,10 +145,10 @@ class VkApiMiddleware:
         if not isinstance(raw, dict):
             return VkApiError(-1, f"malformed error object {raw!r}", method)
         try:
-            code = int(raw.get("error_code"))
-        except (TypeError, ValueError):
+            code = int(raw["error_code"])
+        except (KeyError, TypeError, ValueError):
             code = -1
         return VkApiError(code, str(raw.get("error_msg") or ""), method)
 
-    def _spider(self) -> Spider:
-        return self.crawler.spider  # type: ignore[return-value]
+    def _spider(self) -> SourceSpider:
+        return cast("SourceSpider", self.crawler.spider)  # only our spiders send VK requests

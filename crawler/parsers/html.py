@@ -106,7 +106,7 @@ def parse_date(value: str | None, fmt: str | None, tz: str) -> datetime | None:
                                   settings={"TIMEZONE": tz, "RETURN_AS_TIMEZONE_AWARE": True})
     except _ERRORS:
         return None
-    return parsed
+    return parsed if isinstance(parsed, datetime) else None
 
 
 def parse_listing(html: str, url: str, source_id: str, platform: str, selectors: ItemSelectors,

@@ -127,7 +127,7 @@ def _comment(message: Selector, channel: str, post_number: int, root: str, sourc
     )
 
 
-def _text(bubble: SelectorList) -> str:
+def _text(bubble: SelectorList[Selector]) -> str:
     node = bubble.xpath("./div[contains(concat(' ', @class, ' '), ' tgme_widget_message_text ')]")
     return element_text(node[0]) if node else ""
 
@@ -142,12 +142,12 @@ def _date(message: Selector) -> datetime | None:
         return None
 
 
-def _owner_name(bubble: SelectorList) -> str | None:
+def _owner_name(bubble: SelectorList[Selector]) -> str | None:
     name = "".join(bubble.css(".tgme_widget_message_owner_name ::text").getall()).strip()
     return name or None
 
 
-def _attachments(bubble: SelectorList) -> list[Attachment]:
+def _attachments(bubble: SelectorList[Selector]) -> list[Attachment]:
     out = []
     for style in bubble.css("a.tgme_widget_message_photo_wrap::attr(style)").getall():
         match = _BG_URL.search(style)

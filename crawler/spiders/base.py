@@ -47,7 +47,7 @@ class SourceSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._load(crawler)
-        return spider  # type: ignore[return-value]
+        return spider
 
     def _load(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -93,7 +93,7 @@ class SourceSpider(Spider):
         """Errback of every request: the page is lost for this crawl, so the cursor must wait."""
         request = failure.request  # type: ignore[attr-defined]
         source_id = request.meta.get("source_id", "?")
-        if failure.check(IgnoreRequest):
+        if failure.check(IgnoreRequest):  # type: ignore[no-untyped-call]
             if "robots.txt" in str(failure.value):
                 self.source_error(source_id, "robots_forbidden", "robots.txt forbids %s", request.url,
                                   lost=False)

@@ -99,8 +99,8 @@ class VkWallSpider(SourceSpider):
     def _post(self, source: Source, entry: WallEntry, cursor: int) -> Iterator[Any]:
         yield entry.post
         stored = self.state.stored_comments(source.id, entry.post.id)
-        is_new = entry.post_id > cursor or stored is None
-        if source.comments and entry.comments and (is_new or entry.comments > stored):
+        grew = stored is None or entry.comments > stored  # a post not stored yet has all its comments to read
+        if source.comments and entry.comments and (entry.post_id > cursor or grew):
             yield self._comments_request(source, entry.post, 0)
 
     def _comments_request(self, source: Source, post: Any, offset: int,

@@ -194,7 +194,7 @@ def cooldown(hot: np.ndarray, buckets: int, strength: np.ndarray | None = None,
     is ``escalate`` times the event's strongest hot bucket so far: the event has escalated."""
     for s in np.flatnonzero(hot.any(axis=1)):
         last, level = -10**9, 0.0
-        for t in np.flatnonzero(hot[s]):
+        for t in map(int, np.flatnonzero(hot[s])):
             now = float(strength[s, t]) if strength is not None else 0.0
             if t - last > buckets or (strength is not None and now >= escalate * level):
                 yield int(s), int(t)

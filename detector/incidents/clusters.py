@@ -200,11 +200,11 @@ def purity(predicted: Sequence[str], gold: Sequence[str | None]) -> tuple[float,
     mixes two stories). Inverse purity: the share of items that are in their gold group's majority
     cluster (1.0 when no story is split). Items without a gold group count as groups of their own.
     """
-    gold = [g if g is not None else f"\0{n}" for n, g in enumerate(gold)]
-    total = len(gold) or 1
+    groups = [g if g is not None else f"\0{n}" for n, g in enumerate(gold)]
+    total = len(groups) or 1
     by_cluster: dict[str, Counter[str]] = {}
     by_gold: dict[str, Counter[str]] = {}
-    for c, g in zip(predicted, gold, strict=True):
+    for c, g in zip(predicted, groups, strict=True):
         by_cluster.setdefault(c, Counter())[g] += 1
         by_gold.setdefault(g, Counter())[c] += 1
     return (sum(max(c.values()) for c in by_cluster.values()) / total,

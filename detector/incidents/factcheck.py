@@ -87,14 +87,13 @@ class FactChecker:
                 incident.evidence["withdrawn"] = "re-scored: none of its posts is a fake suspect any more"
                 touched[cluster_id] = Checked(incident, False)
         for cluster_id, records in stories.items():
-            incident = self.items.get(cluster_id)
-            if incident is not None and incident.status == "closed":
+            known = self.items.get(cluster_id)
+            if known is not None and known.status == "closed":
                 continue
-            created = incident is None
-            if incident is None:
-                incident = self.items[cluster_id] = self._open(cluster_id, records)
-            if self._grow(incident, records) or created:
-                touched[cluster_id] = Checked(incident, created)
+            story = known if known is not None else self._open(cluster_id, records)
+            self.items[cluster_id] = story
+            if self._grow(story, records) or known is None:
+                touched[cluster_id] = Checked(story, known is None)
         return list(touched.values())
 
     def _stories(self, scored: Sequence[MutableMapping[str, Any]]) -> dict[str, list[MutableMapping[str, Any]]]:
@@ -163,7 +162,7 @@ class FactChecker:
             record["is_fake_suspect"] = fake >= self.threshold
 
     def _denials(self, record: Mapping[str, Any], words: set[str],
-                 denials: list[tuple[Mapping[str, Any], set[str]]]) -> list[dict]:
+                 denials: Sequence[tuple[Mapping[str, Any], set[str]]]) -> list[dict[str, Any]]:
         when = record_time(record.get("created_at"))
         found = []
         for denial, denial_words in denials:

@@ -95,8 +95,11 @@ def evaluate(name: str, pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, An
 def top_sector(scored: Mapping[str, Any]) -> str | None:
     """The sector a scored item is judged by: its highest-scoring one, even when the complaint
     score is below the threshold (the sector figure does not mix in complaint errors)."""
-    scores = scored.get("sector_scores") or {}
-    return max(scores, key=scores.get) if scores else scored.get("sector")
+    scores: dict[str, float] = scored.get("sector_scores") or {}
+    if not scores:
+        sector: str | None = scored.get("sector")
+        return sector
+    return max(scores, key=lambda code: scores[code])
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -111,7 +111,8 @@ def _recall_at_precision(gold: list[bool], scores: list[float], floor: float) ->
 
 
 def _shares(pairs: Iterable[tuple[str, bool]]) -> str:
-    total, hits = Counter(), Counter()
+    total: Counter[str] = Counter()
+    hits: Counter[str] = Counter()
     for category, flagged in pairs:
         total[category] += 1
         hits[category] += flagged

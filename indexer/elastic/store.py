@@ -281,7 +281,7 @@ class ElasticsearchStore:
         with self._writing():
             self._ensure_templates()
             _, errors = helpers.bulk(self.client, actions, **self._bulk_options())
-        if errors:
+        if isinstance(errors, list) and errors:
             raise StoreUnavailable(f"Elasticsearch store {self.url}: {len(errors)} incidents refused: "
                                    f"{errors[0]}")
 

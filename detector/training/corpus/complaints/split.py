@@ -23,6 +23,7 @@ import json
 import random
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261123
@@ -35,10 +36,10 @@ FIRST_LABEL = {"a-0046": "other", "a-0189": "other", "c-0362": "other"}
 def main() -> None:
     parts = sorted((HERE / "raw").glob("*.jsonl"))
     rows = [row for part in parts if part.name not in TRAIN_ONLY for row in _read(part)]
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(row["is_complaint"], FIRST_LABEL.get(row["id"], row["sector"]), row.get("negative"))].append(row)
-    splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": [], "extra": []}
+    splits: dict[str, list[dict[str, Any]]] = {"train": [], "dev": [], "test": [], "extra": []}
     rng = random.Random(SEED)
     for key in sorted(groups, key=str):
         members = groups[key]
@@ -58,7 +59,7 @@ def main() -> None:
         print(f"{name}: {len(members)} items, {complaints} complaints")
 
 
-def _read(part: Path) -> list[dict]:
+def _read(part: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

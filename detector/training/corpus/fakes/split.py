@@ -15,6 +15,7 @@ import json
 import random
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261123
@@ -23,14 +24,14 @@ SEED = 20261123
 def main() -> None:
     rows = [json.loads(line) for part in sorted((HERE / "raw").glob("*.jsonl"))
             for line in part.read_text(encoding="utf-8").splitlines() if line.strip()]
-    units: dict[str, list[dict]] = defaultdict(list)  # a story, or a one-off post
+    units: dict[str, list[dict[str, Any]]] = defaultdict(list)  # a story, or a one-off post
     for row in rows:
         units[f"story:{row['story']}" if row.get("story") else f"post:{row['id']}"].append(row)
-    strata: dict[tuple, list[str]] = defaultdict(list)
+    strata: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for key, members in units.items():
         first = members[0]
         strata[(key.startswith("story:"), first["label"], first["category"])].append(key)
-    splits: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    splits: dict[str, list[dict[str, Any]]] = {"train": [], "dev": [], "test": []}
     rng = random.Random(SEED)
     for stratum in sorted(strata, key=str):
         keys = sorted(strata[stratum])
