@@ -102,9 +102,9 @@ def test_the_egg_holds_the_packages_a_crawl_imports_and_their_files(egg: Path) -
     with zipfile.ZipFile(egg) as archive:
         names = set(archive.namelist())
         entry_points = archive.read("EGG-INFO/entry_points.txt").decode()
-    data = [p for p in (ROOT / "watchlists").rglob("*.yml")]
-    data += [*(ROOT / "indexer" / "elastic" / "templates").glob("*.json"),
-             ROOT / "indexer" / "elastic" / "kibana_objects.ndjson", *(ROOT / "detector" / "models").iterdir()]
+    models = ROOT / "detector" / "models"
+    data = [*(ROOT / "watchlists").rglob("*.yml"), *(ROOT / "indexer" / "elastic" / "templates").glob("*.json"),
+            ROOT / "indexer" / "elastic" / "kibana_objects.ndjson", *models.glob("*.npz"), *models.glob("*.card.json")]
     assert {p.relative_to(ROOT).as_posix() for p in data} <= names
     assert {"crawler/settings.py", "crawler/spiders/rss.py", "detector/scoring.py", "indexer/sqlite/store.py"} <= names
     assert {name.split("/")[0] for name in names} == {*IN_EGG, "EGG-INFO"}
