@@ -33,7 +33,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -77,7 +76,8 @@ class RunResult:
 class Scheduler:
     def __init__(self, settings: Settings, crawl_args: Sequence[str] = (), *,
                  command: Callable[[Source, Path], list[str]] | None = None) -> None:
-        self.watchlist_path = Path(str(settings.get("WATCHLIST") or files("watchlists") / "demo.yml"))
+        # None: the demo region's watchlist, shipped with the package and read in place (never as a path)
+        self.watchlist_path = Path(settings.get("WATCHLIST")) if settings.get("WATCHLIST") else None
         self.intervals: dict[str, float] = {k: float(v) for k, v in settings.getdict("SCHEDULE_INTERVALS").items()}
         self.jitter = settings.getfloat("SCHEDULE_JITTER")
         self.max_parallel = max(1, settings.getint("SCHEDULE_MAX_PARALLEL"))
@@ -100,7 +100,7 @@ class Scheduler:
         self.running: dict[str, Run] = {}
         self.results: list[RunResult] = []
         self.stopping = False
-        self._watchlist_mtime = 0.0
+        self._watchlist_mtime: float | None = None
         self._random = random.Random()
 
     # -- the loop ----------------------------------------------------------------------------
@@ -110,10 +110,10 @@ class Scheduler:
         try:
             self._reload()
             if not self.sources:
-                logger.error("no enabled sources in %s: nothing to schedule", self.watchlist_path)
+                logger.error("no enabled sources in %s: nothing to schedule", self._watchlist_name)
                 return 2
             logger.info("scheduling %d sources from %s (intervals %s, at most %d at a time)",
-                        len(self.sources), self.watchlist_path, self.intervals, self.max_parallel)
+                        len(self.sources), self._watchlist_name, self.intervals, self.max_parallel)
             while not self.stopping and not until():
                 self.step(time.monotonic())
                 time.sleep(self.tick)
@@ -163,7 +163,7 @@ class Scheduler:
             with (self.run_dir / "detect.log").open("wb") as log_file:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "monitor", "detect", "--since", f"{self.detect_since:.0f}h",
-                     "--watchlist", str(self.watchlist_path), *self.crawl_args],
+                     *self._watchlist_args, *self.crawl_args],
                     stdout=log_file, stderr=subprocess.STDOUT)
             self.detecting = (process, now)
             self.detect_due = now + self.detect_interval
@@ -258,14 +258,23 @@ class Scheduler:
             run.process.kill()
 
     def _crawl_command(self, source: Source, stats_file: Path) -> list[str]:
-        return [sys.executable, "-m", "monitor", "crawl", "--watchlist", str(self.watchlist_path),
+        return [sys.executable, "-m", "monitor", "crawl", *self._watchlist_args,
                 "--source", source.id, "--stats", str(stats_file), *self.crawl_args]
 
     # -- the watchlist -----------------------------------------------------------------------
 
+    @property
+    def _watchlist_name(self) -> str:
+        return str(self.watchlist_path) if self.watchlist_path else "the demo watchlist"
+
+    @property
+    def _watchlist_args(self) -> list[str]:
+        """What tells a child the watchlist: nothing for the shipped one, which every child reads itself."""
+        return ["--watchlist", str(self.watchlist_path)] if self.watchlist_path else []
+
     def _reload(self) -> None:
         try:
-            mtime = os.stat(self.watchlist_path).st_mtime
+            mtime = os.stat(self.watchlist_path).st_mtime if self.watchlist_path else 0.0  # shipped: never edited
         except OSError as exc:
             if not self.sources:
                 raise WatchlistError(f"{self.watchlist_path}: cannot read: {exc.strerror}") from exc

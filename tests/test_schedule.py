@@ -25,7 +25,7 @@ def write_watchlist(path: Path, ids: list[str], **changes: dict) -> Path:
     return path
 
 
-def scheduler(tmp_path: Path, watchlist: Path, **settings: object) -> Scheduler:
+def scheduler(tmp_path: Path, watchlist: Path | str, **settings: object) -> Scheduler:
     settings.setdefault("SCHEDULE_DETECT_INTERVAL", 0)
     settings.setdefault("SCHEDULE_SPIKES_INTERVAL", 0)
     def sleeper(source, stats_file: Path) -> list[str]:
@@ -77,6 +77,16 @@ def test_a_broken_watchlist_edit_keeps_the_last_good_one(tmp_path: Path) -> None
     runner.step(time.monotonic())
     runner.finish()
     assert list(runner.sources) == ["vk_governor"]
+
+
+def test_no_watchlist_setting_schedules_the_shipped_demo_and_leaves_it_to_each_run(tmp_path: Path) -> None:
+    runner = scheduler(tmp_path, "")
+    runner.step(time.monotonic())
+    runner.finish()
+    assert {"vk_governor", "rss_gov"} <= set(runner.sources)
+    source = runner.sources["rss_gov"]
+    command = Scheduler(project_settings({"WATCHLIST": ""})).command(source, tmp_path / "stats.json")
+    assert "--watchlist" not in command and command[command.index("--source") + 1] == "rss_gov"
 
 
 def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAPPING_VERSION = 1
-TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATES = files("indexer.elastic") / "templates"  # read in place, also from inside a zipped egg
 COMPONENTS = ("analysis", "territory")
 SINGLE_INDEX = ("incidents", "sources", "state")
 
