@@ -17,7 +17,8 @@ from detector.exceptions import IncompatibleModel
 from detector.fakes.model import FakeModel
 from detector.files import Source
 from detector.fakes.scorer import FakeReading, FakeScorer
-from detector.places.gazetteer import Found, Gazetteer, territory_files
+from detector.places.gazetteer import Found, Gazetteer
+from detector.staff.territories import territory_files
 from detector.text.lexicon import COMPLAINT, NOT_COMPLAINT, Lexicon, Reading
 from detector.text.features import TextHasher, text_counts
 from detector.complaints.model import PORTAL, SOCIAL, ComplaintModel, Example

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from detector.exceptions import ReviewError
 from detector.incidents.factcheck import record_review
-from detector.places.gazetteer import municipality_names
+from detector.staff.territories import municipality_names
 from indexer.schema import Incident, utcnow
 from indexer.store import IncidentQuery
 
