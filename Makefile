@@ -27,6 +27,8 @@ demo: $(VENV)/.installed chromium
 	$(VENV)/bin/monitor demo
 
 test: $(VENV)/.installed chromium compose-tool
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -p no:cacheprovider -q
 
 # The shipped models, rebuilt from the corpus (detector/training/corpus/) and the real St Petersburg

@@ -47,8 +47,8 @@ from scrapy.utils.reactor import install_reactor  # noqa: E402
 
 from crawler.parsers.telegram import parse_channel_page, parse_discussion  # noqa: E402
 from crawler.parsers.vk import parse_comments, parse_wall  # noqa: E402
-from crawler.spiders import TelegramChannelSpider, VkWallSpider  # noqa: E402
 from crawler.process import project_settings  # noqa: E402
+from crawler.spiders import TelegramChannelSpider, VkWallSpider  # noqa: E402
 from replay.process import ReplayProcess  # noqa: E402
 
 TOKENS = [f"bench-{i}" for i in range(8)]

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from detector import DetectorConfig  # noqa: E402
 from detector.scoring import Detector  # noqa: E402
 from detector.text.lemmas import Lemmatizer  # noqa: E402
-from detector import DetectorConfig  # noqa: E402
 from detector.training.data import corpus, read_jsonl, unlabelled  # noqa: E402
 
 

@@ -7,13 +7,20 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 
 class CrawlerError(Exception):
     """Base of every crawler error."""
 
 
 class WatchlistError(CrawlerError):
-    """A watchlist cannot be used; the message names the file, the source and the field."""
+    """A watchlist cannot be used; the message names the file, the source and the field.
+    ``problems`` holds each field's problem as (source, field, message) when the file was read."""
+
+    def __init__(self, message: str, problems: Sequence[tuple[str, str, str]] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
 
 
 class VkApiError(CrawlerError):

@@ -119,7 +119,10 @@ class Watchlist(BaseModel):
 def load_watchlist(path: str | Path | Traversable | None) -> Watchlist:
     """Read and validate one watchlist file (None or empty: the demo region's, shipped with the
     package), or raise :class:`WatchlistError` saying where."""
-    path = Path(path) if isinstance(path, (str, Path)) and str(path) else path or files("watchlists") / "demo.yml"
+    if isinstance(path, str):
+        path = Path(path) if path else None
+    if path is None:
+        path = files("watchlists") / "demo.yml"
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except OSError as exc:
@@ -131,11 +134,14 @@ def load_watchlist(path: str | Path | Traversable | None) -> Watchlist:
     try:
         return Watchlist.model_validate(data)
     except ValidationError as exc:
-        raise WatchlistError(_describe(path, data, exc)) from exc
+        problems = _problems(data, exc)
+        raise WatchlistError("\n".join(f"{path}: {where}: field '{field}': {message}"
+                                       for where, field, message in problems), problems) from exc
 
 
-def _describe(path: Path | Traversable, data: dict[str, Any], exc: ValidationError) -> str:
-    lines = []
+def _problems(data: dict[str, Any], exc: ValidationError) -> list[tuple[str, str, str]]:
+    """(source, field, message) of each error, the source named by its id and position."""
+    found = []
     for error in exc.errors():
         loc = list(error["loc"])
         where = ""
@@ -147,5 +153,16 @@ def _describe(path: Path | Traversable, data: dict[str, Any], exc: ValidationErr
             where = f"source {ident!r} (#{index + 1})" if ident else f"source #{index + 1}"
             loc = loc[2:]
         field = ".".join(str(part) for part in loc) or "-"
-        lines.append(f"{path}: {where or 'file'}: field '{field}': {error['msg']}")
-    return "\n".join(lines)
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message += f"; expected one of: {', '.join(_fields_at(loc[:-1], bool(where)))}"
+        found.append((where or "file", field, message))
+    return found
+
+
+def _fields_at(loc: list[Any], in_source: bool) -> list[str]:
+    """The fields known where an unknown one was found: a source's, its selectors', the file's."""
+    model: type[BaseModel] = Source if in_source else Watchlist
+    if loc[:1] == ["selectors"]:
+        model = ItemSelectors if loc[1:2] == ["comments"] else PageSelectors
+    return list(model.model_fields)

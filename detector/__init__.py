@@ -17,8 +17,16 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from detector.exceptions import (ConfigError, DataError, DetectorError, IncompatibleModel, MissingFileError,
-                                 ModelError, ReviewError)
+from detector.exceptions import (
+    ConfigError,
+    DataError,
+    DetectorError,
+    IncompatibleModel,
+    MissingFileError,
+    ModelError,
+    ReviewError,
+    StaffFileError,
+)
 
 if TYPE_CHECKING:
     from detector.config import DetectorConfig
@@ -29,7 +37,8 @@ if TYPE_CHECKING:
     from detector.scoring import Detector
 
 __all__ = ["ConfigError", "DataError", "DetectReport", "Detector", "DetectorConfig", "DetectorError",
-           "IncompatibleModel", "MissingFileError", "ModelError", "ReviewError", "SpikesReport", "export_reviews",
+           "IncompatibleModel", "MissingFileError", "ModelError", "ReviewError", "SpikesReport", "StaffFileError",
+           "export_reviews",
            "list_queue", "record_verdict", "run_detect", "run_spikes", "score_stream", "set_status",
            "spikes_in_records"]
 

@@ -2,7 +2,8 @@
 
     DetectorError
     ├── ConfigError          a setting or a staff YAML file cannot be used (names the file and field)
-    │   └── MissingFileError a configured path does not exist
+    │   ├── MissingFileError a configured path does not exist
+    │   └── StaffFileError   a staff file breaks its rules (``problems``: each entry and field)
     ├── ModelError           a model file cannot be used
     │   └── IncompatibleModel built by another format, other word vectors or another scikit-learn
     ├── DataError            labelled data or input lines that cannot be read (names the file and line)
@@ -13,8 +14,13 @@ Every message says what was expected and what was found, so the CLI prints it as
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from detector.staff.problems import Problem
+
 __all__ = ["ConfigError", "DataError", "DetectorError", "IncompatibleModel", "MissingFileError", "ModelError",
-           "ReviewError"]
+           "ReviewError", "StaffFileError"]
 
 
 class DetectorError(Exception):
@@ -32,6 +38,15 @@ class MissingFileError(ConfigError, FileNotFoundError):
         super().__init__(f"{setting}={path}: no such file or directory")
         self.setting = setting
         self.path = path
+
+
+class StaffFileError(ConfigError):
+    """A staff file that does not follow its rules; the message has one line per problem, each
+    naming the file, the entry (sector, street, narrative...) and the field."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = list(problems)
 
 
 class ModelError(DetectorError):

@@ -18,9 +18,9 @@ import hashlib
 import io
 import json
 import platform
-from importlib import metadata
 import zipfile
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 

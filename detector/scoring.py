@@ -15,20 +15,21 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from detector.complaints.model import PORTAL, SOCIAL, ComplaintModel, Example
 from detector.config import DetectorConfig
 from detector.exceptions import IncompatibleModel
 from detector.fakes.model import FakeModel
-from detector.files import Source
-from detector.fakes.scorer import FakeReading, FakeScorer
-from detector.places.gazetteer import Found, Gazetteer, territory_files
-from detector.text.lexicon import COMPLAINT, NOT_COMPLAINT, Lexicon, Reading
-from detector.text.features import TextHasher, text_counts
-from detector.complaints.model import PORTAL, SOCIAL, ComplaintModel, Example
 from detector.fakes.narratives import Registry
-from detector.records import OFFICIAL_PAGES
-from detector.incidents.routing import Router
 from detector.fakes.rumour import RumourLexicon
+from detector.fakes.scorer import FakeReading, FakeScorer
+from detector.files import Source
+from detector.incidents.routing import Router
+from detector.places.gazetteer import Found, Gazetteer
+from detector.records import OFFICIAL_PAGES
+from detector.staff.territories import territory_files
+from detector.text.features import TextHasher, text_counts
 from detector.text.lemmas import Lemmatizer, Token
+from detector.text.lexicon import COMPLAINT, NOT_COMPLAINT, Lexicon, Reading
 from detector.text.vectors import WordVectors
 
 EXTRA_SIGNALS = ["complaint_markers", "non_complaint_markers", "has_street", "has_house", "question",

@@ -1,15 +1,17 @@
-"""What the CLI prints: the per-source crawl summary, search results, the queues, crises and
-evaluation reports."""
+"""What the CLI prints: the per-source crawl summary, search results, the queues, crises,
+evaluation reports and the staff files' check."""
 
 from __future__ import annotations
 
 import sys
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Sequence
 
 from indexer.store import safe_url
 
 if TYPE_CHECKING:
     from crawler.process import CrawlReport
+    from detector.sectors import Sector
+    from detector.staff.check import CheckReport
     from detector.training.evaluation import Report
     from indexer.schema import Incident, Post
 
@@ -131,6 +133,29 @@ def print_reports(reports: list[Report], out: IO[str] | None = None) -> None:
     for report in reports:
         for line in report.lines():
             print(line, file=out or sys.stdout)
+
+
+def print_check(report: CheckReport) -> None:
+    """One line per problem (``<file>: <where>: field '<name>': <what>``), then the verdict; when
+    every file is valid, what each holds."""
+    for problem in report.problems:
+        print(problem)
+    warned = f", {len(report.warnings)} warning(s)" if report.warnings else ""
+    invalid = report.invalid_files()
+    if invalid:
+        print(f"{len(report.errors)} problem(s) in {len(invalid)} of {len(report.files)} files{warned}")
+        return
+    print(f"all {len(report.files)} files valid{warned}")
+    for line in report.summaries:
+        print(f"  {line}")
+
+
+def print_sectors(sectors: Sequence[Sector]) -> None:
+    """The sectors as ``sectors.yml`` defines them: code, name, the ЦУР taxonomy groups."""
+    print(f"{len(sectors)} sectors:")
+    code, name = (max((len(getattr(s, f)) for s in sectors), default=0) for f in ("code", "name"))
+    for sector in sectors:
+        print(f"  {sector.code:<{code}}  {sector.name:<{name}}  {', '.join(sector.groups)}")
 
 
 def _in(store: str) -> str:

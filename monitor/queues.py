@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.common import UsageError, add_settings, add_store, open_store, settings, store_name
+
+if TYPE_CHECKING:
+    from detector.config import DetectorConfig
 
 STATUSES = ["new", "assigned", "answered", "closed"]
 
@@ -50,9 +54,12 @@ def run_queue(args: argparse.Namespace) -> int:
     from monitor.output import print_factcheck, print_incidents
 
     config = settings(args)
+    detector_config = DetectorConfig.from_settings(config)
+    if args.sector:
+        _known_sector(args.sector, detector_config)
     store = open_store(config)
     try:
-        incidents = list_queue(store, DetectorConfig.from_settings(config), args.name, status=tuple(args.status),
+        incidents = list_queue(store, detector_config, args.name, status=tuple(args.status),
                                sector=args.sector, territory=args.territory, limit=args.limit)
     finally:
         store.close()
@@ -64,6 +71,15 @@ def run_queue(args: argparse.Namespace) -> int:
     else:
         print_incidents(incidents, store_name(config))
     return 0
+
+
+def _known_sector(code: str, config: DetectorConfig) -> None:
+    """``--sector`` names a sector of sectors.yml: a typo would list an empty queue, not fail."""
+    from detector.sectors import load_sectors
+
+    codes = [sector.code for sector in load_sectors(config.sectors_file())]
+    if code not in codes:
+        raise UsageError(f"--sector {code!r}: expected a sector code of {config.sectors_file()}: {', '.join(codes)}")
 
 
 def run_incident(args: argparse.Namespace) -> int:

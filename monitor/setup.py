@@ -55,8 +55,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     kibana = Kibana(kibana_url, username=config.get("KIBANA_USERNAME"), password=config.get("KIBANA_PASSWORD"),
                     api_key=config.get("INDEXER_ES_API_KEY"), ca_certs=config.get("INDEXER_ES_CA_CERTS"))
+    from detector import DetectorConfig
+    from detector.sectors import load_sectors
+
+    sectors = [(s.code, s.name) for s in load_sectors(DetectorConfig.from_settings(config).sectors_file())]
     try:
-        imported = import_kibana(kibana, store.layout.prefix, config.get("KIBANA_OBJECTS") or None, wait=args.wait)
+        imported = import_kibana(kibana, store.layout.prefix, config.get("KIBANA_OBJECTS") or None,
+                                 sectors=sectors, wait=args.wait)
     except KibanaError as exc:
         print(f"monitor setup: {exc}")
         return 1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from email.utils import format_datetime
 from html import escape
-from datetime import timedelta, timezone
 
 from replay.world import Message, Page, World
 

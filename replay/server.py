@@ -32,7 +32,8 @@ from typing import Any
 
 from aiohttp import web
 
-from replay import feeds, telegram, vk, web as pages
+from replay import feeds, telegram, vk
+from replay import web as pages
 from replay.world import World, load_world
 
 ROBOTS = "User-agent: *\nDisallow: /forum/private/\nDisallow: /board/api/private/\n"

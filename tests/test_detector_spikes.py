@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from detector import DetectorConfig, run_spikes
 from detector.crises import Counts, SeriesKey, SpikeConfig, SpikeDetector
 from detector.crises.evaluation import evaluate
 from detector.crises.rules import ksigma_rule, meltwater_rule
 from detector.crises.series import parse_bucket, territory_name
 from detector.crises.synthetic import LOCAL_HOURS, WEEKDAYS, generate
+from indexer.backends import open_store
 from indexer.schema import Post, Territory
 from indexer.store import IncidentQuery
-from indexer.backends import open_store
 from monitor.cli import main
-from detector import DetectorConfig, run_spikes
 from tests.support.http_double import HttpDouble, Request, Response
 
 START = datetime(2026, 9, 7, tzinfo=timezone.utc)  # a Monday

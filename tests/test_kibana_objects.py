@@ -17,25 +17,15 @@ from typing import Any
 
 import pytest
 
+from detector.sectors import load_sectors
+from indexer.elastic.saved_searches import with_routing_searches
+
 ROOT = Path(__file__).resolve().parent.parent
 OBJECTS = ROOT / "indexer" / "elastic" / "kibana_objects.ndjson"
 TEMPLATES = ROOT / "indexer" / "elastic" / "templates"
 
-# Sector codes of the routing queues, with the Russian names the queue titles end with.
-# When watchlists/sectors.yml exists, load it here instead and keep the assertions.
-SECTORS = {
-    "housing": "ЖКХ",
-    "waste": "ТКО",
-    "energy": "Электроэнергия и газ",
-    "education": "Образование",
-    "health": "Здравоохранение",
-    "roads": "Дороги",
-    "transport": "Общественный транспорт",
-    "social": "Соцзащита",
-    "labour": "Труд и занятость",
-    "amenities": "Благоустройство",
-    "other": "Прочее",
-}
+# Sector codes of the routing queues, with the Russian names the queue titles end with: the one definition.
+SECTORS = {sector.code: sector.name for sector in load_sectors()}
 
 # Data view title (= alias with the default prefix) -> the template behind it and its time field.
 DATA_VIEWS = {
@@ -330,6 +320,12 @@ def test_saved_search_sorts_on_sortable_fields(obj: dict[str, Any]) -> None:
         assert fields[field]["type"] not in NOT_AGGREGATABLE, (obj["id"], field)
 
 
+def test_routing_queues_are_generated_from_the_sector_definition() -> None:
+    shipped = OBJECTS.read_text(encoding="utf-8")
+    assert shipped == with_routing_searches(shipped, SECTORS.items()), (
+        "kibana_objects.ndjson is out of date with watchlists/sectors.yml: write with_routing_searches' output")
+
+
 def test_there_is_one_routing_queue_per_sector() -> None:
     assert sorted(_routing_code(obj) for obj in _routing_searches()) == sorted(SECTORS)
 
@@ -491,3 +487,12 @@ def test_queues_dashboard_shows_factcheck_crises_and_routing_queues() -> None:
     assert {"monitor-factcheck-queue", "monitor-crises"} <= shown
     assert {id_ for id_ in shown if id_.startswith("monitor-routing-")}
     assert dashboard["attributes"]["title"] == "Очереди"
+
+
+def test_a_region_with_its_own_sectors_gets_its_own_routing_queues() -> None:
+    from indexer.elastic.kibana import saved_objects
+
+    objects = [json.loads(line) for line in saved_objects("monitor", sectors=[("snow", "Снег и наледь")]).splitlines()]
+    routing = [obj for obj in objects if obj["type"] == "search" and obj["id"].startswith("monitor-routing-")]
+    assert [(obj["id"], obj["attributes"]["title"]) for obj in routing] == [
+        ("monitor-routing-snow", "Очередь маршрутизации: Снег и наледь")]

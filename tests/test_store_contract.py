@@ -8,17 +8,16 @@ prefix, removed afterwards).
 from __future__ import annotations
 
 import dataclasses
+import os
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-import os
-import uuid
-
 import pytest
 
-from indexer.schema import Author, Incident, Metrics, Post, Territory, make_id
 from indexer.elastic.store import ElasticsearchStore
+from indexer.schema import Author, Incident, Metrics, Post, Territory, make_id
 from indexer.sqlite.store import SqliteStore
 from indexer.store import IncidentQuery, Query, Store
 from tests.support.es_double import ElasticsearchDouble

@@ -15,6 +15,7 @@ from parsel import Selector
 from crawler.parsers.html import element_text
 from indexer.schema import Attachment, Author, Post, make_id
 
+
 @dataclass
 class FeedPage:
     posts: list[Post] = field(default_factory=list)

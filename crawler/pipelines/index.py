@@ -22,10 +22,10 @@ from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from indexer.backends import open_store
 from indexer.exceptions import StoreUnavailable
 from indexer.spool import Spool
 from indexer.store import UpsertResult
-from indexer.backends import open_store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

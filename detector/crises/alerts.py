@@ -15,18 +15,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from detector.incidents.routing import Router
 from detector.crises.detect import Alert, SpikeConfig, SpikeDetector
 from detector.crises.explain import Explainer
 from detector.crises.series import BY_CLUSTER, BY_TERRITORY, Counts, SeriesKey, record_keys, record_time
+from detector.incidents.routing import Router
 from indexer.schema import Incident, Post, Territory
 from indexer.store import Query, Store
 
 BASELINE_DAYS = 7  # the period new words are compared with
 MAX_POSTS = 20_000  # posts read to explain one alert
-SECTOR_NAMES = {"housing": "ЖКХ", "waste": "ТКО", "energy": "энергетика", "education": "образование",
-                "health": "здравоохранение", "roads": "дороги", "transport": "транспорт", "social": "соцзащита",
-                "labour": "труд и занятость", "amenities": "благоустройство", "other": "другое"}
 
 
 def store_key(record: Mapping[str, Any]) -> SeriesKey | None:
@@ -109,15 +106,16 @@ def alert_line(alert: Alert, bucket: timedelta) -> dict[str, Any]:
 
 
 def crisis_incident(alert: Alert, posts: Sequence[Mapping[str, Any]], router: Router, lemmas: Sequence[str],
-                    bucket: timedelta) -> Incident:
-    """A crisis in the routing queue: high priority, routed as its sector and territory are."""
+                    bucket: timedelta, sector_names: Mapping[str, str]) -> Incident:
+    """A crisis in the routing queue: high priority, routed as its sector and territory are, titled
+    with the sector's name (``sector_names``: code → name, from :mod:`detector.sectors`)."""
     places = Counter((p.get("territory") or {}).get("municipality") for p in posts)
     town = next((t for t, _ in places.most_common() if t), None)
     district = alert.key.territory if alert.key.territory != town else None
     route = router.route(alert.key.sector, town, district, lemmas, alert.start)
     digest = hashlib.sha1(str(alert.key).encode()).hexdigest()[:8]
     where = alert.key.territory or "территория не указана"
-    what = SECTOR_NAMES.get(alert.key.sector or "", alert.key.sector or f"сюжет {alert.key.cluster}")
+    what = sector_names.get(alert.key.sector or "", alert.key.sector or f"сюжет {alert.key.cluster}")
     words = ", ".join(alert.explanation.get("new_words", [])[:5])
     return Incident(
         id=f"crisis-{digest}-{alert.start:%Y%m%d%H%M}", kind="crisis", queue="routing", priority="high",

@@ -28,7 +28,6 @@ from detector.crises.baseline import fit_baseline, fit_rhythm, own_rhythm
 from detector.crises.series import Counts, SeriesKey
 from detector.exceptions import ConfigError
 
-
 _SETTINGS = (("SPIKES_BUCKET", "bucket", str), ("SPIKES_ALPHA", "alpha", float),
              ("SPIKES_ALPHA_FIRST", "alpha_first", float), ("SPIKES_MIN_COUNT", "min_count", int),
              ("SPIKES_WINDOWS", "windows_hours", tuple), ("SPIKES_COOLDOWN_HOURS", "cooldown_hours", float),

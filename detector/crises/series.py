@@ -15,7 +15,6 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from detector.exceptions import ConfigError
-
 from indexer.store import BucketCount
 
 BY_TERRITORY = ("sector", "municipality", "district")

@@ -17,7 +17,8 @@ from typing import Any, Iterable, Sequence
 
 from rapidfuzz import fuzz
 
-from detector.files import Source, read_yaml
+from detector.files import Source
+from detector.staff.narratives import read_narratives_file
 from detector.text.lemmas import Lemmatizer, content_lemmas
 
 
@@ -93,12 +94,7 @@ class Registry:
 
 
 def read_narratives(path: Source) -> list[Narrative]:
-    data = read_yaml(path) or {}
-    narratives = []
-    for n, spec in enumerate(data.get("narratives") or [], 1):
-        if not isinstance(spec, dict) or not spec.get("id") or not spec.get("claim"):
-            raise ValueError(f"{path}: narrative #{n} needs at least 'id' and 'claim'")
-        narratives.append(Narrative(str(spec["id"]), str(spec["claim"]), [str(v) for v in spec.get("variants") or []],
-                                    str(spec.get("status") or "debunked"), spec.get("debunk"),
-                                    str(spec["date"]) if spec.get("date") else None, spec.get("sector")))
-    return narratives
+    """The registry's stories in ``path`` (validated by :mod:`detector.staff.narratives`)."""
+    return [Narrative(spec.id, spec.claim, list(spec.variants), spec.status, spec.debunk,
+                      spec.date.isoformat() if spec.date else None, spec.sector)
+            for spec in read_narratives_file(path).narratives]

@@ -12,11 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-
-from detector.files import Source, read_yaml
+from detector.files import Source
+from detector.staff.fakes import GROUPS, FakesFile, read_fakes
 from detector.text.phrases import Phrase, PhraseMatcher
 
-GROUPS = ("forwarding", "urgency", "anonymous_authority", "cover_up", "panic")
 DENIAL = "denial"
 _EXCLAIMS = re.compile(r"!{3,}|[!?]{4,}")
 _CAPS_WORD = re.compile(r"\b[А-ЯЁ]{4,}\b")
@@ -43,14 +42,14 @@ class RumourLexicon:
 
     @classmethod
     def load(cls, path: Source) -> RumourLexicon:
-        data = read_yaml(path)
-        phrases = [Phrase.parse(text, group, weight)
-                   for group, spec in (data.get("rumour") or {}).items() for text, weight in (spec or {}).items()]
-        phrases += [Phrase.parse(text, DENIAL, w) for text, w in (data.get("denial") or {}).items()]
-        unknown = {p.label for p in phrases} - set(GROUPS) - {DENIAL}
-        if unknown:
-            raise ValueError(f"{path}: unknown rumour groups {sorted(unknown)}; known: {', '.join(GROUPS)}")
-        return cls(phrases, int((data.get("matching") or {}).get("max_gap", 2)))
+        return cls.from_spec(read_fakes(path))
+
+    @classmethod
+    def from_spec(cls, spec: FakesFile) -> RumourLexicon:
+        phrases = [Phrase.parse(text, group, weight) for group, found in spec.rumour.items()
+                   for text, weight in found.items()]
+        phrases += [Phrase.parse(text, DENIAL, weight) for text, weight in spec.denial.items()]
+        return cls(phrases, spec.matching.max_gap)
 
     def read(self, text: str, lemmas: Sequence[str]) -> RumourReading:
         reading = RumourReading({group: [] for group in GROUPS}, {group: 0.0 for group in GROUPS})

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, MutableMapping, Sequence
 
-from detector.incidents.clusters import Cluster, Clusterer
 from detector.exceptions import ReviewError
-from detector.fakes.scorer import combine
 from detector.fakes.narratives import Narrative
+from detector.fakes.scorer import combine
+from detector.incidents.clusters import Cluster, Clusterer
 from detector.records import official_page as _official
 from detector.records import record_time
 from detector.text.lemmas import Lemmatizer, content_lemmas

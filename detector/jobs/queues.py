@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from detector.exceptions import ReviewError
-from detector.places.gazetteer import municipality_names
+from detector.staff.territories import municipality_names
 from indexer.schema import Incident, utcnow
 from indexer.store import IncidentQuery
 

@@ -17,6 +17,7 @@ from detector.crises.alerts import alert_line, crisis_incident, detect_in_record
 from detector.crises.explain import Explainer
 from detector.crises.series import parse_bucket
 from detector.incidents.routing import Router
+from detector.sectors import load_sectors
 from detector.text.lemmas import Lemmatizer
 
 if TYPE_CHECKING:
@@ -56,10 +57,11 @@ def run_spikes(store: Store, config: DetectorConfig, since: datetime | None = No
     since = since or until - timedelta(days=1)
     lemmatizer = Lemmatizer()
     router = Router.load(config.routing_file())
+    names = {sector.code: sector.name for sector in load_sectors(config.sectors_file())}
     report = SpikesReport(since)
     for alert, posts in detect_in_store(store, spike_config, since, until, Explainer(lemmatizer)):
         lemmas = lemmatizer.lemmas(" ".join(str(p.get("text") or "") for p in posts[:EXPLAINED_POSTS]))
-        incident = crisis_incident(alert, posts, router, lemmas, spike_config.bucket)
+        incident = crisis_incident(alert, posts, router, lemmas, spike_config.bucket, names)
         stored = store.get_incident(incident.id)
         report.crises.append(merge(incident, stored))
         if stored is None:

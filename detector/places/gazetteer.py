@@ -16,15 +16,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-from detector.files import Source, as_file, read_yaml
+from detector.files import Source
+from detector.staff.fields import Point
+from detector.staff.territories import StreetSpec, TerritoryFile, read_territories
 from detector.text.lemmas import Lemmatizer, Token
 from detector.text.lemmas import words as split_words
 from indexer.schema import Territory
-
-if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
 
 _HOUSE_AFTER = re.compile(
     r"^[\s,]*(?:(?:д|дом)\.?\s*)?(?:№\s*)?(\d{1,4})(?:([а-яё])(?![а-яё]))?"
@@ -47,7 +46,7 @@ def _words(text: str) -> tuple[str, ...]:
 class Street:
     canonical: str
     municipality: str
-    district: str
+    district: str | None
     ambiguous: bool
     start: tuple[float, float] | None
     end: tuple[float, float] | None
@@ -57,7 +56,8 @@ class Street:
         if not self.start or not self.end:
             return None
         share = 0.5
-        number = int(re.match(r"\d+", house).group()) if house and re.match(r"\d+", house) else None
+        digits = re.match(r"\d+", house) if house else None
+        number = int(digits.group()) if digits else None
         if number is not None and self.houses and self.houses[1] > self.houses[0]:
             share = min(1.0, max(0.0, (number - self.houses[0]) / (self.houses[1] - self.houses[0])))
         return (round(self.start[0] + (self.end[0] - self.start[0]) * share, 6),
@@ -92,8 +92,8 @@ class Found:
     spans: list[tuple[int, int]] = field(default_factory=list)  # every place name found: token [start, end)
 
 
-def _point(spec: Any) -> tuple[float, float] | None:
-    return (float(spec["lat"]), float(spec["lon"])) if spec else None
+def _point(point: Point | None) -> tuple[float, float] | None:
+    return (point.lat, point.lon) if point is not None else None
 
 
 class Gazetteer:
@@ -109,54 +109,36 @@ class Gazetteer:
 
     @classmethod
     def load(cls, paths: Iterable[Source], lemmatizer: Lemmatizer) -> Gazetteer:
+        return cls.from_specs([read_territories(path) for path in paths], lemmatizer)
+
+    @classmethod
+    def from_specs(cls, specs: Iterable[TerritoryFile], lemmatizer: Lemmatizer) -> Gazetteer:
         streets: list[Street] = []
         places: list[Place] = []
         entries: list[_Entry] = []
         type_words: set[str] = set()
-        for path in paths:
-            data = read_yaml(path)
-            for forms in (data.get("street_types") or {}).values():
+        for spec in specs:
+            for forms in spec.street_types.values():
                 type_words.update(w for form in forms for w in _words(form))
-            for town in data.get("municipalities") or []:
-                name = town["name"]
-                place = Place("municipality", name, name, point=_point(town.get("centre")))
+            for town in spec.municipalities:
+                place = Place("municipality", town.name, town.name, point=_point(town.centre))
                 places.append(place)
-                entries += [_Entry(_words(f), place, False) for f in town.get("forms") or [name]]
-                for district in town.get("districts") or []:
-                    place = Place("district", district["name"], name, district["name"],
-                                  point=_point(district.get("centre")))
+                entries += [_Entry(_words(f), place, False) for f in town.forms or [town.name]]
+                for district in town.districts:
+                    place = Place("district", district.name, town.name, district.name, point=_point(district.centre))
                     places.append(place)
-                    entries += [_Entry(_words(f), place, False) for f in district.get("forms") or [district["name"]]
+                    entries += [_Entry(_words(f), place, False) for f in district.forms or [district.name]
                                 if f.lower() not in _WEAK_DISTRICT_FORMS]
-                for spec in town.get("streets") or []:
-                    street = Street(spec["canonical"], name, spec.get("district"), bool(spec.get("bare_name_ambiguous")),
-                                    _point(spec.get("start")), _point(spec.get("end")),
-                                    tuple(spec["houses"]) if spec.get("houses") else None)
+                for street_spec in town.streets:
+                    street, found = _street(street_spec, town.name, type_words, lemmatizer)
                     streets.append(street)
-                    for form in {*(spec.get("variants") or []), *(spec.get("forms") or []), spec["canonical"]}:
-                        words = _words(form)
-                        typed = any(w in type_words or lemmatizer.lemma(w) in type_words for w in words)
-                        if words:
-                            entries.append(_Entry(words, street, not typed))
-                    lemmas = tuple((spec.get("lemmas") or "").lower().replace("ё", "е").split()) or tuple(
-                        lemmatizer.lemma(w) for w in _words(spec.get("name") or ""))
-                    if lemmas:
-                        entries.append(_Entry(lemmas, street, True, by_lemma=True))
-                    number = re.match(r"(\d+)", spec["canonical"])
-                    if spec.get("type") == "микрорайон" and number:  # "3 мкр", "в 3-м микрорайоне", "мкр 3"
-                        n = number.group(1)
-                        for head in (n, f"{n}-й", f"{n}-м", f"{n}-го", f"{n}-ом", f"{n}й"):
-                            for word in ("микрорайон", "мкр", "мкрн", "микр"):
-                                entries.append(_Entry((head, word), street, False, by_lemma=True))
-                        for word in ("мкр", "микрорайон", "мкрн"):
-                            entries.append(_Entry((word, n), street, False, by_lemma=True))
-                for spec in town.get("landmarks") or []:
-                    place = Place("landmark", spec["name"], name, spec.get("district"), spec.get("street"),
-                                  str(spec["house"]) if spec.get("house") else None, _point(spec.get("point")))
+                    entries += found
+                for landmark in town.landmarks:
+                    place = Place("landmark", landmark.name, town.name, landmark.district, landmark.street,
+                                  landmark.house, _point(landmark.point))
                     places.append(place)
                     entries += [_Entry(_words(f), place, False)
-                                for f in {spec["name"], *(spec.get("variants") or []), *(spec.get("forms") or [])}
-                                if _words(f)]
+                                for f in {landmark.name, *landmark.variants, *landmark.forms} if _words(f)]
         return cls(streets, places, entries, type_words)
 
     # -- finding -----------------------------------------------------------------------------
@@ -244,11 +226,11 @@ class Gazetteer:
                                    street.point(house), "text"), evidence)
         if landmarks:
             place, written = landmarks[0]
-            street = next((s for s in self.streets if s.canonical == place.street
-                           and s.municipality == place.municipality), None)
+            on = next((s for s in self.streets if s.canonical == place.street
+                       and s.municipality == place.municipality), None)
             address = f"{place.municipality}, {place.street}" + (f", {place.house}" if place.house else "") \
                 if place.street else f"{place.municipality}, {place.name}"
-            return Found(Territory(place.municipality, place.district or (street.district if street else None),
+            return Found(Territory(place.municipality, place.district or (on.district if on else None),
                                    place.street, place.house, address, place.point, "text"),
                          [f"landmark: {written!r} ({place.name})"])
         if districts:
@@ -270,24 +252,33 @@ class Gazetteer:
         if not default:
             return None
         if isinstance(default, dict):
-            name = default.get("district") or default.get("municipality")
+            name = str(default.get("district") or default.get("municipality") or "")
         else:
             name = str(default).split(",")[-1].strip() if "," in str(default) else str(default).strip()
         return self._by_name.get(name)
 
 
-def territory_files(territories: Source) -> list[Traversable]:
-    """The gazetteer files: ``territories`` is one file or a folder of them."""
-    folder = as_file(territories)
-    if folder.is_dir():
-        return sorted((f for f in folder.iterdir() if f.name.endswith(".yml")), key=lambda f: f.name)
-    return [folder]
-
-
-def municipality_names(territories: Source) -> set[str]:
-    """The towns the gazetteer knows."""
-    names: set[str] = set()
-    for path in territory_files(territories):
-        data = read_yaml(path) or {}
-        names.update(town["name"] for town in data.get("municipalities") or [])
-    return names
+def _street(spec: StreetSpec, town: str, type_words: set[str],
+            lemmatizer: Lemmatizer) -> tuple[Street, list[_Entry]]:
+    """A street and the ways it is found: its written forms, its lemmas, "3 мкр" for a microdistrict."""
+    street = Street(spec.canonical, town, spec.district, spec.bare_name_ambiguous, _point(spec.start),
+                    _point(spec.end), spec.houses)
+    entries = []
+    for form in {*spec.variants, *spec.forms, spec.canonical}:
+        words = _words(form)
+        typed = any(w in type_words or lemmatizer.lemma(w) in type_words for w in words)
+        if words:
+            entries.append(_Entry(words, street, not typed))
+    lemmas = tuple(spec.lemmas.lower().replace("ё", "е").split()) or tuple(
+        lemmatizer.lemma(w) for w in _words(spec.name or ""))
+    if lemmas:
+        entries.append(_Entry(lemmas, street, True, by_lemma=True))
+    number = re.match(r"(\d+)", spec.canonical)
+    if spec.type == "микрорайон" and number:  # "3 мкр", "в 3-м микрорайоне", "мкр 3"
+        n = number.group(1)
+        for head in (n, f"{n}-й", f"{n}-м", f"{n}-го", f"{n}-ом", f"{n}й"):
+            for word in ("микрорайон", "мкр", "мкрн", "микр"):
+                entries.append(_Entry((head, word), street, False, by_lemma=True))
+        for word in ("мкр", "микрорайон", "мкрн"):
+            entries.append(_Entry((word, n), street, False, by_lemma=True))
+    return street, entries

@@ -1,4 +1,5 @@
-"""The sectors and their phrases, from ``watchlists/sectors.yml`` (staff edit it; see its header).
+"""The sectors and their phrases, from ``watchlists/sectors.yml`` (staff edit it; see its header;
+:mod:`detector.staff.sectors` validates it).
 
 Each sector's phrases are lemma sequences with a weight; ``complaint_markers`` and
 ``non_complaint_markers`` say whether a text complains at all. :meth:`Lexicon.read` returns what a
@@ -9,20 +10,15 @@ and for ``explain``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
-from detector.files import Source, read_yaml
+from detector.files import Source
+from detector.sectors import Sector, sectors_of
+from detector.staff.sectors import SectorsFile, read_sectors
 from detector.text.phrases import Hit, Phrase, PhraseMatcher
 
 COMPLAINT = "+complaint"
 NOT_COMPLAINT = "-complaint"
-
-
-@dataclass(frozen=True)
-class Sector:
-    code: str
-    name: str
-    maps_to: tuple[str, ...] = ()
 
 
 @dataclass
@@ -44,14 +40,14 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Source) -> Lexicon:
-        data = read_yaml(path)
-        sectors, phrases = [], []
-        for spec in data["sectors"]:
-            sectors.append(Sector(spec["code"], spec["name"], tuple(spec.get("maps_to") or ())))
-            phrases += _phrases(spec.get("lexicon") or {}, spec["code"])
-        phrases += _phrases(data.get("complaint_markers") or {}, COMPLAINT)
-        phrases += _phrases(data.get("non_complaint_markers") or {}, NOT_COMPLAINT)
-        return cls(sectors, phrases, int((data.get("matching") or {}).get("max_gap", 2)))
+        return cls.from_spec(read_sectors(path))
+
+    @classmethod
+    def from_spec(cls, spec: SectorsFile) -> Lexicon:
+        phrases = [phrase for sector in spec.sectors for phrase in _phrases(sector.lexicon, sector.code)]
+        phrases += _phrases(spec.complaint_markers, COMPLAINT)
+        phrases += _phrases(spec.non_complaint_markers, NOT_COMPLAINT)
+        return cls(sectors_of(spec), phrases, spec.matching.max_gap)
 
     def read(self, lemmas: Sequence[str]) -> Reading:
         reading = Reading({code: 0.0 for code in self.codes})
@@ -67,5 +63,5 @@ class Lexicon:
         return reading
 
 
-def _phrases(spec: dict[str, float], label: str) -> list[Phrase]:
+def _phrases(spec: Mapping[str, float], label: str) -> list[Phrase]:
     return [Phrase.parse(text, label, weight) for text, weight in spec.items()]

@@ -12,8 +12,8 @@ with a sparse product (~22 µs a text in batches of 256), without unpacking the 
 from __future__ import annotations
 
 import hashlib
-import os
 import importlib.util
+import os
 import re
 import tarfile
 import threading

@@ -14,8 +14,13 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from sklearn.model_selection import StratifiedKFold
 
 from detector.complaints.model import ComplaintModel, Example
-from detector.training.complaints import (appeal_examples, appeal_record, labelled_examples, split_appeals,
-                                          with_appeals)
+from detector.training.complaints import (
+    appeal_examples,
+    appeal_record,
+    labelled_examples,
+    split_appeals,
+    with_appeals,
+)
 from detector.training.data import read_jsonl, unlabelled
 from detector.training.evaluation import Report, evaluate
 

@@ -14,10 +14,11 @@ import uuid
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import urllib3
 
+from indexer.elastic.saved_searches import with_routing_searches
 from indexer.exceptions import IndexerError
 from indexer.store import safe_url
 
@@ -77,14 +78,18 @@ class Kibana:
         return ImportReport(int(answer.get("successCount", 0)), list(answer.get("errors") or []))
 
 
-def saved_objects(prefix: str, path: Path | str | None = None) -> bytes:
+def saved_objects(prefix: str, path: Path | str | None = None,
+                  sectors: Iterable[tuple[str, str]] | None = None) -> bytes:
     """The NDJSON to import (``path``, or the objects shipped with the package), with data view
-    titles pointing at this deployment's aliases."""
+    titles pointing at this deployment's aliases and, given its ``sectors`` (code, name), one
+    routing queue per sector."""
     source = Path(path) if path else files("indexer.elastic") / "kibana_objects.ndjson"
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise KibanaError(f"{source}: cannot read the Kibana saved objects: {exc.strerror}") from exc
+    if sectors is not None:
+        text = with_routing_searches(text, sectors)
     lines = []
     for line in text.splitlines():
         if not line.strip():

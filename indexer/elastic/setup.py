@@ -52,10 +52,12 @@ def prepare_cluster(store: ElasticsearchStore, sources: Sequence[Mapping[str, An
                          list(installed.migrated), int(stored), alias)
 
 
-def import_kibana(kibana: Kibana, prefix: str, objects: str | None = None, *, wait: float = 120.0) -> ImportReport:
-    """Wait for Kibana, then import the saved objects (``objects``: a file other than the shipped one)."""
+def import_kibana(kibana: Kibana, prefix: str, objects: str | None = None, *,
+                  sectors: Sequence[tuple[str, str]] | None = None, wait: float = 120.0) -> ImportReport:
+    """Wait for Kibana, then import the saved objects (``objects``: a file other than the shipped
+    one), with one routing queue per sector of ``sectors`` (code, name)."""
     kibana.wait(wait)
-    return kibana.import_objects(saved_objects(prefix, objects))
+    return kibana.import_objects(saved_objects(prefix, objects, sectors))
 
 
 def _wait_for_cluster(store: ElasticsearchStore, seconds: float) -> None:
