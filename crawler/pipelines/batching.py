@@ -1,11 +1,14 @@
 """Items in batches, for stages whose work costs about as much for one item as for hundreds.
 
 A stage's ``process_item`` awaits :meth:`Batcher.add`: the item joins the open batch and waits for
-it. The batch is handed to an executor (a thread, or a worker process) when it is full, or when
-the event loop has run every task that was ready: by then each response being processed has
-offered its next items (Scrapy processes ``CONCURRENT_ITEMS`` of each response at once), so a
-batch holds what the crawl can give without waiting, and no item waits on a timer. The reactor
-stays free while a batch is worked on; items continue down the pipeline when their batch is done.
+it. One batch is worked on at a time, in an executor (a worker process, or a thread), so the
+reactor stays free; while it runs, the next batch fills with what the crawl offers meanwhile, and
+it is handed over as soon as the running one is done (group commit). With nothing running, the
+open batch goes when the event loop has run every task that was ready: by then each response being
+processed has offered its next items (Scrapy processes ``CONCURRENT_ITEMS`` of each response at
+once), so no item waits on a timer. A full batch goes at once. Batches are thus as large as the
+crawl's pace allows: a busy crawl makes few large ones (the work's fixed cost per batch is paid
+rarely), a quiet one answers at once.
 """
 
 from __future__ import annotations
@@ -48,9 +51,9 @@ class Batcher(Generic[T, P, R]):
         self._batch.append(item)
         if len(self._batch) >= self.max_size:
             self.flush()
-        elif self._flushing is None:
+        elif self._flushing is None and not self._running:
             self._flushing = loop.call_soon(self.flush)
-        await asyncio.shield(ready)
+        await ready  # every item of the batch awaits the same future
 
     def flush(self) -> None:
         """Hand the open batch to the executor now."""
@@ -79,6 +82,8 @@ class Batcher(Generic[T, P, R]):
             ready.set_exception(exc)
         else:
             ready.set_result(None)
+        if self._batch and not self._running:  # what gathered meanwhile goes now
+            self.flush()
 
     async def drain(self) -> None:
         """Work the open batch and wait for every batch still running (the spider is closing)."""

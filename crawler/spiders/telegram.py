@@ -64,18 +64,15 @@ class TelegramChannelSpider(SourceSpider):
         if response.meta["page_number"] == 1:
             newest = max((_number(p) for p in page.posts), default=cursor)
             self.advance_cursor(source.id, {"post_id": max(newest, cursor)})
-        reached_end = False
-        for post in page.posts:
-            number = _number(post)
-            if self._behind(post, number, cursor):
-                reached_end = True
-                continue
+        wanted = [post for post in page.posts if not self._behind(post, _number(post), cursor)]
+        # The next (older) page first: it downloads while this page's items pass the pipelines.
+        if page.before and len(wanted) == len(page.posts) and response.meta["page_number"] < self.max_pages:
+            yield self._page_request(source, page.before, response.meta["page_number"] + 1)
+        for post in wanted:
             post.metrics.comments = page.comment_counts.get(post.id)
             yield post
-            if self._wants_comments(source, post, number > cursor):
+            if self._wants_comments(source, post, _number(post) > cursor):
                 yield self._discussion_request(source, post, None)
-        if page.before and not reached_end and response.meta["page_number"] < self.max_pages:
-            yield self._page_request(source, page.before, response.meta["page_number"] + 1)
 
     def _behind(self, post: Post, number: int, cursor: int) -> bool:
         if post.created_at is not None and post.created_at < self.oldest_wanted:

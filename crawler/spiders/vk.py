@@ -75,19 +75,18 @@ class VkWallSpider(SourceSpider):
         if offset == 0:
             newest = max((e for e in page.entries if not e.pinned), key=lambda e: e.post_id, default=None)
             self.advance_cursor(source.id, {"post_id": newest.post_id if newest else cursor})
-        reached_end = False
-        for entry in page.entries:
-            if entry.pinned and offset == 0:
-                yield from self._post(source, entry, cursor)
-                continue
-            if self._behind(entry, cursor):
-                reached_end = True
-                continue
-            yield from self._post(source, entry, cursor)
+        # Pinned posts (on the first page) are read whatever their age; any other post behind the
+        # cursor or the horizon means the source's new posts end on this page.
+        behind = [not (e.pinned and offset == 0) and self._behind(e, cursor) for e in page.entries]
+        wanted = [e for e, old in zip(page.entries, behind, strict=True) if not old]
+        reached_end = any(behind)
         next_offset = offset + len(page.entries)
+        # The next page first: it downloads while this page's items pass the pipelines.
         if not reached_end and page.entries and next_offset < page.total \
                 and next_offset // self.page_size < self.max_pages:
             yield self._wall_request(source, next_offset)
+        for entry in wanted:
+            yield from self._post(source, entry, cursor)
 
     def _behind(self, entry: WallEntry, cursor: int) -> bool:
         """Past what this crawl must read: known and outside the window, or older than wanted."""
