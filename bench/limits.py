@@ -50,20 +50,23 @@ def run_limited(func: Callable[..., Any], *args: Any, max_gb: float, max_seconds
     polled = 0.0
     while True:
         if receive.poll(POLL):
-            status, result, peak = receive.recv()
+            try:
+                status, result, peak = receive.recv()
+            except EOFError:  # it died before it could answer
+                child.join()
+                return Outcome(None, polled, time.monotonic() - started, f"died with exit code {child.exitcode}")
             child.join()
             seconds = time.monotonic() - started
             if status == "ok":
                 return Outcome(result, peak, seconds)
             if status == "memory":
                 return Outcome(None, max(peak, polled), seconds,
-                               f"did not finish under {max_gb:g} GB (an allocation passed the limit)")
+                               f"did not finish under {max_gb:g} GB (an allocation passed the limit after "
+                               f"{seconds:.0f} s, peak RSS {max(peak, polled) / 1024:.1f} GB)")
             return Outcome(None, max(peak, polled), seconds, f"failed: {result}")
         rss = _rss_mb(child.pid)
         polled = max(polled, rss)
         elapsed = time.monotonic() - started
-        if not child.is_alive() and not receive.poll(0):
-            return Outcome(None, polled, elapsed, f"died with exit code {child.exitcode}")
         why = (f"did not finish under {max_gb:g} GB (RSS {rss / 1024:.1f} GB after {elapsed:.0f} s)"
                if rss > limit / 2**20 else
                f"did not finish under {max_seconds:g} s (RSS {rss / 1024:.1f} GB then)"

@@ -37,6 +37,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from detector.incidents.clusters import cluster_id_for
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "detector" / "training" / "corpus"
 CITY = "Санкт-Петербург"
@@ -136,13 +138,13 @@ class PostMaker:
         ordinary: list[str] = []
         stories: list[str] = []
         for split in ("train", "dev", "test", "extra"):
-            for row in read_lines(CORPUS / "complaints" / f"{split}.jsonl"):
-                if row.get("is_complaint") and row.get("sector"):
-                    complaints[row["sector"]].append(row["text"])
-                    if len(row["text"]) >= 60:
-                        stories.append(row["text"])
-                else:
+            for n, row in enumerate(read_lines(CORPUS / "complaints" / f"{split}.jsonl")):
+                if not (row.get("is_complaint") and row.get("sector")):
                     ordinary.append(row["text"])
+                elif len(row["text"]) >= 60 and n % 2:  # every other long complaint spreads as a story
+                    stories.append(row["text"])
+                else:
+                    complaints[row["sector"]].append(row["text"])
         for split in ("train", "dev", "test"):
             for row in read_lines(CORPUS / "fakes" / f"{split}.jsonl"):
                 (stories if row["label"] == "fake" else ordinary).append(row["text"])
@@ -248,8 +250,6 @@ class PostMaker:
 
     def _record(self, post_id: str, source: int, when: datetime, text: str, complaint: bool, sector: str,
                 district: str | None, cluster: str, shape: Shape) -> dict[str, Any]:
-        from detector.incidents.clusters import cluster_id_for
-
         kind = "comment" if self.rng.random() < shape.comments else "post"
         return {
             "id": post_id, "platform": "vk", "source_id": f"vk:-{source}", "kind": kind, "text": text,

@@ -195,19 +195,17 @@ def main() -> None:
             continue
         _describe(size, built)
         db, every, complaints = (str(p) for p in _files(args.dir, size))
-        runs = {"baseline": (baseline, db), "core": (every_series, db), "store": (through_store, db), "jsonl": (from_jsonl, every),
-                "jsonl-complaints": (from_jsonl, complaints)}
-        outcomes: dict[str, list[Outcome]] = {}
-        for name, (func, path) in runs.items():
-            if name in failed:
-                continue
-            outcomes[name] = []
-            for _ in range(args.rounds):
-                outcome = run_limited(func, path, **limits)
-                outcomes[name].append(outcome)
-                if not outcome.finished:
+        runs = {"baseline": (baseline, db), "core": (every_series, db), "store": (through_store, db),
+                "jsonl": (from_jsonl, every), "jsonl-complaints": (from_jsonl, complaints)}
+        outcomes: dict[str, list[Outcome]] = {name: [] for name in runs if name not in failed}
+        for _ in range(args.rounds):  # the paths interleaved, so a round's ratios share the machine's mood
+            for name, done in outcomes.items():
+                if name in failed:
+                    continue
+                func, path = runs[name]
+                done.append(run_limited(func, path, **limits))
+                if not done[-1].finished:
                     failed[name] = size
-                    break
         _table(outcomes, failed, size)
     print("\nLeft out: the webhook and Telegram sinks (none configured); the Elasticsearch store; scoring and "
           "clustering (the flags and cluster ids are given); months of older posts in the store.")
@@ -222,9 +220,8 @@ def _describe(size: int, built: Outcome) -> None:
 
 
 def _table(outcomes: dict[str, list[Outcome]], failed: dict[str, int], size: int) -> None:
-    done = [o.result["seconds"] for o in outcomes.get("baseline", []) if o.finished]
-    base = min(done) if done else None
     print(f"  {'path':<48} {'wall s':>13} {'× baseline':>11} {'peak RSS MB':>12} {'alerts':>7}")
+    base = outcomes.get("baseline", [])
     for name, label in PATHS.items():
         if name not in outcomes:
             print(f"  {label:<48} not run: did not finish at {failed[name]:,} posts")
@@ -232,10 +229,11 @@ def _table(outcomes: dict[str, list[Outcome]], failed: dict[str, int], size: int
         finished = [o for o in outcomes[name] if o.finished]
         if finished:
             seconds = [o.result["seconds"] for o in finished]
-            ratio = span([s / base for s in seconds], 1) if base else "-"
+            ratios = [o.result["seconds"] / b.result["seconds"] for o, b in zip(outcomes[name], base, strict=False)
+                      if o.finished and b.finished]
             peak = max(o.peak_mb for o in finished)
             alerts = span([o.result["alerts"] for o in finished])
-            print(f"  {label:<48} {span(seconds, 2):>13} {ratio:>11} {peak:>12,.0f} {alerts:>7}")
+            print(f"  {label:<48} {span(seconds, 2):>13} {span(ratios, 1):>11} {peak:>12,.0f} {alerts:>7}")
         for outcome in outcomes[name]:
             if not outcome.finished:
                 print(f"  {label:<48} {outcome.stopped}")
