@@ -10,6 +10,7 @@ its RSS and stops it when it passes the limit or the time runs out.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import time
 from dataclasses import dataclass
@@ -36,6 +37,11 @@ class Outcome:
 def peak_rss_mb() -> float:
     """This process's peak resident set so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    """This process's resident set now."""
+    return _rss_mb(os.getpid())
 
 
 def run_limited(func: Callable[..., Any], *args: Any, max_gb: float, max_seconds: float) -> Outcome:

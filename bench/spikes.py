@@ -5,7 +5,7 @@ Each size's store is built first (not timed): posts shaped like real ones (``ben
 real texts, the real St Petersburg sector × district series and its daily and weekly rhythm, 20%
 complaints, a cluster id on every post as ``monitor detect`` gives it — most of them clusters of one
 post, 10% copies of stories) over the 30 days the detector reads, written through
-``SqliteStore.upsert`` in batches of 500 as the index pipeline writes them; the same posts go to a
+``SqliteStore.upsert`` in batches of ``INDEXER_BATCH_SIZE`` as the index pipeline writes them; the same posts go to a
 JSON Lines file, as scored posts. Then, each in a fresh process under ``--max-gb`` and
 ``--max-seconds`` (a run that passes either is stopped and reported, not left to be killed):
 
@@ -47,9 +47,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bench.limits import Outcome, peak_rss_mb, run_limited, span  # noqa: E402
 from bench.posts import PostMaker, Shape  # noqa: E402
+from crawler import settings as defaults  # noqa: E402
 
 UNTIL = datetime(2026, 11, 23, 21, 0, tzinfo=timezone.utc)  # midnight in St Petersburg
-BATCH = 500  # INDEXER_BATCH_SIZE
+BATCH = defaults.INDEXER_BATCH_SIZE  # posts the index pipeline writes at a time
 PATHS = {
     "baseline": "baseline: count_buckets + detect, sector × district",
     "core": "the same over every series (+ each cluster's)",
