@@ -1,18 +1,29 @@
-"""Indexing throughput: our Elasticsearch writer vs a bare bulk of ready dicts, and the spool.
+"""Indexing throughput: each store's ``upsert`` as the index pipeline calls it, against a bare write
+of ready rows to the same backend in the same run, and the spool.
 
-Both write the same posts to the same Elasticsearch double (``tests/support/es_double.py``, in a child
-process, so it does not share our GIL), one after the other, best of ``--rounds``:
+The posts are shaped like a crawl's (``bench/posts.py``: real texts from the corpus, the
+St Petersburg appeals and RuSentiTweet's train split, real lengths, 1,000 sources), as the
+crawl stores them: before detection (no complaint, sector, territory or cluster yet). The store is
+opened with ``open_store(url, settings)`` and written ``INDEXER_BATCH_SIZE`` posts at a time, as
+``IndexPipeline`` does on its writer thread. Each of ``--rounds`` into fresh stores; ranges, and ratios within a round:
 
-- bare: ``helpers.bulk`` of documents already built as dicts, into one index (the floor: HTTP,
-  JSON and the double's own cost);
-- ours: ``ElasticsearchStore.upsert`` in batches of ``--batch`` Posts (``Post.to_dict``, the
-  lookup of where known ids live, monthly index names, ``streaming_bulk``, counting results);
-- spool: writing the same posts to the durable spool (fsync per batch), then replaying it into
-  the double.
+- SQLite, the embedded default. Bare: ``executemany`` of ready ``(rowid, id, text, document)`` rows
+  into a table with a unique id, one transaction per batch (the floor: SQLite's own cost), and the
+  same with the raw text into an FTS5 table (SQLite's own full-text cost). Ours:
+  ``SqliteStore.upsert`` of new posts (documents, the series columns, Snowball stems into FTS5,
+  one JSON array per statement); then the same posts again with new like and view counts, as a
+  re-crawl brings them (updates).
+- Elasticsearch, against the double (``tests/support/es_double.py``, in a child process so it
+  does not share our GIL). Bare: ``helpers.bulk`` of documents already built as dicts into one
+  index. Ours: ``ElasticsearchStore.upsert`` (``Post.to_dict``, the look-up of where known ids
+  live, monthly index names, ``streaming_bulk``, counting results). The double's speed is not
+  Elasticsearch's: read the ratio, not the rates.
+- The spool: appending the same posts (fsync per batch), then replaying them into the double.
 
-    python bench/index.py [--posts 20000] [--batch 500] [--rounds 3]
+    python bench/index.py [--posts 20000] [--rounds 3]
 
-The double's speed is not Elasticsearch's: read the ratio, not the absolute rates.
+Left out: the writer thread and the crawl around it (bench/crawl.py); stores that already hold
+months of posts (these start empty); a real Elasticsearch node, its refreshes and merges.
 """
 
 from __future__ import annotations
@@ -21,57 +32,141 @@ import argparse
 import multiprocessing
 import os
 import platform
+import socket
+import sqlite3
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import orjson  # noqa: E402
 from elasticsearch import helpers  # noqa: E402
 
+from bench.limits import span  # noqa: E402
+from bench.posts import PostMaker, Shape  # noqa: E402
+from crawler import settings as defaults  # noqa: E402
+from indexer.backends import open_store  # noqa: E402
 from indexer.elastic.client import connect  # noqa: E402
-from indexer.elastic.store import ElasticsearchStore  # noqa: E402
-from indexer.schema import Author, Metrics, Post  # noqa: E402
+from indexer.schema import Metrics, Post  # noqa: E402
 from indexer.spool import Spool  # noqa: E402
 from tests.support.es_double import ElasticsearchDouble  # noqa: E402
 
-TEXTS = ["Третий день нет горячей воды на Заречной, 14. Куда звонить?",
-         "Во дворе по Ленина 5 гора мусора, контейнеры не вывозят неделю",
-         "Спасибо администрации за новую площадку!",
-         "Автобус 12 опять не пришёл, люди мёрзнут на остановке у рынка",
-         "На Садовой яма на дороге, уже две машины пробили колесо"]
+UNTIL = datetime(2026, 11, 23, 21, 0, tzinfo=timezone.utc)
+DETECTED = ("complaint", "is_complaint", "sector", "territory", "cluster_id")
+ROWS = {
+    "sqlite bare": "SQLite: bare executemany of ready rows",
+    "sqlite fts": "SQLite: the same + FTS5 of the raw text",
+    "sqlite new": "SQLite: SqliteStore.upsert, new posts",
+    "sqlite again": "SQLite: SqliteStore.upsert, re-crawled",
+    "es bare": "ES double: bare helpers.bulk of ready dicts",
+    "es new": "ES double: ElasticsearchStore.upsert",
+    "spool write": "spool: append (fsync per batch)",
+    "spool replay": "spool: replay into the ES double",
+}
+BASELINE = {"sqlite bare": "sqlite bare", "sqlite fts": "sqlite bare", "sqlite new": "sqlite bare", "sqlite again": "sqlite bare",
+            "es bare": "es bare", "es new": "es bare", "spool write": "es bare", "spool replay": "es bare"}
 
 
-def serve(port: int, ready: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+def serve(port: int, ready: Any) -> None:
     ElasticsearchDouble(port).start()
     ready.set()
     while True:
         time.sleep(3600)
 
 
-def make_posts(count: int, tag: str) -> list[Post]:
-    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    return [Post(id=f"vk:-{tag}:{n}", platform="vk", source_id="vk_bench", kind="post",
-                 text=f"{TEXTS[n % len(TEXTS)]} #{n}", created_at=start + timedelta(minutes=n),
-                 author=Author(str(n), "Житель"), metrics=Metrics(likes=n % 7, views=n * 3),
-                 crawled_at=start) for n in range(count)]
+def make_posts(count: int) -> list[Post]:
+    """Crawl-shaped posts: before detection."""
+    posts = []
+    for record in PostMaker(seed=3).records(count, UNTIL, Shape()):
+        for key in DETECTED:
+            record[key] = None
+        posts.append(Post.from_dict(record))
+    return posts
 
 
-def batches(posts: list[Post], size: int) -> list[list[Post]]:
-    return [posts[i:i + size] for i in range(0, len(posts), size)]
+def batches(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def rate(count: int, started: float) -> float:
+    return count / (time.perf_counter() - started)
+
+
+def sqlite_round(posts: list[Post], batch: int, directory: Path) -> dict[str, float]:
+    rows = [(n, p.id, p.text, orjson.dumps(p.to_dict()).decode()) for n, p in enumerate(posts, 1)]
+    figures = {"sqlite bare": _bare(rows, batch, directory / "bare.db", fts=False),
+               "sqlite fts": _bare(rows, batch, directory / "fts.db", fts=True)}
+    store = open_store(f"sqlite:///{directory / 'monitor.db'}", {})
+    started = time.perf_counter()
+    for chunk in batches(posts, batch):
+        store.upsert(chunk)
+    figures["sqlite new"] = rate(len(posts), started)
+    again = [replace(p, metrics=Metrics(likes=p.metrics.likes + 1, views=(p.metrics.views or 0) + 40))
+             for p in posts]
+    started = time.perf_counter()
+    for chunk in batches(again, batch):
+        store.upsert(chunk)
+    figures["sqlite again"] = rate(len(again), started)
+    store.close()
+    return figures
+
+
+def _bare(rows: list[tuple[int, str, str, str]], batch: int, path: Path, fts: bool) -> float:
+    db = sqlite3.connect(str(path), isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("CREATE TABLE posts (rowid INTEGER PRIMARY KEY, id TEXT UNIQUE, text TEXT NOT NULL, doc TEXT NOT NULL)")
+    db.execute("CREATE VIRTUAL TABLE posts_fts USING fts5 (text, tokenize = 'unicode61')")
+    started = time.perf_counter()
+    for chunk in batches(rows, batch):
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("INSERT INTO posts VALUES (?, ?, ?, ?)", chunk)
+        if fts:
+            db.executemany("INSERT INTO posts_fts (rowid, text) VALUES (?, ?)", [(r[0], r[2]) for r in chunk])
+        db.execute("COMMIT")
+    figure = rate(len(rows), started)
+    db.close()
+    return figure
+
+
+def es_round(url: str, posts: list[Post], batch: int, tag: str, directory: Path) -> dict[str, float]:
+    client = connect(url, {})
+    docs = [{"_index": f"bench-bare-{tag}", "_id": p.id, "_source": p.to_dict()} for p in posts]
+    started = time.perf_counter()
+    for chunk in batches(docs, batch):
+        helpers.bulk(client, chunk, chunk_size=batch)
+    figures = {"es bare": rate(len(docs), started)}
+    client.close()
+    store = open_store(url, {"INDEXER_ES_PREFIX": f"bench{tag}", "INDEXER_ES_CHUNK_SIZE": batch})
+    store.upsert(posts[:1])  # templates installed outside the timing
+    started = time.perf_counter()
+    for chunk in batches(posts[1:], batch):
+        store.upsert(chunk)
+    figures["es new"] = rate(len(posts) - 1, started)
+    spool = Spool(directory / "spool")
+    again = [replace(p, id=f"{p.id}:spooled") for p in posts]
+    started = time.perf_counter()
+    for chunk in batches(again, batch):
+        spool.append(chunk)
+    figures["spool write"] = rate(len(again), started)
+    started = time.perf_counter()
+    moved = spool.replay(store)
+    figures["spool replay"] = rate(moved, started)
+    store.close()
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=20_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=defaults.INDEXER_BATCH_SIZE)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -80,46 +175,27 @@ def main() -> None:
     server.start()
     ready.wait(10)
     url = f"http://127.0.0.1:{port}"
-    print(f"{args.posts} posts in batches of {args.batch}, Elasticsearch double in a child process; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; best of {args.rounds} rounds")
-    best = {"bare": 0.0, "ours": 0.0, "spool write": 0.0, "spool replay": 0.0}
-    client = connect(url, {})
+    posts = make_posts(args.posts)
+    chars = sum(len(p.text) for p in posts) / len(posts)
+    print(f"{args.posts:,} crawl-shaped posts ({chars:.0f} characters on average) in batches of {args.batch} "
+          f"(INDEXER_BATCH_SIZE); {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; {args.rounds} rounds")
+    figures: dict[str, list[float]] = {name: [] for name in ROWS}
     for round_number in range(args.rounds):
-        posts = make_posts(args.posts, f"b{round_number}")
-        docs = [{"_index": "bench-bare", "_id": p.id, "_source": p.to_dict()} for p in posts]
-        started = time.perf_counter()
-        for chunk in batches(docs, args.batch):  # type: ignore[arg-type]
-            helpers.bulk(client, chunk, chunk_size=args.batch)
-        best["bare"] = max(best["bare"], args.posts / (time.perf_counter() - started))
-
-        store = ElasticsearchStore.from_url(url, {"INDEXER_ES_PREFIX": f"bench{round_number}",
-                                                      "INDEXER_ES_CHUNK_SIZE": args.batch})
-        posts = make_posts(args.posts, f"o{round_number}")
-        store.upsert(posts[:1])  # templates installed outside the timing
-        started = time.perf_counter()
-        for batch in batches(posts, args.batch):
-            store.upsert(batch)
-        best["ours"] = max(best["ours"], args.posts / (time.perf_counter() - started))
-
+        tagged = [replace(p, id=f"{p.id}:{round_number}") for p in posts]
         with tempfile.TemporaryDirectory() as tmp:
-            spool = Spool(Path(tmp))
-            posts = make_posts(args.posts, f"s{round_number}")
-            started = time.perf_counter()
-            for batch in batches(posts, args.batch):
-                spool.append(batch)
-            best["spool write"] = max(best["spool write"], args.posts / (time.perf_counter() - started))
-            started = time.perf_counter()
-            moved = spool.replay(store)
-            best["spool replay"] = max(best["spool replay"], moved / (time.perf_counter() - started))
-        store.close()
-    client.close()
+            done = sqlite_round(tagged, args.batch, Path(tmp))
+            done |= es_round(url, tagged, args.batch, str(round_number), Path(tmp))
+        for name, value in done.items():
+            figures[name].append(value)
     server.terminate()
-    print(f"{'path':<34} {'docs/s':>8} {'vs bare':>8}")
-    for name, label in (("bare", "bare helpers.bulk of ready dicts"), ("ours", "ours: ElasticsearchStore.upsert"),
-                        ("spool write", "spool: append (fsync per batch)"),
-                        ("spool replay", "spool: replay into the double")):
-        print(f"{label:<34} {best[name]:>8.0f} {best[name] / best['bare']:>8.2f}")
+    server.join()
+    print(f"{'path':<42} {'posts/s':>15} {'vs bare':>11}")
+    for name, label in ROWS.items():
+        ratios = [v / b for v, b in zip(figures[name], figures[BASELINE[name]], strict=True)]
+        print(f"{label:<42} {span(figures[name]):>15} {span(ratios, 2):>11}")
+    print("\nLeft out: the writer thread and the crawl (bench/crawl.py); stores already holding months of posts; "
+          "a real Elasticsearch node (the double's rates are not its rates: read the ratios).")
 
 
 if __name__ == "__main__":
