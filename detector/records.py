@@ -49,6 +49,15 @@ def detection_record(post: Post, sources: Mapping[str, SourceInfo]) -> dict[str,
     return record
 
 
+def scoring_record(post: Post, sources: Mapping[str, SourceInfo]) -> dict[str, Any]:
+    """Only what scoring one post reads (:meth:`~detector.scoring.Detector.prepare`): what the
+    crawl's detector stage sends to its worker, a third of a whole record."""
+    source = sources.get(post.source_id)
+    return {"id": post.id, "text": post.text, "title": post.title, "kind": post.kind, "platform": post.platform,
+            "source_kind": post.source_kind or (source.kind if source else None),
+            "territory": source.territory if source else None, "official": post.author.official}
+
+
 FINDINGS = ("source_kind", "complaint", "is_complaint", "sector", "territory", "fake", "is_fake_suspect", "threat",
             "fake_evidence")
 

@@ -214,3 +214,15 @@ def _registry(tmp_path: Path) -> str:
     path = tmp_path / "registry.yml"
     path.write_text("narratives: []\n", encoding="utf-8")
     return str(path)
+
+
+def test_the_same_history_gives_the_same_clusters_in_every_process() -> None:
+    """Python salts string hashes per process; the clusters must not depend on it."""
+    code = ("import hashlib\nfrom detector.incidents.clusters import Clusterer\n"
+            "from detector.training.data import corpus, read_jsonl\n"
+            "records = read_jsonl(corpus('fakes', 'train')) + read_jsonl(corpus('complaints', 'train'))\n"
+            "ids = Clusterer().add([{'id': r['id'], 'text': r['text']} for r in records])\n"
+            "print(hashlib.sha1(' '.join(ids).encode()).hexdigest())")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3)}
+    assert len(runs) == 1 and runs != {""}

@@ -161,7 +161,9 @@ class Clusterer:
         would otherwise cost a thousand comparisons per new copy."""
         minhash, size = signature
         compared: dict[str, int] = {}
-        for key in self.lsh.query(minhash):
+        # The index answers in the order of a set, which differs between processes (string hashes
+        # are salted): sorted, the same history gives the same clusters in every run.
+        for key in sorted(self.lsh.query(minhash)):
             cluster = self.cluster_of[key]
             if compared.get(cluster, 0) >= PER_CLUSTER:
                 continue
