@@ -58,8 +58,8 @@ def scoring_record(post: Post, sources: Mapping[str, SourceInfo]) -> dict[str, A
             "territory": source.territory if source else None, "official": post.author.official}
 
 
-FINDINGS = ("source_kind", "complaint", "is_complaint", "sector", "territory", "fake", "is_fake_suspect", "threat",
-            "fake_evidence")
+# What scoring one post finds (the rest of the detector's fields, cluster and incident, need history).
+FINDINGS = ("complaint", "is_complaint", "sector", "territory", "fake", "is_fake_suspect", "threat", "fake_evidence")
 
 
 def findings(scored: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def findings(scored: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def apply_scores(post: Post, scored: Mapping[str, Any]) -> None:
-    post.source_kind = scored.get("source_kind")
+    """The scores onto the post (its page's kind, the crawl's field, is left as the crawl wrote it)."""
     post.complaint, post.is_complaint, post.sector = scored["complaint"], scored["is_complaint"], scored["sector"]
     post.territory = Territory.from_dict(scored["territory"])
     if "fake" in scored:

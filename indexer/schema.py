@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 PLATFORMS = ("vk", "telegram", "rss", "html", "rendered")
 KINDS = ("post", "comment")
@@ -138,6 +138,12 @@ class Post:
             "is_fake_suspect": self.is_fake_suspect, "threat": self.threat, "fake_evidence": self.fake_evidence,
         }
 
+    def findings(self, fields: Sequence[str] = ()) -> dict[str, Any]:
+        """The detector's fields (``fields``, by default all of :data:`DETECTOR_FIELDS`) as the
+        JSON a partial update writes."""
+        return {name: (self.territory.to_dict() if self.territory else None) if name == "territory"
+                else getattr(self, name) for name in fields or DETECTOR_FIELDS}
+
     def to_document(self) -> Any:
         """What ``orjson.dumps`` turns into the JSON of :meth:`to_dict`, built as cheaply as it can be.
 
@@ -160,6 +166,13 @@ class Post:
         values["attachments"] = [Attachment(**a) for a in values.get("attachments") or []]
         values["territory"] = Territory.from_dict(values.get("territory"))
         return cls(**values)
+
+
+# Who writes what. The crawl writes a post's own fields (text, metrics, edits: every field not
+# listed here); the detector writes these, by partial updates (``Store.update_findings``), so a
+# re-crawl never clears a detection and a detection never undoes a re-crawl.
+DETECTOR_FIELDS = ("complaint", "is_complaint", "sector", "territory", "incident_id", "cluster_id", "fake",
+                   "is_fake_suspect", "threat", "fake_evidence")
 
 
 INCIDENT_STATUSES = ("new", "assigned", "answered", "closed")

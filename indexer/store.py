@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ class Query:
     kind: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    changed_since: datetime | None = None  # new, or text changed, since (what detection must read again)
     limit: int = 20
     sort: str = "newest"  # newest | relevance
 
@@ -81,7 +82,15 @@ class Store(Protocol):
     """Where posts, comments and crawl cursors live."""
 
     def upsert(self, posts: Sequence[Post]) -> UpsertResult:
-        """Insert new posts; for known ids update text, metrics and edit time, never duplicate."""
+        """The crawl's write: insert new posts whole; for known ids update the crawl's own fields
+        (text, metrics, edits: everything but :data:`~indexer.schema.DETECTOR_FIELDS`), never
+        duplicate. A post is marked changed (``Query.changed_since``) when it is new or its text
+        or title changed, not when only its counters did."""
+
+    def update_findings(self, findings: Mapping[str, Mapping[str, Any]]) -> int:
+        """The detector's write: post id → some of :data:`~indexer.schema.DETECTOR_FIELDS`, each
+        replaced whole; the crawl's fields are left as they are. Ids not stored are skipped;
+        returns how many posts were updated."""
 
     def get(self, post_id: str) -> Post | None: ...
 

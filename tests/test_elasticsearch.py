@@ -59,8 +59,8 @@ def test_setup_installs_russian_analysis_retention_and_aliases(es: Elasticsearch
     assert analysis["analyzer"]["ru_text"]["filter"] == ["lowercase", "russian_stop", "russian_keywords",
                                                          "russian_stemmer"]
     assert analysis["char_filter"]["yo_to_ye"]["mappings"] == ["ё => е", "Ё => Е"]
-    posts = es.templates["monitor-posts-v1"]
-    assert posts["index_patterns"] == ["monitor-posts-v1-*"]
+    posts = es.templates["monitor-posts-v2"]
+    assert posts["index_patterns"] == ["monitor-posts-v2-*"]
     assert posts["template"]["aliases"] == {"monitor-posts": {}}
     assert posts["template"]["settings"]["index.lifecycle.name"] == "monitor-posts"
     properties = posts["template"]["mappings"]["properties"]
@@ -69,8 +69,8 @@ def test_setup_installs_russian_analysis_retention_and_aliases(es: Elasticsearch
     territory = es.component_templates["monitor-territory"]["template"]["mappings"]["properties"]["territory"]
     assert territory["properties"]["geo"]["type"] == "geo_point"
     assert es.ilm_policies["monitor-posts"]["policy"]["phases"]["delete"]["min_age"] == "90d"
-    assert "index.lifecycle.name" not in json.dumps(es.templates["monitor-incidents-v1"])  # incidents kept
-    assert sorted(report.created) == ["monitor-incidents-v1", "monitor-sources-v1", "monitor-state-v1"]
+    assert "index.lifecycle.name" not in json.dumps(es.templates["monitor-incidents-v2"])  # incidents kept
+    assert sorted(report.created) == ["monitor-incidents-v2", "monitor-sources-v2", "monitor-state-v2"]
 
 
 def test_setup_twice_changes_nothing(es: ElasticsearchDouble) -> None:
@@ -86,9 +86,9 @@ def test_posts_go_to_monthly_indices_by_id_with_index_operations(es: Elasticsear
                                                                  store: ElasticsearchStore) -> None:
     store.upsert([post(1, month=10), post(2, month=11)])
     actions = bulk_lines(es)[0::2]
-    assert actions == [{"index": {"_index": "monitor-posts-v1-2026.10", "_id": "vk:-210001:1"}},
-                       {"index": {"_index": "monitor-posts-v1-2026.11", "_id": "vk:-210001:2"}}]
-    assert es.indices["monitor-posts-v1-2026.10"].aliases == {"monitor-posts"}
+    assert actions == [{"index": {"_index": "monitor-posts-v2-2026.10", "_id": "vk:-210001:1"}},
+                       {"index": {"_index": "monitor-posts-v2-2026.11", "_id": "vk:-210001:2"}}]
+    assert es.indices["monitor-posts-v2-2026.10"].aliases == {"monitor-posts"}
 
 
 def test_an_update_goes_to_the_index_the_item_lives_in(es: ElasticsearchDouble,
@@ -99,7 +99,7 @@ def test_an_update_goes_to_the_index_the_item_lives_in(es: ElasticsearchDouble,
     result = store.upsert([moved])
     assert (result.new, result.updated) == (0, 1)
     assert list(es.docs("monitor-posts")) == ["vk:-210001:1"]
-    assert es.docs("monitor-posts-v1-2026.11")["vk:-210001:1"]["text"] == "Воду дали"
+    assert es.docs("monitor-posts-v2-2026.11")["vk:-210001:1"]["text"] == "Воду дали"
 
 
 def test_search_sends_a_russian_match_with_filters(es: ElasticsearchDouble, store: ElasticsearchStore) -> None:
@@ -208,22 +208,23 @@ def test_reads_are_near_real_time_unless_writes_wait_for_refresh() -> None:
 
 def test_a_mapping_version_bump_copies_indices_and_flips_aliases_without_deleting(
         es: ElasticsearchDouble) -> None:
-    v1 = ElasticsearchStore.from_url(es.url, {})
-    v1.upsert([post(1), post(2, month=10)])
-    v1.set_cursor("vk_podslushano", {"post_id": 2})
-    client = v1.client
-    report = install(client, Layout(version=2))
-    assert sorted(report.migrated) == [("monitor-incidents-v1", "monitor-incidents-v2"),
-                                       ("monitor-posts-v1-2026.10", "monitor-posts-v2-2026.10"),
-                                       ("monitor-posts-v1-2026.11", "monitor-posts-v2-2026.11"),
-                                       ("monitor-sources-v1", "monitor-sources-v2"),
-                                       ("monitor-state-v1", "monitor-state-v2")]
-    assert "monitor-posts-v1-2026.11" in es.indices and not es.indices["monitor-posts-v1-2026.11"].aliases
+    current = ElasticsearchStore.from_url(es.url, {})
+    assert current.layout.version == 2
+    current.upsert([post(1), post(2, month=10)])
+    current.set_cursor("vk_podslushano", {"post_id": 2})
+    client = current.client
+    report = install(client, Layout(version=3))
+    assert sorted(report.migrated) == [("monitor-incidents-v2", "monitor-incidents-v3"),
+                                       ("monitor-posts-v2-2026.10", "monitor-posts-v3-2026.10"),
+                                       ("monitor-posts-v2-2026.11", "monitor-posts-v3-2026.11"),
+                                       ("monitor-sources-v2", "monitor-sources-v3"),
+                                       ("monitor-state-v2", "monitor-state-v3")]
+    assert "monitor-posts-v2-2026.11" in es.indices and not es.indices["monitor-posts-v2-2026.11"].aliases
     assert sorted(es.docs("monitor-posts")) == ["vk:-210001:1", "vk:-210001:2"]
-    v2 = ElasticsearchStore(client, Layout(version=2))
-    assert v2.get_cursor("vk_podslushano") == {"post_id": 2}
-    v2.upsert([post(3)])
-    assert "vk:-210001:3" in es.docs("monitor-posts-v2-2026.11")
+    bumped = ElasticsearchStore(client, Layout(version=3))
+    assert bumped.get_cursor("vk_podslushano") == {"post_id": 2}
+    bumped.upsert([post(3)])
+    assert "vk:-210001:3" in es.docs("monitor-posts-v3-2026.11")
 
 
 # -- monitor setup -----------------------------------------------------------------------------

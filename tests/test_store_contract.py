@@ -8,6 +8,7 @@ prefix, removed afterwards).
 from __future__ import annotations
 
 import dataclasses
+import time
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -109,6 +110,40 @@ def test_upsert_updates_a_known_item_and_never_duplicates(store: Store) -> None:
     stored = store.get("vk:-210001:1")
     assert stored is not None and stored.metrics.likes == 9 and stored.text == "Нет света на Ленина"
     assert store.count(Query(text="Ленина")) == 1 and store.count(Query(text="свет")) == 1
+
+
+def test_a_recrawl_never_clears_what_the_detector_found(store: Store) -> None:
+    store.upsert([post(1, "Яма на Ленина, 5, колесо пробил", likes=1)])
+    found = {"complaint": 0.93, "is_complaint": True, "sector": "roads", "cluster_id": "c-1", "incident_id": "inc-1",
+             "territory": Territory("Приреченск", None, "ул. Ленина", "5", "Приреченск, ул. Ленина, 5", None, "text").to_dict(),
+             "fake_evidence": {"rumour": {"urgency": ["срочно"]}}}
+    assert store.update_findings({"vk:-210001:1": found, "vk:-210001:404": {"sector": "roads"}}) == 1
+    store.upsert([post(1, "Яма на Ленина, 5, колесо пробил", likes=40)])  # the same post, crawled again
+    stored = store.get("vk:-210001:1")
+    assert stored is not None and stored.metrics.likes == 40
+    assert (stored.is_complaint, stored.sector, stored.cluster_id, stored.incident_id) == (True, "roads", "c-1", "inc-1")
+    assert stored.territory is not None and stored.territory.street == "ул. Ленина"
+    assert store.count_buckets(NOW - timedelta(days=1), NOW, timedelta(hours=1))[0].key == ("roads", "Приреченск", None)
+
+
+def test_the_detector_writes_its_fields_only_and_each_whole(store: Store) -> None:
+    store.upsert([post(1, "Нет воды", likes=3)])
+    store.update_findings({"vk:-210001:1": {"fake_evidence": {"rumour": {"urgency": ["срочно"]}, "model": {"p": 0.9}}}})
+    store.update_findings({"vk:-210001:1": {"fake_evidence": {"model": {"p": 0.1}}, "is_complaint": False}})
+    stored = store.get("vk:-210001:1")
+    assert stored is not None and stored.fake_evidence == {"model": {"p": 0.1}}  # no stale "rumour" left
+    assert stored.is_complaint is False and stored.metrics.likes == 3 and stored.text == "Нет воды"
+    with pytest.raises(ValueError, match="not the detector's fields"):
+        store.update_findings({"vk:-210001:1": {"text": "переписано"}})
+
+
+def test_a_post_counts_as_changed_when_new_or_its_text_changed_not_its_counters(store: Store) -> None:
+    store.upsert([post(1, "Нет света"), post(2, "Яма")])
+    time.sleep(0.05)
+    later = datetime.now(timezone.utc)
+    time.sleep(0.05)
+    store.upsert([post(1, "Нет света", likes=12), post(2, "Яма на Победы")])  # a re-crawl: counters, an edit
+    assert [p.id for p in store.search(Query(changed_since=later))] == ["vk:-210001:2"]
 
 
 def test_round_trip_keeps_every_field(store: Store) -> None:

@@ -22,6 +22,7 @@ from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from detector.records import FINDINGS
 from indexer.backends import open_store
 from indexer.exceptions import StoreUnavailable
 from indexer.spool import Spool
@@ -101,6 +102,20 @@ class IndexPipeline:
         self._count(result)
         if result.transient:
             self._spool(result.transient, "the store refused them for now")
+        self._write_findings(batch)
+
+    def _write_findings(self, batch: list[Post]) -> None:
+        """The crawl's detector stage scored these (``DETECTOR_ENABLED``): a re-crawled post keeps
+        the detector's fields through ``upsert``, so its new scores go by the detector's own write."""
+        scored = {post.id: post.findings(FINDINGS) for post in batch if post.complaint is not None}
+        if not scored:
+            return
+        assert self.store is not None
+        try:
+            self.store.update_findings(scored)
+        except StoreUnavailable as exc:  # the posts are stored; monitor detect scores them again
+            self.stats.inc_value("indexer/findings_not_stored", len(scored))
+            logger.error("the scores of %d items were not stored (%s); monitor detect scores them", len(scored), exc)
 
     def _spool(self, posts: list[Post], why: str) -> None:
         path = self.spool.append(posts)

@@ -3,7 +3,7 @@
 Items that are not a :class:`~indexer.schema.Post`, or lack what every consumer relies on (an id
 of the right shape, a known platform and kind, a comment's parent), are dropped and counted as
 ``pipeline/invalid/<reason>``. Text becomes plain with normalised whitespace (links kept); times
-become aware UTC; ``crawled_at`` is stamped.
+become aware UTC; ``crawled_at`` is stamped, and ``source_kind`` (the watchlist kind of the page).
 """
 
 from __future__ import annotations
@@ -63,11 +63,17 @@ def invalid_reason(post: Post) -> str | None:
 
 class ValidatePipeline:
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
+        self.kinds: dict[str, str] = {}  # source id -> the watchlist kind of its page
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         return cls(crawler)
+
+    def open_spider(self) -> None:
+        sources = getattr(self.crawler.spider, "sources", {})
+        self.kinds = {source_id: source.kind for source_id, source in sources.items()}
 
     def process_item(self, item: Any) -> Post:
         if not isinstance(item, Post):
@@ -87,4 +93,6 @@ class ValidatePipeline:
         if item.edited_at is not None:
             item.edited_at = utc(item.edited_at)
         item.crawled_at = utcnow()
+        if item.source_kind is None:
+            item.source_kind = self.kinds.get(item.source_id)
         return item

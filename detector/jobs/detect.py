@@ -20,6 +20,7 @@ from detector.incidents.grouping import Grouper
 from detector.incidents.routing import Router
 from detector.records import apply_scores, detection_record
 from detector.scoring import Detector
+from indexer.schema import DETECTOR_FIELDS
 from indexer.store import IncidentQuery, Query
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         post.cluster_id = result["cluster_id"]
         post.incident_id = by_post.get(post.id, post.incident_id if post.is_complaint or post.threat else None)
     changed = [post for post in posts if _findings(post) != before[post.id]]
-    store.upsert(changed)
+    store.update_findings({post.id: post.findings() for post in changed})  # the detector's fields only
     store.upsert_incidents(list({i.id: i for i in grouper.open}.values()) + [c.incident for c in checked])
     report = DetectReport(
         scored=len(posts), changed=len(changed), complaints=sum(1 for r in scored if r["is_complaint"]),
@@ -111,5 +112,4 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
 
 def _findings(post: Post) -> tuple[Any, ...]:
     """What detection may change on a stored post."""
-    return (post.source_kind, post.complaint, post.is_complaint, post.sector, post.territory, post.incident_id,
-            post.cluster_id, post.fake, post.is_fake_suspect, post.threat, post.fake_evidence)
+    return tuple(getattr(post, name) for name in DETECTOR_FIELDS)

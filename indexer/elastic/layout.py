@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2  # 2: changed_at (new, or its text changed: what detection reads again)
 TEMPLATES = files("indexer.elastic") / "templates"  # read in place, also from inside a zipped egg
 COMPONENTS = ("analysis", "territory")
 SINGLE_INDEX = ("incidents", "sources", "state")

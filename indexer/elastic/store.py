@@ -28,7 +28,7 @@ from elasticsearch import ApiError, NotFoundError, helpers
 from indexer.elastic.client import connect
 from indexer.elastic.layout import Layout, install
 from indexer.exceptions import StoreUnavailable
-from indexer.schema import Incident, Post
+from indexer.schema import DETECTOR_FIELDS, Incident, Post
 from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields, safe_url
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ SERIES_PATHS = {"sector": "sector", "municipality": "territory.municipality", "d
                 "street": "territory.street", "cluster_id": "cluster_id"}
 NONE = "\u2400"  # stands for "no value" in terms aggregations (``missing``), never a real name
 PAGE = 10_000  # Elasticsearch's default index.max_result_window
+SET_FIELDS = "for (e in params.fields.entrySet()) { ctx._source[e.getKey()] = e.getValue(); }"
 
 
 class ElasticsearchStore:
@@ -79,7 +80,7 @@ class ElasticsearchStore:
         latest = {post.id: post for post in posts}  # a batch may see one item twice: keep the last
         with self._writing():
             self._ensure_templates()
-            return self._bulk(latest, self._locate(list(latest)))
+            return self._bulk(latest, self._stored(list(latest)))
 
     def _ensure_templates(self) -> None:
         """Install the templates on first write if ``monitor setup`` never ran on this cluster.
@@ -97,26 +98,44 @@ class ElasticsearchStore:
 
     def _locate(self, ids: list[str]) -> dict[str, str]:
         """id → the index holding it, for the ids already stored."""
+        return {post_id: stored[0] for post_id, stored in self._stored(ids).items()}
+
+    def _stored(self, ids: list[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        """id → (the index holding it, its text, its title), for the ids already stored."""
         if not ids:
             return {}
         try:
             found = self.client.search(index=self.layout.posts, query={"ids": {"values": ids}},
-                                       size=len(ids), source=False)
+                                       size=len(ids), source=["text", "title"])
         except NotFoundError:  # no posts index yet
             return {}
-        return {hit["_id"]: hit["_index"] for hit in found["hits"]["hits"]}
+        return {hit["_id"]: (hit["_index"], hit["_source"].get("text"), hit["_source"].get("title"))
+                for hit in found["hits"]["hits"]}
 
-    def _actions(self, posts: Mapping[str, Post], located: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    def _actions(self, posts: Mapping[str, Post],
+                 stored: Mapping[str, tuple[str, str | None, str | None]]) -> Iterator[dict[str, Any]]:
+        """A new post is indexed whole; a stored one gets the crawl's fields only, as a partial
+        update, so what the detector wrote stays; either is marked changed when its text is new."""
+        now = datetime.now(timezone.utc).isoformat()
         for post_id, post in posts.items():
-            when = post.created_at or post.crawled_at or datetime.now(timezone.utc)
-            yield {"_op_type": "index", "_id": post_id, "_source": post.to_dict(),
-                   "_index": located.get(post_id) or self.layout.posts_index(when.astimezone(timezone.utc))}
+            doc = post.to_dict()
+            if post_id not in stored:
+                when = post.created_at or post.crawled_at or datetime.now(timezone.utc)
+                yield {"_op_type": "index", "_id": post_id, "_source": {**doc, "changed_at": now},
+                       "_index": self.layout.posts_index(when.astimezone(timezone.utc))}
+                continue
+            index, text, title = stored[post_id]
+            crawled = {name: value for name, value in doc.items() if name not in DETECTOR_FIELDS}
+            if (text, title) != (post.text, post.title):
+                crawled["changed_at"] = now
+            yield {"_op_type": "update", "_id": post_id, "_index": index, "doc": crawled}
 
-    def _bulk(self, posts: Mapping[str, Post], located: Mapping[str, str]) -> UpsertResult:
+    def _bulk(self, posts: Mapping[str, Post], stored: Mapping[str, tuple[str, str | None, str | None]]
+              ) -> UpsertResult:
         result = UpsertResult()
-        for ok, item in helpers.streaming_bulk(self.client, self._actions(posts, located),
+        for ok, item in helpers.streaming_bulk(self.client, self._actions(posts, stored),
                                                chunk_size=self.chunk_size, **self._bulk_options()):
-            info = item["index"]
+            info = item.get("index") or item["update"]
             if ok:
                 if info.get("result") == "created":
                     result.new += 1
@@ -136,6 +155,23 @@ class ElasticsearchStore:
             else:
                 result.rejected.append((post, reason))
         return result
+
+    def update_findings(self, findings: Mapping[str, Mapping[str, Any]]) -> int:
+        unknown = {name for found in findings.values() for name in found} - set(DETECTOR_FIELDS)
+        if unknown:
+            raise ValueError(f"update_findings: {sorted(unknown)} are not the detector's fields")
+        with self._writing():
+            located = self._locate(list(findings))
+            # A script sets each field whole: a partial document would merge objects key by key, and a
+            # stale key of the old fake_evidence would survive.
+            actions = [{"_op_type": "update", "_index": located[post_id], "_id": post_id,
+                        "script": {"source": SET_FIELDS, "lang": "painless", "params": {"fields": dict(found)}}}
+                       for post_id, found in findings.items() if post_id in located]
+            updated = 0
+            for ok, _item in helpers.streaming_bulk(self.client, actions, chunk_size=self.chunk_size,
+                                                    **self._bulk_options()):
+                updated += ok
+            return updated
 
     def set_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
         with self._writing():
@@ -227,6 +263,8 @@ class ElasticsearchStore:
             window["lt"] = query.until.isoformat()
         if window:
             filters.append({"range": {"created_at": window}})
+        if query.changed_since is not None:
+            filters.append({"range": {"changed_at": {"gte": query.changed_since.isoformat()}}})
         return {"bool": {"must": must, "filter": filters}} if must or filters else {"match_all": {}}
 
     def get_cursor(self, source_id: str) -> dict[str, Any] | None:

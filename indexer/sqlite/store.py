@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 import orjson
 
 from indexer.exceptions import StoreConfigError, StoreUnavailable
-from indexer.schema import Incident, Post
+from indexer.schema import DETECTOR_FIELDS, Incident, Post
 from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields
 from indexer.text import stems
 
@@ -76,6 +76,15 @@ _ROW_NAMES = ("platform, source_id, kind, parent_id, thread_root, created_at, cr
               + _SERIES_NAMES)
 _ROW_WIDTH = 9 + len(_SERIES_COLUMNS)
 _ROW_VALUES = ", ".join(f"value -> {n}" if n == 8 else f"value ->> {n}" for n in range(_ROW_WIDTH))
+# A re-crawl rewrites the crawl's columns, and the document with the detector's fields taken from
+# the stored one (json_patch: the new document, then the stored detector fields over it).
+_CRAWL_NAMES = "platform, source_id, kind, parent_id, thread_root, created_at, crawled_at, text, doc, changed_at"
+_KEEP_FINDINGS = "json_object(" + ", ".join(f"'{name}', posts.doc -> '$.{name}'" for name in DETECTOR_FIELDS) + ")"
+_CRAWL_VALUES = (", ".join(f"value ->> {n}" for n in range(8)) + f", json_patch(value -> 8, {_KEEP_FINDINGS}),"
+                 " CASE WHEN value ->> 9 THEN value ->> 10 ELSE posts.changed_at END")
+# Columns the detector's fields also fill, by field: what ``update_findings`` keeps in step.
+_FINDING_COLUMNS = {"is_complaint": ("is_complaint",), "sector": ("sector",),
+                    "territory": ("municipality", "district", "street")}
 
 
 def _batch(rows: list[Any]) -> str:
@@ -135,28 +144,29 @@ class SqliteStore:
         # New rows get their rowids here (BEGIN IMMEDIATE holds the write lock), so the full-text
         # rows need no second look-up of what was inserted.
         next_rowid = self._db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM posts").fetchone()[0]
+        now = datetime.now(timezone.utc).timestamp()
         inserts, updates, reindex, unindex = [], [], [], []
         for post in latest.values():
             values = [post.platform, post.source_id, post.kind, post.parent_id, post.thread_root,
-                      _ts(post.created_at), _ts(post.crawled_at), post.text, post.to_document(),
-                      *series_values(post)]
+                      _ts(post.created_at), _ts(post.crawled_at), post.text, post.to_document()]
             if post.id not in known:
-                inserts.append([*values, post.id, next_rowid])
+                inserts.append([*values, *series_values(post), post.id, next_rowid, now])
                 reindex.append([next_rowid, _stems(post)])
                 next_rowid += 1
                 continue
-            rowid, old_text = known[post.id]
-            updates.append([*values, rowid])
+            rowid, old_text, old_title = known[post.id]
+            changed = old_text != post.text or old_title != post.title
+            updates.append([*values, changed, now, rowid])
             if old_text != post.text:
                 unindex.append(rowid)
                 reindex.append([rowid, _stems(post)])
         if inserts:
-            self._db.execute(f"INSERT INTO posts ({_ROW_NAMES}, id, rowid) SELECT {_ROW_VALUES},"
-                             f" value ->> {_ROW_WIDTH}, value ->> {_ROW_WIDTH + 1} FROM json_each(?)",
-                             (_batch(inserts),))
+            self._db.execute(f"INSERT INTO posts ({_ROW_NAMES}, id, rowid, changed_at) SELECT {_ROW_VALUES},"
+                             f" value ->> {_ROW_WIDTH}, value ->> {_ROW_WIDTH + 1}, value ->> {_ROW_WIDTH + 2}"
+                             " FROM json_each(?)", (_batch(inserts),))
         if updates:
-            self._db.execute(f"UPDATE posts SET ({_ROW_NAMES}) = ({_ROW_VALUES}) FROM json_each(?)"
-                             f" WHERE posts.rowid = value ->> {_ROW_WIDTH}", (_batch(updates),))
+            self._db.execute(f"UPDATE posts SET ({_CRAWL_NAMES}) = ({_CRAWL_VALUES}) FROM json_each(?)"
+                             " WHERE posts.rowid = value ->> 11", (_batch(updates),))
         if unindex:
             self._db.execute("DELETE FROM posts_fts WHERE rowid IN (SELECT value FROM json_each(?))",
                              (_batch(unindex),))
@@ -165,12 +175,45 @@ class SqliteStore:
                              " FROM json_each(?)", (_batch(reindex),))
         return UpsertResult(new=len(inserts), updated=len(updates))
 
-    def _known(self, ids: list[str]) -> dict[str, tuple[int, str]]:
-        """id → (rowid, text) of the stored ones among ``ids`` (one row back: see ``_upsert``)."""
+    def _known(self, ids: list[str]) -> dict[str, tuple[int, str, str | None]]:
+        """id → (rowid, text, title) of the stored ones among ``ids`` (one row back: see ``_upsert``)."""
         row = self._db.execute(
-            "SELECT json_group_array(json_array(id, rowid, text)) FROM posts"
+            "SELECT json_group_array(json_array(id, rowid, text, doc ->> '$.title')) FROM posts"
             " WHERE id IN (SELECT value FROM json_each(?))", (_batch(ids),)).fetchone()
-        return {post_id: (rowid, text) for post_id, rowid, text in orjson.loads(row[0])}
+        return {post_id: (rowid, text, title) for post_id, rowid, text, title in orjson.loads(row[0])}
+
+    def update_findings(self, findings: Mapping[str, Mapping[str, Any]]) -> int:
+        # One statement per set of fields (a batch usually has one): json_set replaces each field
+        # whole, as a partial document merge would not (a stale key would survive in fake_evidence).
+        by_fields: dict[tuple[str, ...], list[list[Any]]] = {}
+        for post_id, found in findings.items():
+            unknown = set(found) - set(DETECTOR_FIELDS)
+            if unknown:
+                raise ValueError(f"update_findings: {sorted(unknown)} are not the detector's fields")
+            names = tuple(sorted(found))
+            by_fields.setdefault(names, []).append([post_id, *(found[n] for n in names)])
+        updated = 0
+        try:
+            with self._transaction():
+                for names, rows in by_fields.items():
+                    updated += self._update_findings(names, rows)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+        return updated
+
+    def _update_findings(self, names: tuple[str, ...], rows: list[list[Any]]) -> int:
+        paths = ", ".join(f"'$.{name}', value -> {n + 1}" for n, name in enumerate(names))
+        columns = [f"doc = json_set(posts.doc, {paths})"]
+        for n, name in enumerate(names, 1):
+            if name == "is_complaint":
+                columns.append(f"is_complaint = CAST(value ->> {n} AS INTEGER)")
+            elif name == "sector":
+                columns.append(f"sector = value ->> {n}")
+            elif name == "territory":
+                columns += [f"{column} = value -> {n} ->> '$.{column}'" for column in _FINDING_COLUMNS[name]]
+        cursor = self._db.execute(f"UPDATE posts SET {', '.join(columns)} FROM json_each(?)"
+                                  " WHERE posts.id = value ->> 0", (_batch(rows),))
+        return int(cursor.rowcount)
 
     def get(self, post_id: str) -> Post | None:
         row = self._db.execute("SELECT doc FROM posts WHERE id = ?", (post_id,)).fetchone()
@@ -213,6 +256,9 @@ class SqliteStore:
         if query.until is not None:
             clauses.append("p.created_at < ?")
             params.append(_ts(query.until))
+        if query.changed_since is not None:
+            clauses.append("p.changed_at >= ?")
+            params.append(_ts(query.changed_since))
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _add_series_columns(self) -> set[str]:
@@ -227,6 +273,15 @@ class SqliteStore:
                     pass
                 columns.add(name)
         self._db.execute(_SERIES_INDEX)
+        if "changed_at" not in columns:  # files made before it: what they hold counts as changed when crawled
+            try:
+                with self._transaction():
+                    self._db.execute("ALTER TABLE posts ADD COLUMN changed_at REAL")
+                    self._db.execute("UPDATE posts SET changed_at = crawled_at")
+            except sqlite3.OperationalError:  # another process added it first
+                pass
+            columns.add("changed_at")
+        self._db.execute("CREATE INDEX IF NOT EXISTS posts_changed ON posts (changed_at)")
         return columns
 
     def count_buckets(self, since: datetime, until: datetime, bucket: timedelta,

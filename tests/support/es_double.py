@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
+from indexer.elastic.store import SET_FIELDS
 from indexer.text import stems
 from tests.support.http_double import HttpDouble, Request, Response
 
@@ -462,7 +463,14 @@ class ElasticsearchDouble(HttpDouble):
             if current is None and not source.get("doc_as_upsert"):
                 return {"_index": index.name, "_id": doc_id, "status": 404,
                         "error": {"type": "document_missing_exception", "reason": f"[{doc_id}]: document missing"}}
-            source = _merge(current or {}, source.get("doc", {}))
+            if "script" in source:  # the one script the store sends: set each of params.fields whole
+                script = source["script"]
+                if script.get("source") != SET_FIELDS:
+                    return {"_index": index.name, "_id": doc_id, "status": 400, "error": {
+                        "type": "illegal_argument_exception", "reason": "the double runs only the store's script"}}
+                source = {**(current or {}), **script["params"]["fields"]}
+            else:
+                source = _merge(current or {}, source.get("doc", {}))
         if op == "create" and str(doc_id) in index.docs:
             return {"_index": index.name, "_id": doc_id, "status": 409, "error": {
                 "type": "version_conflict_engine_exception", "reason": f"[{doc_id}]: document already exists"}}
