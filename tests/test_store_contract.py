@@ -8,8 +8,8 @@ prefix, removed afterwards).
 from __future__ import annotations
 
 import dataclasses
-import time
 import os
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path

@@ -106,7 +106,7 @@ class ElasticsearchStore:
             return {}
         try:
             found = self.client.search(index=self.layout.posts, query={"ids": {"values": ids}},
-                                       size=len(ids), source=["text", "title"])
+                                       size=len(ids), source={"includes": ["text", "title"]})
         except NotFoundError:  # no posts index yet
             return {}
         return {hit["_id"]: (hit["_index"], hit["_source"].get("text"), hit["_source"].get("title"))
