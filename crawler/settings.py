@@ -96,6 +96,7 @@ INCIDENTS_OUTBOX = "var/outbox/incidents.jsonl"  # new incidents wait here until
 INCIDENTS_WEBHOOK_BACKOFF = 1.0  # seconds before the first retry; doubles each time
 INCIDENTS_WEBHOOK_RETRIES = 5
 INCIDENTS_WEBHOOK_URL = os.environ.get("MONITOR_WEBHOOK_URL")  # POST each new incident as JSON here
+INCIDENTS_REOPEN_HOURS = 0.0  # a repeat appeal this soon after closing reopens the incident (0: a new, linked one)
 INCIDENTS_WINDOW_HOURS = 72.0  # a complaint joins an incident whose last post is at most this old
 SPIKES_ALPHA = 1e-3  # tail probability (after the windows' correction) below which a count is a spike
 SPIKES_ALPHA_FIRST = 1e-2  # the same for the one-bucket window: a wave's first hour

@@ -30,24 +30,25 @@ from detector.exceptions import (
 
 if TYPE_CHECKING:
     from detector.config import DetectorConfig
+    from detector.incidents.lifecycle import Change
     from detector.jobs.detect import DetectReport, run_detect
-    from detector.jobs.queues import export_reviews, list_queue, record_verdict, set_status
+    from detector.jobs.queues import change_incident, export_reviews, list_queue, record_verdict, set_status
     from detector.jobs.score import score_stream
     from detector.jobs.spikes import SpikesReport, run_spikes, spikes_in_records
     from detector.scoring import Detector
 
-__all__ = ["ConfigError", "DataError", "DetectReport", "Detector", "DetectorConfig", "DetectorError",
+__all__ = ["Change", "ConfigError", "DataError", "DetectReport", "Detector", "DetectorConfig", "DetectorError",
            "IncompatibleModel", "MissingFileError", "ModelError", "ReviewError", "SpikesReport", "StaffFileError",
-           "export_reviews",
-           "list_queue", "record_verdict", "run_detect", "run_spikes", "score_stream", "set_status",
-           "spikes_in_records"]
+           "change_incident", "export_reviews", "list_queue", "record_verdict", "run_detect", "run_spikes",
+           "score_stream", "set_status", "spikes_in_records"]
 
 _LAZY = {"Detector": "detector.scoring", "DetectorConfig": "detector.config",
          "DetectReport": "detector.jobs.detect", "run_detect": "detector.jobs.detect",
          "SpikesReport": "detector.jobs.spikes", "run_spikes": "detector.jobs.spikes",
          "spikes_in_records": "detector.jobs.spikes", "score_stream": "detector.jobs.score",
          "list_queue": "detector.jobs.queues", "set_status": "detector.jobs.queues",
-         "record_verdict": "detector.jobs.queues", "export_reviews": "detector.jobs.queues"}
+         "record_verdict": "detector.jobs.queues", "export_reviews": "detector.jobs.queues",
+         "change_incident": "detector.jobs.queues", "Change": "detector.incidents.lifecycle"}
 
 
 def __getattr__(name: str) -> Any:

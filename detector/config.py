@@ -98,6 +98,7 @@ class DetectorConfig:
     clusters_threshold: float = 0.5
     clusters_containment: float = 0.8
     incidents_window_hours: float = 72.0
+    incidents_reopen_hours: float = 0.0  # a repeat within this long of closing reopens; else a new incident, linked
     max_posts: int = 200_000
     # where new incidents and crises go
     incidents_webhook: Webhook | None = None
@@ -112,7 +113,8 @@ class DetectorConfig:
                 "fakes_spread_hours": "FAKES_SPREAD_HOURS", "fakes_spread_sources": "FAKES_SPREAD_SOURCES",
                 "factcheck_deadline_hours": "FACTCHECK_DEADLINE_HOURS",
                 "clusters_threshold": "CLUSTERS_THRESHOLD", "clusters_containment": "CLUSTERS_CONTAINMENT",
-                "incidents_window_hours": "INCIDENTS_WINDOW_HOURS", "max_posts": "DETECTOR_MAX_POSTS"}
+                "incidents_window_hours": "INCIDENTS_WINDOW_HOURS", "incidents_reopen_hours": "INCIDENTS_REOPEN_HOURS",
+                "max_posts": "DETECTOR_MAX_POSTS"}
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> DetectorConfig:
@@ -146,6 +148,8 @@ class DetectorConfig:
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ConfigError(f"{self.SETTINGS[name]}={value}: expected a number from 0 to 1")
+        if self.incidents_reopen_hours < 0:
+            raise ConfigError(f"INCIDENTS_REOPEN_HOURS={self.incidents_reopen_hours}: expected 0 (never) or more hours")
         for name in ("fakes_spread_hours", "factcheck_deadline_hours", "incidents_window_hours"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{self.SETTINGS[name]}={getattr(self, name)}: expected a positive number of hours")

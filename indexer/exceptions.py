@@ -2,7 +2,8 @@
 
     IndexerError
     ├── StoreConfigError     the store URL or settings are wrong
-    └── StoreUnavailable     the store cannot take writes now; the caller spools and replays
+    ├── StoreUnavailable     the store cannot take writes now; the caller spools and replays
+    └── VersionConflict      a change made on an incident's older state: nothing was written
 """
 
 from __future__ import annotations
@@ -18,3 +19,13 @@ class StoreConfigError(IndexerError):
 
 class StoreUnavailable(IndexerError):
     """The store did not take a write; nothing was stored from that batch."""
+
+
+class VersionConflict(IndexerError):
+    """The incident changed since it was read (another person, or the detector): the change was
+    not written; read it again and decide again."""
+
+    def __init__(self, incident_id: str, expected: str | None) -> None:
+        super().__init__(f"incident {incident_id} changed since version {expected} was read")
+        self.incident_id = incident_id
+        self.expected = expected

@@ -176,6 +176,10 @@ DETECTOR_FIELDS = ("complaint", "is_complaint", "sector", "territory", "incident
 
 
 INCIDENT_STATUSES = ("new", "assigned", "answered", "closed")
+# What staff write on an incident (``Store.update_incident``, versioned, every change in
+# ``history``); the detector writes the rest (``Store.upsert_incidents``) and never these.
+STAFF_FIELDS = ("status", "status_at", "assignee", "answer", "notes", "verdict", "review", "reviews", "closed_at",
+                "history")
 
 
 @dataclass(slots=True)
@@ -183,7 +187,9 @@ class Incident:
     """A problem taken into work: one or more posts about the same thing, for one body to act on.
 
     ``queue`` is ``routing`` (to the responsible body, with a deadline) or ``factcheck``. The
-    detector opens and grows incidents; staff move the ``status`` on.
+    detector opens and grows incidents (its fields); staff move them on (:data:`STAFF_FIELDS`).
+    ``version`` is the store's token of the stored state a staff change was made on: a change made
+    on an older state is refused, never silently lost.
     """
 
     id: str
@@ -206,6 +212,16 @@ class Incident:
     fake: float | None = None
     verdict: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    repeat_of: str | None = None  # an answered or closed incident about the same problem: a repeat appeal
+    # staff's (with status, verdict and closed_at above):
+    status_at: datetime | None = None  # when the status last changed
+    assignee: str | None = None
+    answer: str | None = None  # the official answer (its text or link)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # {"at", "by", "text"}
+    review: dict[str, Any] | None = None  # the fact-checker's last decision
+    reviews: list[dict[str, Any]] = field(default_factory=list)  # every decision, oldest first
+    history: list[dict[str, Any]] = field(default_factory=list)  # {"at", "by", "field", "from", "to", "reason"}
+    version: str | None = None  # the store's, not in the document
 
     def overdue(self, now: datetime | None = None) -> bool:
         """Past its deadline and not answered or closed."""
@@ -220,17 +236,33 @@ class Incident:
                 "updated_at": _iso(self.updated_at), "deadline": _iso(self.deadline),
                 "closed_at": _iso(self.closed_at), "overdue": self.overdue(), "post_ids": list(self.post_ids),
                 "posts_count": len(self.post_ids), "sources": list(self.sources), "cluster_id": self.cluster_id,
-                "fake": self.fake, "verdict": self.verdict, "evidence": self.evidence}
+                "fake": self.fake, "verdict": self.verdict, "evidence": self.evidence, "repeat_of": self.repeat_of,
+                "status_at": _iso(self.status_at), "assignee": self.assignee, "answer": self.answer,
+                "notes": list(self.notes), "review": self.review, "reviews": list(self.reviews),
+                "history": list(self.history)}
+
+    def detector_part(self) -> dict[str, Any]:
+        """The document without the staff's fields: what the detector writes."""
+        return {k: v for k, v in self.to_dict().items() if k not in STAFF_FIELDS}
+
+    def staff_part(self) -> dict[str, Any]:
+        """The staff's fields as the document holds them."""
+        document = self.to_dict()
+        return {name: document[name] for name in STAFF_FIELDS}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Incident:
-        known = {f.name for f in dataclasses.fields(cls)}
+    def from_dict(cls, data: dict[str, Any], version: str | None = None) -> Incident:
+        known = {f.name for f in dataclasses.fields(cls)} - {"version"}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("opened_at", "updated_at", "deadline", "closed_at"):
+        for key in ("opened_at", "updated_at", "deadline", "closed_at", "status_at"):
             if isinstance(values.get(key), str):
                 values[key] = datetime.fromisoformat(values[key])
         values["territory"] = Territory.from_dict(values.get("territory"))
-        return cls(**values)
+        evidence = values.get("evidence") or {}
+        if "review" in evidence and not values.get("review"):  # stored before reviews were the staff's own
+            values["evidence"] = {k: v for k, v in evidence.items() if k not in ("review", "reviews")}
+            values["review"], values["reviews"] = evidence["review"], evidence.get("reviews") or []
+        return cls(**values, version=version)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -41,6 +41,7 @@ class IncidentQuery:
     municipality: str | None = None
     district: str | None = None
     since: datetime | None = None  # opened at or after
+    status_since: datetime | None = None  # its status last changed at or after
     limit: int = 100
 
 
@@ -119,9 +120,17 @@ class Store(Protocol):
         ``complaints_only`` is false. Empty buckets are left out. The spike detector's input."""
 
     def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
-        """Insert or replace incidents by id."""
+        """The detector's write: a new incident is stored whole; for a stored one, every field but
+        the staff's (:data:`~indexer.schema.STAFF_FIELDS`) is replaced, so a status or a verdict set
+        meanwhile stays. The stored ``overdue`` flag follows the stored status."""
 
-    def get_incident(self, incident_id: str) -> Incident | None: ...
+    def update_incident(self, incident: Incident) -> Incident:
+        """A staff change: the staff's fields of ``incident`` are written if the stored incident is
+        still at ``incident.version``; else :class:`~indexer.exceptions.VersionConflict` and nothing
+        is written. Returns the incident with its new version."""
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        """The incident with its ``version``."""
 
     def find_incidents(self, query: IncidentQuery) -> list[Incident]:
         """Matching incidents, nearest deadline first (those without one last), then newest."""

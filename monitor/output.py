@@ -160,3 +160,13 @@ def print_sectors(sectors: Sequence[Sector]) -> None:
 
 def _in(store: str) -> str:
     return f" in {store} (another store: --store URL)" if store else ""
+
+
+def print_history(incident: Incident) -> None:
+    """Who changed what and when, oldest first."""
+    if not incident.history:
+        print("  no changes yet")
+    for entry in incident.history:
+        why = f" ({entry['reason']})" if entry.get("reason") else ""
+        print(f"  {str(entry.get('at', ''))[:16].replace('T', ' ')}  {entry.get('by')}: {entry.get('field')} "
+              f"{entry.get('from')} → {entry.get('to')}{why}")

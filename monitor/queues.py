@@ -27,9 +27,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add_settings(queue)
     queue.set_defaults(run=run_queue)
 
-    incident = sub.add_parser("incident", help="move an incident on: assigned, answered, closed")
+    incident = sub.add_parser("incident", help="move an incident on: assign it, record the answer, close it, "
+                                               "reopen it with a reason, add a note; or show its history")
     incident.add_argument("id")
-    incident.add_argument("--status", required=True, choices=STATUSES)
+    incident.add_argument("--status", choices=STATUSES, help="new, assigned, answered or closed (back: with --reason)")
+    incident.add_argument("--assignee", metavar="NAME", help="who works on it (a new incident becomes assigned)")
+    incident.add_argument("--answer", metavar="TEXT", help="the official answer, or its link (marks it answered)")
+    incident.add_argument("--note", metavar="TEXT", help="a note for colleagues")
+    incident.add_argument("--reason", metavar="TEXT", help="why: required to move an incident back (reopen)")
+    incident.add_argument("--by", help="who changes it (default: $MONITOR_USER or the login name)")
+    incident.add_argument("--history", action="store_true", help="show who changed what and when")
     add_store(incident)
     add_settings(incident)
     incident.set_defaults(run=run_incident)
@@ -83,22 +90,36 @@ def _known_sector(code: str, config: DetectorConfig) -> None:
 
 
 def run_incident(args: argparse.Namespace) -> int:
-    from detector import set_status
+    from detector import Change, change_incident
+    from monitor.output import print_history
 
     config = settings(args)
     store = open_store(config)
     try:
-        incident = set_status(store, args.id, args.status)
+        if args.history and not any((args.status, args.assignee, args.answer, args.note)):
+            incident = store.get_incident(args.id)
+            if incident is None:
+                raise UsageError(f"no incident {args.id!r} in {store_name(config)}")
+        else:
+            change = Change(by=args.by or _user(), status=args.status, assignee=args.assignee, answer=args.answer,
+                            note=args.note, reason=args.reason)
+            incident = change_incident(store, args.id, change)
     finally:
         store.close()
-    print(f"{incident.id}: {incident.status}")
+    print(f"{incident.id}: {incident.status}" + (f", {incident.assignee}" if incident.assignee else ""))
+    if args.history:
+        print_history(incident)
     return 0
 
 
-def run_review(args: argparse.Namespace) -> int:
+def _user() -> str:
     import getpass
     import os
 
+    return os.environ.get("MONITOR_USER") or getpass.getuser()
+
+
+def run_review(args: argparse.Namespace) -> int:
     from detector import export_reviews, record_verdict
 
     if bool(args.export) == bool(args.id):
@@ -112,7 +133,7 @@ def run_review(args: argparse.Namespace) -> int:
             count = export_reviews(store, args.export)
             print(f"{count} labelled items from reviewed fact-check items → {args.export}")
             return 0
-        who = args.by or os.environ.get("MONITOR_USER") or getpass.getuser()
+        who = args.by or _user()
         incident = record_verdict(store, args.id, args.verdict, who, debunk=args.debunk, note=args.note)
     finally:
         store.close()

@@ -174,7 +174,7 @@ def test_a_reviewed_fake_joins_the_registry_and_its_return_is_matched(tmp_path: 
                                  "укололись, проверяйте стулья", "group_b", hours=30)])
     store.close()
     assert reviewed.status == "closed" and reviewed.verdict == "fake"
-    assert reviewed.evidence["review"]["by"] == "Ольга" and reviewed.evidence["review"]["at"]
+    assert reviewed.review is not None and reviewed.review["by"] == "Ольга" and reviewed.review["at"]
 
     detect(tmp_path)
     store = SqliteStore(tmp_path / "monitor.db")

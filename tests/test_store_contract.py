@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 import pytest
 
 from indexer.elastic.store import ElasticsearchStore
+from indexer.exceptions import VersionConflict
 from indexer.schema import Author, Incident, Metrics, Post, Territory, make_id
 from indexer.sqlite.store import SqliteStore
 from indexer.store import IncidentQuery, Query, Store
@@ -209,14 +210,58 @@ def incident(number: int, *, sector: str = "housing", status: str = "new", deadl
                     post_ids=[f"vk:-210001:{number}", f"vk:-210001:{number}:1"], sources=["vk_podslushano"])
 
 
-def test_incidents_round_trip_and_are_replaced_by_id(store: Store) -> None:
+def test_incidents_round_trip_with_a_version(store: Store) -> None:
     store.upsert_incidents([incident(1)])
-    assigned = incident(1, status="assigned")
-    assigned.post_ids.append("vk:-210001:9")
-    store.upsert_incidents([assigned])
-    assert store.get_incident("inc-1") == assigned
+    stored = store.get_incident("inc-1")
+    assert stored is not None and stored.version and dataclasses.replace(stored, version=None) == incident(1)
     assert store.get_incident("inc-404") is None
-    assert len(store.find_incidents(IncidentQuery())) == 1
+    assert [i.version for i in store.find_incidents(IncidentQuery())] == [stored.version]
+
+
+def test_the_detectors_write_of_an_incident_never_undoes_a_staff_change(store: Store) -> None:
+    store.upsert_incidents([incident(1)])
+    read = store.get_incident("inc-1")
+    assert read is not None
+    read.status, read.assignee = "closed", "Петрова"
+    store.update_incident(read)
+    grown = incident(1)  # what the detector holds: status new, one more post
+    grown.post_ids.append("vk:-210001:9")
+    store.upsert_incidents([grown])
+    stored = store.get_incident("inc-1")
+    assert stored is not None and (stored.status, stored.assignee) == ("closed", "Петрова")
+    assert stored.post_ids[-1] == "vk:-210001:9"
+    assert store.find_incidents(IncidentQuery(status=("new", "assigned"))) == []
+
+
+def test_a_staff_change_made_on_an_older_state_is_refused_not_lost(store: Store) -> None:
+    store.upsert_incidents([incident(1)])
+    first, second = store.get_incident("inc-1"), store.get_incident("inc-1")
+    assert first is not None and second is not None
+    first.status = "assigned"
+    written = store.update_incident(first)
+    assert written.version != first.version
+    second.status = "closed"
+    with pytest.raises(VersionConflict):
+        store.update_incident(second)  # made on the state before "assigned"
+    grown = incident(1)
+    store.upsert_incidents([grown])  # the detector's write counts too
+    with pytest.raises(VersionConflict):
+        store.update_incident(written)
+    stored = store.get_incident("inc-1")
+    assert stored is not None and stored.status == "assigned"
+
+
+def test_the_stored_overdue_flag_follows_the_stored_status(store: Store) -> None:
+    late = incident(1, deadline_hours=-2)
+    store.upsert_incidents([late])
+    assert store.find_incidents(IncidentQuery())[0].to_dict()["overdue"]
+    stored = store.get_incident("inc-1")
+    assert stored is not None
+    stored.status = "answered"
+    store.update_incident(stored)
+    store.upsert_incidents([late])  # the detector, still seeing it new, writes it again
+    answered = store.get_incident("inc-1")
+    assert answered is not None and answered.status == "answered" and not answered.overdue()
 
 
 def test_incident_queries_narrow_and_put_the_nearest_deadline_first(store: Store) -> None:

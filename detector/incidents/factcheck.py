@@ -26,17 +26,16 @@ verdict feeds the registry instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Iterable, Mapping, MutableMapping, Sequence
 
-from detector.exceptions import ReviewError
 from detector.fakes.narratives import Narrative
 from detector.fakes.scorer import combine
 from detector.incidents.clusters import Cluster, Clusterer
 from detector.records import official_page as _official
 from detector.records import record_time
 from detector.text.lemmas import Lemmatizer, content_lemmas
-from indexer.schema import Incident, Territory, utcnow
+from indexer.schema import Incident, Territory
 
 HISTORY_FLOOR = 0.3
 SPREAD_WEIGHT = 0.3
@@ -49,6 +48,7 @@ DENIAL_OVERLAP = 0.3
 class Checked:
     incident: Incident
     created: bool
+    withdrawn: str | None = None  # why the item no longer holds: the caller closes it, recorded as a change
 
 
 class FactChecker:
@@ -83,9 +83,9 @@ class FactChecker:
             # Re-scored (a new model, a new lexicon) and no longer a story of suspects: withdrawn.
             if (incident.status == "new" and cluster_id not in stories and set(incident.post_ids) <= window
                     and not suspects & set(incident.post_ids)):
-                incident.status, incident.closed_at = "closed", utcnow()
-                incident.evidence["withdrawn"] = "re-scored: none of its posts is a fake suspect any more"
-                touched[cluster_id] = Checked(incident, False)
+                why = "re-scored: none of its posts is a fake suspect any more"
+                incident.evidence["withdrawn"] = why
+                touched[cluster_id] = Checked(incident, False, why)
         for cluster_id, records in stories.items():
             known = self.items.get(cluster_id)
             if known is not None and known.status == "closed":
@@ -213,31 +213,11 @@ class FactChecker:
         return (list(incident.post_ids), incident.fake, incident.evidence) != before
 
 
-VERDICTS = ("fake", "true", "unverified")
-
-
-def record_review(incident: Incident, verdict: str, by: str, *, debunk: str | None = None, note: str = "",
-                  at: datetime | None = None) -> None:
-    """A fact-checker's decision, kept with who and when. ``fake`` and ``true`` close the item;
-    ``unverified`` keeps it in work. Earlier decisions stay in ``evidence["reviews"]``."""
-    if verdict not in VERDICTS:
-        raise ReviewError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
-    at = at or utcnow()
-    review = {"verdict": verdict, "by": by, "at": at.isoformat(), "note": note,
-              "debunk": debunk or (incident.evidence.get("review") or {}).get("debunk")}
-    incident.evidence["reviews"] = [*incident.evidence.get("reviews", []), review]
-    incident.evidence["review"] = review
-    incident.verdict = verdict
-    incident.updated_at = at
-    incident.status = "assigned" if verdict == "unverified" else "closed"
-    incident.closed_at = at if incident.status == "closed" else None
-
-
 def reviewed_narratives(incidents: Iterable[Incident]) -> list[Narrative]:
     """Fact-check items a reviewer found fake, with a debunk link: they join the registry."""
     found = []
     for incident in incidents:
-        review = incident.evidence.get("review") or {}
+        review = incident.review or {}
         if incident.verdict == "fake" and review.get("debunk"):
             variants = [v["text"] for v in incident.evidence.get("variants") or [] if v.get("text")]
             found.append(Narrative(incident.cluster_id or incident.id, incident.title, variants, "debunked",
@@ -257,7 +237,7 @@ def _story(story_id: str, records: Sequence[Mapping[str, Any]]) -> Cluster:
 
 def _merge_evidence(records: Sequence[Mapping[str, Any]], old: Mapping[str, Any]) -> dict[str, Any]:
     rumour: dict[str, list[str]] = {k: list(v) for k, v in (old.get("rumour") or {}).items()}
-    evidence: dict[str, Any] = {k: v for k, v in old.items() if k in ("review", "reviews")}
+    evidence: dict[str, Any] = {}
     denied = list(old.get("denied_by") or [])
     for record in records:
         found = record.get("fake_evidence") or {}

@@ -33,21 +33,29 @@ from indexer.schema import Incident, Territory
 class Grouped:
     incident: Incident
     created: bool
+    reopen: str | None = None  # an answered or closed incident a new post reopens: why (the caller records it)
 
 
 class Grouper:
     def __init__(self, router: Router, lemmatizer: Lemmatizer, *, window: timedelta = timedelta(hours=72),
-                 clusterer: Clusterer | None = None) -> None:
+                 clusterer: Clusterer | None = None, reopen: timedelta = timedelta(0)) -> None:
         self.router = router
         self.lemmatizer = lemmatizer
         self.window = window
+        self.reopen = reopen
         self.clusterer = clusterer or Clusterer()
         self.open: list[Incident] = []
 
     def add_open(self, incidents: Iterable[Incident]) -> None:
-        """Incidents already in the queue that new complaints may join (not crises: a crisis
-        gathers a spike's posts, and complaints keep their own incidents)."""
-        self.open.extend(i for i in incidents if i.queue == "routing" and i.kind != "crisis")
+        """Incidents already in the queue (open ones, and answered or closed ones within the window)
+        that new complaints may join or repeat (not crises: a crisis gathers a spike's posts, and
+        complaints keep their own incidents)."""
+        known = {incident.id: incident for incident in self.open}
+        for incident in incidents:
+            if incident.queue == "routing" and incident.kind != "crisis":
+                known.pop(incident.id, None)  # read again (another query found it too): the fresher copy, last
+                known[incident.id] = incident
+        self.open = list(known.values())
 
     def group(self, scored: Sequence[Mapping[str, Any]]) -> list[Grouped]:
         """``scored``: detector outputs of stored posts (with ``id``, ``source_id``, ``created_at``,
@@ -62,42 +70,55 @@ class Grouper:
             if not complaint and not record.get("threat"):
                 continue
             when = record_time(record.get("created_at"))
-            if any(record["id"] in incident.post_ids for incident in self.open):
-                continue  # grouped by an earlier run: it stays where it is
+            if record.get("incident_id") or any(record["id"] in incident.post_ids for incident in self.open):
+                continue  # grouped by an earlier run: it stays where it is, whatever staff did with it
             incident = self._match(record, when)
-            if incident is None:
+            if incident is not None and incident.status in ("answered", "closed"):
+                if self.reopen and when - _status_time(incident) <= self.reopen:
+                    self._join(incident, record, when)
+                    touched[incident.id] = Grouped(incident, False, f"повторное обращение после закрытия: {record['id']}")
+                    continue
+                incident = self._open(record, when, repeat_of=incident)  # a repeat appeal: a new incident, linked
+                self.open.append(incident)
+                touched[incident.id] = Grouped(incident, True)
+            elif incident is None:
                 incident = self._open(record, when)
                 self.open.append(incident)
                 touched[incident.id] = Grouped(incident, True)
             elif record["id"] not in incident.post_ids:
-                incident.post_ids.append(record["id"])
-                if record.get("cluster_id") and record["cluster_id"] not in incident.evidence.setdefault("clusters", []):
-                    incident.evidence["clusters"].append(record["cluster_id"])
-                if record.get("threat") and incident.kind != "threat":
-                    incident.kind, incident.priority = "threat", "high"
-                    incident.deadline = min(incident.deadline or when + timedelta(hours=1),
-                                            when + timedelta(hours=self._route(record, when).deadline_hours))
-                if record.get("source_id") and record["source_id"] not in incident.sources:
-                    incident.sources.append(record["source_id"])
-                clearness = _clearness(record)
-                if clearness > incident.evidence.get("title_complaint", 1.0):
-                    incident.title = _title(record)  # the clearest report names the incident, not the first
-                    incident.evidence["title_complaint"] = clearness
-                incident.updated_at = max(incident.updated_at or when, when)
-                if incident.territory is None or not incident.territory.street:
-                    place = Territory.from_dict(record.get("territory"))
-                    if place and place.street:
-                        incident.territory = place
+                self._join(incident, record, when)
                 touched.setdefault(incident.id, Grouped(incident, False))
         return list(touched.values())
+
+    def _join(self, incident: Incident, record: Mapping[str, Any], when: datetime) -> None:
+        """The post joins the incident: its sources, clusters, title, place and kind may grow."""
+        if record["id"] in incident.post_ids:
+            return
+        incident.post_ids.append(record["id"])
+        if record.get("cluster_id") and record["cluster_id"] not in incident.evidence.setdefault("clusters", []):
+            incident.evidence["clusters"].append(record["cluster_id"])
+        if record.get("threat") and incident.kind != "threat":
+            incident.kind, incident.priority = "threat", "high"
+            incident.deadline = min(incident.deadline or when + timedelta(hours=1),
+                                    when + timedelta(hours=self._route(record, when).deadline_hours))
+        if record.get("source_id") and record["source_id"] not in incident.sources:
+            incident.sources.append(record["source_id"])
+        clearness = _clearness(record)
+        if clearness > incident.evidence.get("title_complaint", 1.0):
+            incident.title = _title(record)  # the clearest report names the incident, not the first
+            incident.evidence["title_complaint"] = clearness
+        incident.updated_at = max(incident.updated_at or when, when)
+        if incident.territory is None or not incident.territory.street:
+            place = Territory.from_dict(record.get("territory"))
+            if place and place.street:
+                incident.territory = place
 
     def _match(self, record: Mapping[str, Any], when: datetime) -> Incident | None:
         place = Territory.from_dict(record.get("territory"))
         named = bool(place and place.source == "text" and place.street)
-        for incident in reversed(self.open):
-            if incident.status in ("answered", "closed"):
-                continue
-            if when - (incident.updated_at or incident.opened_at) > self.window:
+        for incident in reversed(self.open):  # the newest first: a repeat is found before what it repeats
+            done = incident.status in ("answered", "closed")
+            if when - (_status_time(incident) if done else incident.updated_at or incident.opened_at) > self.window:
                 continue
             in_thread = bool(record.get("thread_root")) and record["thread_root"] in incident.post_ids
             if in_thread and not named:
@@ -116,7 +137,7 @@ class Grouper:
                                  place.district if place else None,
                                  self.lemmatizer.lemmas(str(record.get("text") or "")), when)
 
-    def _open(self, record: Mapping[str, Any], when: datetime) -> Incident:
+    def _open(self, record: Mapping[str, Any], when: datetime, repeat_of: Incident | None = None) -> Incident:
         place = Territory.from_dict(record.get("territory"))
         route = self._route(record, when)
         threat = route.threat or bool(record.get("threat"))
@@ -125,13 +146,18 @@ class Grouper:
         return Incident(
             id=f"inc-{sector or 'threat'}-{digest}", kind="threat" if threat else "complaint", queue="routing",
             opened_at=when, updated_at=when, priority="high" if threat or route.fast_track else "normal",
-            sector=sector, territory=place, body=route.body,
-            title=_title(record),
+            sector=sector, territory=place, body=route.body, repeat_of=repeat_of.id if repeat_of else None,
+            title=("Повторное обращение: " if repeat_of else "") + _title(record),
             deadline=when + timedelta(hours=route.deadline_hours), post_ids=[record["id"]],
             sources=[record["source_id"]] if record.get("source_id") else [], cluster_id=record.get("cluster_id"),
             evidence={"route": route.why, "fast_track": route.fast_track, "also_notify": route.also_notify,
                       "clusters": [record["cluster_id"]] if record.get("cluster_id") else [],
                       "title_complaint": _clearness(record)})
+
+
+def _status_time(incident: Incident) -> datetime:
+    """When staff last moved the incident (answered or closed it), else its last post."""
+    return incident.status_at or incident.closed_at or incident.updated_at or incident.opened_at
 
 
 def _title(record: Mapping[str, Any]) -> str:

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 from detector.incidents.clusters import Clusterer
 from detector.incidents.factcheck import FactChecker, reviewed_narratives
 from detector.incidents.grouping import Grouper
+from detector.incidents.lifecycle import Change
 from detector.incidents.routing import Router
+from detector.jobs.queues import change_incident
 from detector.records import apply_scores, detection_record
 from detector.scoring import Detector
-from indexer.schema import DETECTOR_FIELDS
+from indexer.schema import DETECTOR_FIELDS, utcnow
 from indexer.store import IncidentQuery, Query
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 BATCH = 512  # posts scored at once
 OPEN_INCIDENTS = 100_000  # open incidents read to group new posts into
+DETECTOR = "detector"  # who, in an incident's history, for the detector's own changes
 
 
 @dataclass
@@ -65,14 +68,18 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
     detector = detector or Detector.from_config(config)
     sources = sources or {}
     clusterer = Clusterer(threshold=config.clusters_threshold, containment=config.clusters_containment)
-    grouper = Grouper(Router.load(config.routing_file()), detector.lemmatizer,
-                      window=timedelta(hours=config.incidents_window_hours), clusterer=clusterer)
+    window = timedelta(hours=config.incidents_window_hours)
+    grouper = Grouper(Router.load(config.routing_file()), detector.lemmatizer, window=window, clusterer=clusterer,
+                      reopen=timedelta(hours=config.incidents_reopen_hours))
     checker = FactChecker(clusterer, detector.lemmatizer, threshold=config.fakes_threshold,
                           spread_sources=config.fakes_spread_sources, spread_hours=config.fakes_spread_hours,
                           deadline_hours=config.factcheck_deadline_hours)
     posts = store.search(Query(since=since, limit=config.max_posts))
     grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
                                                         limit=OPEN_INCIDENTS)))
+    # answered and closed within the window: a new post about one of them is a repeat appeal
+    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("answered", "closed"),
+                                                        status_since=utcnow() - window, limit=OPEN_INCIDENTS)))
     factcheck = store.find_incidents(IncidentQuery(queue="factcheck", limit=OPEN_INCIDENTS))
     checker.add_open(factcheck)
     if detector.fakes is not None:  # what fact-checkers found fake is matched from now on
@@ -93,6 +100,14 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
     changed = [post for post in posts if _findings(post) != before[post.id]]
     store.update_findings({post.id: post.findings() for post in changed})  # the detector's fields only
     store.upsert_incidents(list({i.id: i for i in grouper.open}.values()) + [c.incident for c in checked])
+    # What the detector decides of an incident's status is a change like staff's: versioned, recorded.
+    for grouped_incident in grouped:
+        if grouped_incident.reopen:
+            change_incident(store, grouped_incident.incident.id,
+                            Change(by=DETECTOR, status="new", reason=grouped_incident.reopen))
+    for item in checked:
+        if item.withdrawn and item.incident.status == "new":
+            change_incident(store, item.incident.id, Change(by=DETECTOR, status="closed", reason=item.withdrawn))
     report = DetectReport(
         scored=len(posts), changed=len(changed), complaints=sum(1 for r in scored if r["is_complaint"]),
         fake_suspects=sum(1 for r in scored if r.get("is_fake_suspect")),

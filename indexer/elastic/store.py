@@ -16,6 +16,7 @@ is written (``INDEXER_ES_REFRESH`` makes each write wait for it, which tests use
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from contextlib import contextmanager
@@ -23,11 +24,11 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from elastic_transport import TransportError
-from elasticsearch import ApiError, NotFoundError, helpers
+from elasticsearch import ApiError, ConflictError, NotFoundError, helpers
 
 from indexer.elastic.client import connect
 from indexer.elastic.layout import Layout, install
-from indexer.exceptions import StoreUnavailable
+from indexer.exceptions import StoreUnavailable, VersionConflict
 from indexer.schema import DETECTOR_FIELDS, Incident, Post
 from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields, safe_url
 
@@ -42,6 +43,10 @@ SERIES_PATHS = {"sector": "sector", "municipality": "territory.municipality", "d
 NONE = "\u2400"  # stands for "no value" in terms aggregations (``missing``), never a real name
 PAGE = 10_000  # Elasticsearch's default index.max_result_window
 SET_FIELDS = "for (e in params.fields.entrySet()) { ctx._source[e.getKey()] = e.getValue(); }"
+# The same for an incident, its overdue flag then following the stored status (times are ISO 8601
+# in UTC, which compare as text).
+SET_INCIDENT = (SET_FIELDS + " ctx._source.overdue = ctx._source.deadline != null && (ctx._source.status == 'new'"
+                " || ctx._source.status == 'assigned') && ctx._source.deadline.compareTo(params.now) < 0;")
 
 
 class ElasticsearchStore:
@@ -314,8 +319,11 @@ class ElasticsearchStore:
     def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
         if not incidents:
             return
-        actions = [{"_op_type": "index", "_index": self.layout.alias("incidents"), "_id": i.id,
-                    "_source": i.to_dict()} for i in incidents]
+        now = datetime.now(timezone.utc).isoformat()
+        actions = [{"_op_type": "update", "_index": self.layout.alias("incidents"), "_id": i.id,
+                    "script": {"source": SET_INCIDENT, "lang": "painless",
+                               "params": {"fields": _without(i.detector_part(), "overdue"), "now": now}},
+                    "upsert": i.to_dict()} for i in incidents]
         with self._writing():
             self._ensure_templates()
             _, errors = helpers.bulk(self.client, actions, **self._bulk_options())
@@ -323,13 +331,28 @@ class ElasticsearchStore:
             raise StoreUnavailable(f"Elasticsearch store {self.url}: {len(errors)} incidents refused: "
                                    f"{errors[0]}")
 
+    def update_incident(self, incident: Incident) -> Incident:
+        seq_no, _, term = str(incident.version or "").partition(":")
+        if not seq_no or not term:
+            raise VersionConflict(incident.id, incident.version)
+        fields = {"fields": incident.staff_part(), "now": datetime.now(timezone.utc).isoformat()}
+        with self._writing():
+            try:
+                done = self.client.update(index=self.layout.alias("incidents"), id=incident.id,
+                                          script={"source": SET_INCIDENT, "lang": "painless", "params": fields},
+                                          if_seq_no=int(seq_no), if_primary_term=int(term),
+                                          refresh="wait_for" if self.refresh else None)
+            except ConflictError as exc:
+                raise VersionConflict(incident.id, incident.version) from exc
+        return dataclasses.replace(incident, version=f"{done['_seq_no']}:{done['_primary_term']}")
+
     def get_incident(self, incident_id: str) -> Incident | None:
         with self._reading():
             try:
                 found = self.client.get(index=self.layout.alias("incidents"), id=incident_id)
             except NotFoundError:
                 return None
-        return Incident.from_dict(found["_source"])
+        return Incident.from_dict(found["_source"], f"{found['_seq_no']}:{found['_primary_term']}")
 
     def find_incidents(self, query: IncidentQuery) -> list[Incident]:
         filters: list[dict[str, Any]] = []
@@ -342,18 +365,25 @@ class ElasticsearchStore:
             filters.append({"terms": {"status": list(query.status)}})
         if query.since is not None:
             filters.append({"range": {"opened_at": {"gte": query.since.isoformat()}}})
+        if query.status_since is not None:
+            filters.append({"range": {"status_at": {"gte": query.status_since.isoformat()}}})
         with self._reading():
             try:
                 found = self.client.search(
-                    index=self.layout.alias("incidents"), size=query.limit,
+                    index=self.layout.alias("incidents"), size=query.limit, seq_no_primary_term=True,
                     query={"bool": {"filter": filters}} if filters else {"match_all": {}},
                     sort=[{"deadline": {"order": "asc", "missing": "_last"}}, {"opened_at": {"order": "desc"}}])
             except NotFoundError:
                 return []
-        return [Incident.from_dict(hit["_source"]) for hit in found["hits"]["hits"]]
+        return [Incident.from_dict(hit["_source"], f"{hit['_seq_no']}:{hit['_primary_term']}")
+                for hit in found["hits"]["hits"]]
 
     def close(self) -> None:
         self.client.close()
+
+
+def _without(document: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k not in names}
 
 
 def _bucket_counts(aggs: Mapping[str, Any], level: int, key: tuple[str | None, ...]) -> Iterator[BucketCount]:

@@ -7,6 +7,7 @@ so searches match Russian word forms. ``cursors`` keeps each source's crawl curs
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -15,8 +16,8 @@ from typing import Any, Mapping, Sequence
 
 import orjson
 
-from indexer.exceptions import StoreConfigError, StoreUnavailable
-from indexer.schema import DETECTOR_FIELDS, Incident, Post
+from indexer.exceptions import StoreConfigError, StoreUnavailable, VersionConflict
+from indexer.schema import DETECTOR_FIELDS, STAFF_FIELDS, Incident, Post
 from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields
 from indexer.text import stems
 
@@ -48,10 +49,29 @@ CREATE TABLE IF NOT EXISTS incidents (
     district TEXT,
     opened_at REAL NOT NULL,
     deadline REAL,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS incidents_queue ON incidents (queue, status, deadline);
 """
+
+# The detector's write of an incident: a new one whole; a stored one keeps the staff's fields and
+# status column (json_patch of the stored staff fields over the new document), and its overdue flag
+# follows the stored status. Every write counts a version, so a staff change made on an older
+# state is refused (_UPDATE_STAFF's WHERE).
+_UPSERT_INCIDENT = (
+    "INSERT INTO incidents (id, queue, status, sector, municipality, district, opened_at, deadline, doc, version)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1) ON CONFLICT (id) DO UPDATE SET queue = excluded.queue,"
+    " sector = excluded.sector, municipality = excluded.municipality, district = excluded.district,"
+    " opened_at = excluded.opened_at, deadline = excluded.deadline, version = incidents.version + 1,"
+    " doc = json_set(json_patch(excluded.doc, json_object("
+    + ", ".join(f"'{name}', incidents.doc -> '$.{name}'" for name in STAFF_FIELDS) + ")),"
+    " '$.overdue', json(CASE WHEN incidents.status IN ('new', 'assigned') AND excluded.deadline < ?10"
+    " THEN 'true' ELSE 'false' END))")
+_UPDATE_STAFF = (
+    "UPDATE incidents SET status = ?, version = version + 1, doc = json_set(doc, "
+    + ", ".join(f"'$.{name}', json(?)" for name in STAFF_FIELDS) + ", '$.overdue', json(?))"
+    " WHERE id = ? AND version = ?")
 
 # What the spike detector groups by, kept in columns of their own (files made before them gain
 # them on open): the covering index lets ``count_buckets`` read the index alone.
@@ -282,6 +302,12 @@ class SqliteStore:
                 pass
             columns.add("changed_at")
         self._db.execute("CREATE INDEX IF NOT EXISTS posts_changed ON posts (changed_at)")
+        incident_columns = {row[1] for row in self._db.execute("PRAGMA table_xinfo(incidents)")}
+        if "version" not in incident_columns:  # files made before staff changes were versioned
+            try:
+                self._db.execute("ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+            except sqlite3.OperationalError:  # another process added it first
+                pass
         return columns
 
     def count_buckets(self, since: datetime, until: datetime, bucket: timedelta,
@@ -325,20 +351,33 @@ class SqliteStore:
         return {post_id: int(n) for post_id, n in rows}
 
     def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
+        now = datetime.now(timezone.utc).timestamp()
         rows = [(i.id, i.queue, i.status, i.sector, i.territory.municipality if i.territory else None,
                  i.territory.district if i.territory else None, _ts(i.opened_at), _ts(i.deadline),
-                 json.dumps(i.to_dict(), ensure_ascii=False)) for i in incidents]
+                 json.dumps(i.to_dict(), ensure_ascii=False), now) for i in incidents]
         try:
             with self._transaction():
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO incidents (id, queue, status, sector, municipality, district,"
-                    " opened_at, deadline, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                self._db.executemany(_UPSERT_INCIDENT, rows)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
 
+    def update_incident(self, incident: Incident) -> Incident:
+        staff = incident.staff_part()
+        values = [json.dumps(staff[name], ensure_ascii=False) for name in STAFF_FIELDS]
+        try:
+            with self._transaction():
+                cursor = self._db.execute(_UPDATE_STAFF, (incident.status, *values, json.dumps(incident.overdue()),
+                                                          incident.id, int(incident.version or 0)))
+                if cursor.rowcount == 0:
+                    raise VersionConflict(incident.id, incident.version)
+                row = self._db.execute("SELECT version FROM incidents WHERE id = ?", (incident.id,)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+        return dataclasses.replace(incident, version=str(row[0]))
+
     def get_incident(self, incident_id: str) -> Incident | None:
-        row = self._db.execute("SELECT doc FROM incidents WHERE id = ?", (incident_id,)).fetchone()
-        return Incident.from_dict(json.loads(row[0])) if row else None
+        row = self._db.execute("SELECT doc, version FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        return Incident.from_dict(json.loads(row[0]), str(row[1])) if row else None
 
     def find_incidents(self, query: IncidentQuery) -> list[Incident]:
         clauses: list[str] = []
@@ -354,10 +393,13 @@ class SqliteStore:
         if query.since is not None:
             clauses.append("opened_at >= ?")
             params.append(_ts(query.since))
+        if query.status_since is not None:  # ISO 8601 in UTC, as every time is stored: compares as text
+            clauses.append("doc ->> '$.status_at' >= ?")
+            params.append(query.status_since.astimezone(timezone.utc).isoformat())
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._db.execute(f"SELECT doc FROM incidents {where} ORDER BY deadline IS NULL, deadline,"
+        rows = self._db.execute(f"SELECT doc, version FROM incidents {where} ORDER BY deadline IS NULL, deadline,"
                                 " opened_at DESC LIMIT ?", (*params, query.limit)).fetchall()
-        return [Incident.from_dict(json.loads(doc)) for (doc,) in rows]
+        return [Incident.from_dict(json.loads(doc), str(version)) for doc, version in rows]
 
     def close(self) -> None:
         self._db.close()

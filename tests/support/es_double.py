@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from indexer.elastic.store import SET_FIELDS
+from indexer.elastic.store import SET_FIELDS, SET_INCIDENT
 from indexer.text import stems
 from tests.support.http_double import HttpDouble, Request, Response
 
@@ -106,6 +106,24 @@ def _flatten(properties: dict[str, Any], prefix: str = "") -> dict[str, dict[str
         for sub, sub_spec in (spec.get("fields") or {}).items():
             fields[f"{dotted}.{sub}"] = {**sub_spec, "_parent": dotted}
     return fields
+
+
+def _updated(current: dict[str, Any] | None, body: dict[str, Any]) -> dict[str, Any]:
+    """An update's result: the upsert document when there was none, else the script's or the
+    partial document's. The double runs the store's two scripts only (it has no Painless)."""
+    if current is None and "upsert" in body:
+        return dict(body["upsert"])
+    if "script" in body:
+        script = body["script"]
+        if script.get("source") not in (SET_FIELDS, SET_INCIDENT):
+            raise ValueError("the test double runs only the store's scripts")
+        updated = {**(current or {}), **script["params"]["fields"]}
+        if script["source"] == SET_INCIDENT:
+            deadline = updated.get("deadline")
+            updated["overdue"] = bool(deadline and updated.get("status") in ("new", "assigned")
+                                      and deadline < script["params"]["now"])
+        return updated
+    return _merge(current or {}, body.get("doc", {}))
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -244,6 +262,8 @@ class ElasticsearchDouble(HttpDouble):
             return self._get_alias("*", head)
         if action == "_doc" and len(parts) == 3:
             return self._doc(method, head, parts[2], r)
+        if action == "_update" and len(parts) == 3 and method == "POST":
+            return self._update(head, parts[2], r)
         if action == "_mget":
             return self._mget(head, r.json())
         return _error(400, "illegal_argument_exception", f"the test double does not serve {method} {r.path}")
@@ -395,7 +415,34 @@ class ElasticsearchDouble(HttpDouble):
         if doc_id not in index.docs:
             return Response(404, {"_index": index.name, "_id": doc_id, "found": False})
         return Response(200, {"_index": index.name, "_id": doc_id, "_version": index.versions[doc_id],
+                              "_seq_no": index.versions[doc_id], "_primary_term": 1,
                               "found": True, "_source": index.docs[doc_id]})
+
+    def _update(self, target: str, doc_id: str, r: Request) -> Response:
+        """``POST <index>/_update/<id>``: a partial document or the store's scripts, with optimistic
+        concurrency (``if_seq_no`` and ``if_primary_term``: this double's seq_no is the document's
+        version, its primary term 1)."""
+        index = self._write_index(target)
+        current = index.docs.get(doc_id)
+        expected = r.query.get("if_seq_no")
+        if expected is not None and (current is None or int(expected) != index.versions.get(doc_id)
+                                     or int(r.query.get("if_primary_term", 1)) != 1):
+            return _error(409, "version_conflict_engine_exception",
+                          f"[{doc_id}]: version conflict, required seqNo [{expected}], primary term "
+                          f"[{r.query.get('if_primary_term')}]. current document has seqNo "
+                          f"[{index.versions.get(doc_id)}] and primary term [1]")
+        body = r.json()
+        if current is None and "upsert" not in body and not body.get("doc_as_upsert"):
+            return _error(404, "document_missing_exception", f"[{doc_id}]: document missing")
+        try:
+            source = _updated(current, body)
+        except ValueError as exc:
+            return _error(400, "illegal_argument_exception", str(exc))
+        result = self._put_doc(index, doc_id, source, r.query.get("refresh") in ("", "true", "wait_for"))
+        return Response(201 if result == "created" else 200, {
+            "_index": index.name, "_id": doc_id, "_version": index.versions[doc_id], "result": result,
+            "_seq_no": index.versions[doc_id], "_primary_term": 1,
+            "_shards": {"total": 1, "successful": 1, "failed": 0}})
 
     def _mget(self, target: str, body: dict[str, Any]) -> Response:
         docs = []
@@ -460,17 +507,14 @@ class ElasticsearchDouble(HttpDouble):
         assert source is not None
         if op == "update":
             current = index.docs.get(str(doc_id))
-            if current is None and not source.get("doc_as_upsert"):
+            if current is None and "upsert" not in source and not source.get("doc_as_upsert"):
                 return {"_index": index.name, "_id": doc_id, "status": 404,
                         "error": {"type": "document_missing_exception", "reason": f"[{doc_id}]: document missing"}}
-            if "script" in source:  # the one script the store sends: set each of params.fields whole
-                script = source["script"]
-                if script.get("source") != SET_FIELDS:
-                    return {"_index": index.name, "_id": doc_id, "status": 400, "error": {
-                        "type": "illegal_argument_exception", "reason": "the double runs only the store's script"}}
-                source = {**(current or {}), **script["params"]["fields"]}
-            else:
-                source = _merge(current or {}, source.get("doc", {}))
+            try:
+                source = _updated(current, source)
+            except ValueError as exc:
+                return {"_index": index.name, "_id": doc_id, "status": 400,
+                        "error": {"type": "illegal_argument_exception", "reason": str(exc)}}
         if op == "create" and str(doc_id) in index.docs:
             return {"_index": index.name, "_id": doc_id, "status": 409, "error": {
                 "type": "version_conflict_engine_exception", "reason": f"[{doc_id}]: document already exists"}}
@@ -547,6 +591,9 @@ class ElasticsearchDouble(HttpDouble):
         page = hits[start:start + size]
         source_filter = body.get("_source", True)
         for hit in page:
+            if body.get("seq_no_primary_term"):
+                index = next(i for i in self.indices.values() if i.name == hit["_index"])
+                hit["_seq_no"], hit["_primary_term"] = index.versions[hit["_id"]], 1
             if source_filter is False:
                 del hit["_source"]
             if body.get("sort"):
