@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test model chromium compose-tool bench clean
+.PHONY: demo test model chromium compose-tool redis-tool bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) -m pip install -q -e '.[test,bench,redis]'
 	touch $@
 
 # Playwright cannot download its own browser here; Debian's headless shell serves it.
@@ -23,10 +23,15 @@ compose-tool:
 	@command -v docker-compose >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; }
 
+# tests/test_limits.py shares crawl limits through a local redis-server it starts on 127.0.0.1.
+redis-tool:
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server; }
+
 demo: $(VENV)/.installed chromium
 	$(VENV)/bin/monitor demo
 
-test: $(VENV)/.installed chromium compose-tool
+test: $(VENV)/.installed chromium compose-tool redis-tool
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -p no:cacheprovider -q

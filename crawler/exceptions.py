@@ -2,6 +2,8 @@
 
     CrawlerError
     ├── WatchlistError   a watchlist file is missing, unreadable or invalid (CLI exit code 2)
+    ├── LimitsError      the limits shared by crawl processes cannot be kept (their folder is not
+    │                    writable, or REDIS_URL is set without the redis package)
     └── VkApiError       VK answered with an ``error`` object (inside an HTTP 200 response)
 """
 
@@ -21,6 +23,10 @@ class WatchlistError(CrawlerError):
     def __init__(self, message: str, problems: Sequence[tuple[str, str, str]] = ()) -> None:
         super().__init__(message)
         self.problems = list(problems)
+
+
+class LimitsError(CrawlerError):
+    """The shared limiter cannot start; the message names the setting and what to change."""
 
 
 class VkApiError(CrawlerError):

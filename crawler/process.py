@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.exceptions import CrawlerError
 from crawler.spiders import SPIDERS
 from crawler.watchlist import Source, load_watchlist
+
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +58,28 @@ def run_crawl(settings: Settings, source_ids: list[str] | None = None) -> CrawlR
         skipped["vk"] = "VK_TOKENS is empty: set it in the environment (comma-separated tokens)"
     process = CrawlerProcess(settings)
     crawlers = {}
+    refused: list[CrawlerError] = []
     for platform, sources in by_platform.items():
         if platform in skipped:
             continue
         crawler = process.create_crawler(SPIDERS[platform])
-        process.crawl(crawler, source=",".join(s.id for s in sources))
+        started = process.crawl(crawler, source=",".join(s.id for s in sources))
+        started.addErrback(_keep_refusal, refused)
         crawlers[platform] = crawler
     if crawlers:
         process.start()
+    if refused:  # a component said at start-up that the crawl cannot run as configured
+        raise refused[0]
     stats = {name: (c.stats.get_stats() if c.stats else {}) for name, c in crawlers.items()}
     return CrawlReport(_per_source(selected, stats), stats, skipped)
+
+
+def _keep_refusal(failure: Failure, refused: list[CrawlerError]) -> Failure | None:
+    """Keep a crawler error a spider or a component raised as the crawl started; pass on others."""
+    if isinstance(failure.value, CrawlerError):
+        refused.append(failure.value)
+        return None
+    return failure
 
 
 def _per_source(sources: list[Source], stats: dict[str, dict[str, Any]]) -> list[SourceReport]:

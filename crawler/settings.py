@@ -46,8 +46,13 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 540,
     "crawler.middlewares.vk_api.VkApiMiddleware": 560,
 }
+DOWNLOAD_HANDLERS = {  # Scrapy's own, taking each request's shared turn first (crawler/limits/)
+    "http": "crawler.limits.handler.LimitedDownloadHandler",
+    "https": "crawler.limits.handler.LimitedDownloadHandler",
+}
 EXTENSIONS = {
     "crawler.state.CrawlState": 100,
+    "crawler.limits.turns.SharedLimits": 200,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,
@@ -60,6 +65,8 @@ ITEM_PIPELINES = {
 # --- Crawler: what one crawl of a source covers -------------------------------------------------
 CRAWLER_COMMENT_WINDOW_DAYS = 3.0  # re-poll comments of posts this young when their count changed
 CRAWLER_FIRST_CRAWL_DAYS = 14.0  # how far back the first crawl of a source reads
+CRAWLER_LIMITS_DIR = "var/limits"  # VK tokens' and download slots' turns, shared by this machine's crawl processes
+CRAWLER_LIMITS_ENABLED = True  # pace VK tokens and download slots over every crawl process (off: each paces itself)
 CRAWLER_MAX_PAGES = 50  # listing pages per source per crawl, a bound on runaway pagination
 CRAWLER_RETRY_AFTER_MAX = 120.0  # longest Retry-After (seconds) honoured before giving up
 CRAWLER_STATE_ENABLED = True  # read cursors from the store and save them (off: every crawl is a first crawl)
@@ -144,6 +151,9 @@ SCHEDULE_RUN_TIMEOUT = 3600.0  # a run longer than this is stopped
 SCHEDULE_SPIKES_INTERVAL = 3600.0  # seconds between `monitor spikes` runs (0: never); one bucket
 SCHEDULE_STOP_TIMEOUT = 600.0  # on SIGTERM, how long current runs may take to finish
 SCHEDULE_TICK = 1.0  # seconds between the scheduler's turns
+
+# --- Redis (several crawl nodes) ----------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL")  # set: the shared limits live in Redis, for every node (pip extra [redis])
 
 # --- Language identification --------------------------------------------------------------------
 LANGUAGE_CANDIDATES = ["ru", "uk", "be", "en"]

@@ -9,6 +9,8 @@ Routes (``<base>`` is the address the server prints when it starts):
     /board/, /board/appeal/<id>, /board/api/...        a page built by JavaScript
     /robots.txt                                        disallows /forum/private/
     /_replay/advance?minutes=N, /_replay/reset, /_replay/stats   the clock, faults and counters
+    /_replay/stats?arrivals=1   also each request since the reset: [arrival time (Unix seconds),
+                                path, VK token or null], for tests of the crawl's pace
 
 Faults, on unless started with ``--no-faults``, each firing once per reset unless noted: the first
 older-page request of t.me/s/chp_prirechensk answers 429 with Retry-After; the first
@@ -28,6 +30,7 @@ import collections
 import json
 import re
 import sys
+import time
 from typing import Any
 
 from aiohttp import web
@@ -48,6 +51,7 @@ class ReplaySite:
         self.faults = faults
         self.fired: set[str] = set()
         self.hits: collections.Counter[str] = collections.Counter()
+        self.arrivals: list[tuple[float, str, str | None]] = []
         self.app = web.Application(middlewares=[self._count])
         self._routes()
         self._pick_fault_targets()
@@ -71,7 +75,10 @@ class ReplaySite:
 
     @web.middleware
     async def _count(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        arrived = time.time()
         self.hits[re.sub(r"\d+", "N", request.path)] += 1
+        if not request.path.startswith("/_replay/"):
+            self.arrivals.append((arrived, request.path, _token(request)))
         return await handler(request)
 
     def _routes(self) -> None:
@@ -97,7 +104,7 @@ class ReplaySite:
         if request.method == "POST":
             params.update({k: str(v) for k, v in (await request.post()).items()})
         method = request.match_info["method"]
-        token = params.pop("access_token", None) or request.headers.get("Authorization", "").removeprefix("Bearer ")
+        token = params.pop("access_token", None) or _token(request) or ""
         body = self._vk(method, token, params)
         return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
@@ -189,12 +196,16 @@ class ReplaySite:
     async def reset(self, request: web.Request) -> web.Response:
         self.fired.clear()
         self.hits.clear()
+        self.arrivals.clear()
         self.world.advanced = self.world.advanced * 0
         return _json(json.dumps({"now": self.world.now.isoformat()}))
 
     async def stats(self, request: web.Request) -> web.Response:
-        return _json(json.dumps({"hits": dict(self.hits), "fired": sorted(self.fired),
-                                 "now": self.world.now.isoformat()}))
+        stats: dict[str, Any] = {"hits": dict(self.hits), "fired": sorted(self.fired),
+                                 "now": self.world.now.isoformat()}
+        if request.query.get("arrivals") == "1":
+            stats["arrivals"] = self.arrivals
+        return _json(json.dumps(stats))
 
 
 async def _cut_connection(request: web.Request, body: bytes) -> web.StreamResponse:
@@ -206,6 +217,12 @@ async def _cut_connection(request: web.Request, body: bytes) -> web.StreamRespon
     if request.transport is not None:
         request.transport.close()
     return response
+
+
+def _token(request: web.Request) -> str | None:
+    """The VK token of a request, sent as the crawler sends it (``Authorization: Bearer``)."""
+    header = request.headers.get("Authorization", "")
+    return header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
 
 
 def _base(request: web.Request) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -62,13 +63,13 @@ class Crawler:
         self.site = site
         self.store_path = tmp_path / "monitor.db"
         self.tmp_path = tmp_path
-        self.runs = 0
+        self._runs = itertools.count(1)  # next() is atomic: crawls may run from several threads at once
 
     def __call__(self, *sources: str, watchlist: Path = DEMO_WATCHLIST, **settings: Any) -> CrawlResult:
-        self.runs += 1
-        stats_file = self.tmp_path / f"stats-{self.runs}.json"
+        stats_file = self.tmp_path / f"stats-{next(self._runs)}.json"
         overrides = self.site.crawl_settings(f"sqlite:///{self.store_path}")
-        overrides.update({"INDEXER_SPOOL_DIR": str(self.tmp_path / "spool"), "LOG_LEVEL": "INFO"})
+        overrides.update({"INDEXER_SPOOL_DIR": str(self.tmp_path / "spool"), "LOG_LEVEL": "INFO",
+                          "CRAWLER_LIMITS_DIR": str(self.tmp_path / "limits")})
         overrides.update(settings)
         overrides.pop("WATCHLIST", None)
         args = [sys.executable, "-m", "monitor", "crawl", "--watchlist", str(watchlist),

@@ -126,7 +126,10 @@ class SourceSpider(Spider):
 
     @staticmethod
     def pace(settings: BaseSettings, slot: str, rate: float, concurrency: int) -> None:
-        """Give ``slot`` its own download slot: ``concurrency`` requests at ``rate`` per second."""
+        """Give ``slot`` its own download slot: ``concurrency`` requests at ``rate`` per second.
+
+        No jitter: a platform's rate is a ceiling, and Scrapy's default ±50% would go past it.
+        """
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-        slots[slot] = {"concurrency": concurrency, "delay": 1.0 / rate if rate > 0 else 0.0}
+        slots[slot] = {"concurrency": concurrency, "delay": 1.0 / rate if rate > 0 else 0.0, "jitter": 0.0}
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
