@@ -14,11 +14,12 @@ crashes never takes the others down, and a Twisted reactor never needs restartin
   are asked to stop), then the scheduler exits 0.
 
 One log line per run: source, posts and comments collected, new items stored, errors, duration.
-Every ``SCHEDULE_DETECT_INTERVAL`` seconds it also runs ``monitor detect`` over the last
-``SCHEDULE_DETECT_SINCE_HOURS`` (one at a time), so new complaints reach the routing queue as
-incidents, and every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) ``monitor spikes``, so emerging
-crises reach the routing queue and the alert sinks. The heartbeat file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container
-health checks.
+A run that stored new items starts ``monitor detect`` (incremental: it scores what is new since
+its last run) as soon as none is running, so a new complaint reaches the routing queue seconds
+after its crawl; it also runs every ``SCHEDULE_DETECT_INTERVAL`` seconds without new items (a
+deadline passing marks incidents overdue). Every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) it runs
+``monitor spikes``, so emerging crises reach the routing queue and the alert sinks. The heartbeat
+file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container health checks.
 """
 
 from __future__ import annotations
@@ -87,7 +88,6 @@ class Scheduler:
         self.run_dir = Path(settings.get("SCHEDULE_RUN_DIR"))
         self.tick = settings.getfloat("SCHEDULE_TICK")
         self.detect_interval = settings.getfloat("SCHEDULE_DETECT_INTERVAL")
-        self.detect_since = settings.getfloat("SCHEDULE_DETECT_SINCE_HOURS")
         self.detect_due = 0.0
         self.detecting: tuple[subprocess.Popen[bytes], float] | None = None
         self.spikes_interval = settings.getfloat("SCHEDULE_SPIKES_INTERVAL")
@@ -154,7 +154,7 @@ class Scheduler:
                 return
             self.detecting = None
             lines = (self.run_dir / "detect.log").read_text(encoding="utf-8", errors="replace").splitlines()
-            summary = next((line for line in reversed(lines) if line.startswith("scored")), "no summary")
+            summary = next((line for line in reversed(lines) if "scored" in line), "no summary")
             log = logger.info if process.returncode == 0 else logger.warning
             log("run detect: %s duration=%.1fs%s", summary, now - started,
                 "" if process.returncode == 0 else f" exit={process.returncode} (see {self.run_dir / 'detect.log'})")
@@ -162,8 +162,7 @@ class Scheduler:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             with (self.run_dir / "detect.log").open("wb") as log_file:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "monitor", "detect", "--since", f"{self.detect_since:.0f}h",
-                     *self._watchlist_args, *self.crawl_args],
+                    [sys.executable, "-m", "monitor", "detect", *self._watchlist_args, *self.crawl_args],
                     stdout=log_file, stderr=subprocess.STDOUT)
             self.detecting = (process, now)
             self.detect_due = now + self.detect_interval
@@ -231,6 +230,8 @@ class Scheduler:
             self.results.append(result)
             log = logger.info if code == 0 and not result.errors else logger.warning
             log(result.line())
+            if result.new and self.detect_interval > 0:
+                self.detect_due = min(self.detect_due, now)  # new items: detect as soon as it can
             if code != 0:
                 logger.warning("%s: see %s", source_id, self.run_dir / f"{source_id}.log")
 

@@ -140,10 +140,9 @@ KIBANA_PASSWORD = os.environ.get("KIBANA_PASSWORD") or os.environ.get("ES_PASSWO
 KIBANA_OBJECTS = ""  # empty: the saved objects shipped with the package (indexer/elastic/kibana_objects.ndjson)
 
 # --- Scheduler (monitor schedule) ---------------------------------------------------------------
-SCHEDULE_DETECT_INTERVAL = 300.0  # seconds between `monitor detect` runs (0: never)
-SCHEDULE_DETECT_SINCE_HOURS = 72.0  # how far back each of those runs re-scores and groups
+SCHEDULE_DETECT_INTERVAL = 300.0  # `monitor detect` at least this often (0: never); also after new items
 SCHEDULE_HEARTBEAT = "var/scheduler.heartbeat"  # touched every loop, for health checks
-SCHEDULE_INTERVALS = {"high": 300, "normal": 1800, "low": 3600}  # seconds between runs, by priority
+SCHEDULE_INTERVALS = {"high": 30, "normal": 900, "low": 3600}  # seconds between runs, by priority
 SCHEDULE_JITTER = 0.1  # each interval is stretched or shrunk by up to this share, at random
 SCHEDULE_MAX_PARALLEL = 2  # crawl processes at once
 SCHEDULE_RUN_DIR = "var/schedule"  # each source's last run: its log and stats

@@ -114,6 +114,7 @@ class Post:
     is_fake_suspect: bool | None = None
     threat: bool | None = None
     fake_evidence: dict[str, Any] | None = None
+    bands: list[str] | None = None  # its text's LSH band keys: how a later run finds its copies
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: times as ISO 8601 strings.
@@ -136,6 +137,7 @@ class Post:
             "sector": self.sector, "territory": self.territory.to_dict() if self.territory else None,
             "incident_id": self.incident_id, "cluster_id": self.cluster_id, "fake": self.fake,
             "is_fake_suspect": self.is_fake_suspect, "threat": self.threat, "fake_evidence": self.fake_evidence,
+            "bands": self.bands,
         }
 
     def findings(self, fields: Sequence[str] = ()) -> dict[str, Any]:
@@ -172,7 +174,7 @@ class Post:
 # listed here); the detector writes these, by partial updates (``Store.update_findings``), so a
 # re-crawl never clears a detection and a detection never undoes a re-crawl.
 DETECTOR_FIELDS = ("complaint", "is_complaint", "sector", "territory", "incident_id", "cluster_id", "fake",
-                   "is_fake_suspect", "threat", "fake_evidence")
+                   "is_fake_suspect", "threat", "fake_evidence", "bands")
 
 
 INCIDENT_STATUSES = ("new", "assigned", "answered", "closed")

@@ -27,6 +27,11 @@ class Query:
     since: datetime | None = None
     until: datetime | None = None
     changed_since: datetime | None = None  # new, or text changed, since (what detection must read again)
+    # What the detector reads around new posts: any of these ids, pages, clusters, LSH band keys.
+    ids: tuple[str, ...] | None = None
+    source_ids: tuple[str, ...] | None = None
+    cluster_ids: tuple[str, ...] | None = None
+    bands: tuple[str, ...] | None = None  # posts sharing one of these keys (Post.bands): near-copy candidates
     limit: int = 20
     sort: str = "newest"  # newest | relevance
 
@@ -42,6 +47,9 @@ class IncidentQuery:
     district: str | None = None
     since: datetime | None = None  # opened at or after
     status_since: datetime | None = None  # its status last changed at or after
+    updated_since: datetime | None = None  # its last post at or after
+    due_since: datetime | None = None  # its deadline at or after ...
+    due_until: datetime | None = None  # ... and before
     limit: int = 100
 
 

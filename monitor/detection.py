@@ -53,8 +53,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add_settings(score)
     score.set_defaults(run=run_score)
 
-    detect = sub.add_parser("detect", help="score stored posts and group complaints into incidents")
-    detect.add_argument("--since", type=since, help="only posts created since (ISO date or 24h, 7d)")
+    detect = sub.add_parser("detect", help="score new posts and group complaints into incidents",
+                            description="Score the posts new or changed since the last run, and group them into "
+                                        "incidents. The first run, and --full, score every stored post again "
+                                        "(after a model or lexicon change).")
+    detect.add_argument("--full", action="store_true", help="score every stored post again, not only the new ones")
+    detect.add_argument("--since", type=since,
+                        help="score again the posts created since (ISO date or 24h, 7d); the checkpoint stays")
     detect.add_argument("--watchlist", help="watchlist whose sources give page kinds and territories")
     add_store(detect)
     add_settings(detect)
@@ -133,7 +138,7 @@ def run_detect(args: argparse.Namespace) -> int:
     sources = {s.id: s for s in load_watchlist(config.get("WATCHLIST")).sources}
     store = open_store(config)
     try:
-        report = run_detect(store, detector_config, sources=sources, since=args.since)
+        report = run_detect(store, detector_config, sources=sources, since=args.since, full=args.full)
     finally:
         store.close()
     print(report.summary())

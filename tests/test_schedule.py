@@ -109,7 +109,7 @@ def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigt
                                     env={**os.environ, "PYTHONWARNINGS": "ignore"})
             try:
                 deadline = time.monotonic() + 90
-                while (log.read_text().count("run source=") < 4 or "run detect: scored" not in log.read_text()) \
+                while (log.read_text().count("run source=") < 4 or "run detect: incremental: scored" not in log.read_text()) \
                         and time.monotonic() < deadline:
                     time.sleep(0.2)
                 proc.send_signal(signal.SIGTERM)
@@ -123,4 +123,4 @@ def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigt
     assert any("source=rss_gov" in line and "errors=1 (parse 1)" in line for line in lines)
     assert "SIGTERM: finishing" in text and "Traceback" not in text
     assert (tmp_path / "runs" / "spikes.log").exists()  # the spike detector ran too
-    assert any("run detect: scored" in line and "incidents:" in line for line in text.splitlines())
+    assert any("run detect: incremental: scored" in line and "incidents:" in line for line in text.splitlines())

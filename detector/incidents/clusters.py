@@ -10,6 +10,11 @@ copy pasted inside a longer comment), or else it starts its own. Character shing
 survive typos and inflection that word shingles do not. Texts too short to tell a copy from a
 coincidence ("и у нас так же") stay in clusters of their own.
 
+The LSH index is banded the way datasketch sizes it for the candidate threshold (21 bands of 3
+rows for 64 permutations), and each band is a short key (:meth:`Clusterer.keys`). The detector
+stores a post's keys with its findings, so an incremental run finds a new post's earlier copies
+with one store query instead of holding the whole window in memory.
+
 A cluster knows its first appearance, its posts, its sources and platforms, and its growth: how
 many new distinct sources it reached in each hour. The routing queue's incident grouping and the
 fact-check queue both read these cluster ids, so there is one clustering, not two.
@@ -104,8 +109,11 @@ class Clusterer:
         self.shingle_size = shingle_size
         self.seed = seed
         # Candidates are looked up below the join threshold, for the containment test to see them.
-        self.lsh = MinHashLSH(threshold=min(threshold, 0.3), num_perm=num_perm)
+        banding = MinHashLSH(threshold=min(threshold, 0.3), num_perm=num_perm)  # only for its banding
+        self.bands, self.rows = banding.b, banding.r
+        self.index: dict[str, list[str]] = {}  # band key → post ids
         self.signatures: dict[str, tuple[LeanMinHash, int]] = {}
+        self.keys_of: dict[str, list[str]] = {}  # post id → its band keys (what the store keeps)
         self.cluster_of: dict[str, str] = {}
         self.clusters: dict[str, Cluster] = {}
 
@@ -125,9 +133,24 @@ class Clusterer:
             cluster = record.get("cluster_id") or (self._nearest(signature) if signature is not None else None)
             self._place(record, post_id, cluster or cluster_id_for(post_id))
             if signature is not None:
-                self.lsh.insert(post_id, signature[0])
-                self.signatures[post_id] = signature
+                keys = self.keys(signature[0])
+                for key in keys:
+                    self.index.setdefault(key, []).append(post_id)
+                self.signatures[post_id], self.keys_of[post_id] = signature, keys
         return [self.cluster_of[str(r["id"])] for r in records]
+
+    def keys(self, minhash: LeanMinHash) -> list[str]:
+        """The LSH band keys of a MinHash: two texts are candidates when they share one. A key
+        is the band's number and a 56-bit digest of its rows (16 hex digits)."""
+        values = minhash.hashvalues
+        return [f"{band:02x}" + hashlib.blake2b(values[band * self.rows:(band + 1) * self.rows].tobytes(),
+                                                 digest_size=7).hexdigest()
+                for band in range(self.bands)]
+
+    def text_keys(self, text: str) -> list[str]:
+        """The band keys of a text (none when it is too short to cluster)."""
+        text = normalise(text)
+        return self.keys(self._signatures([text])[0][0]) if len(text) >= self.min_chars else []
 
     def cluster(self, post_id: str) -> Cluster | None:
         cluster = self.cluster_of.get(str(post_id))
@@ -161,9 +184,9 @@ class Clusterer:
         would otherwise cost a thousand comparisons per new copy."""
         minhash, size = signature
         compared: dict[str, int] = {}
-        # The index answers in the order of a set, which differs between processes (string hashes
-        # are salted): sorted, the same history gives the same clusters in every run.
-        for key in sorted(self.lsh.query(minhash)):
+        # Sorted, not in a set's order (string hashes are salted per process): the same history
+        # gives the same clusters in every run.
+        for key in sorted({post for band in self.keys(minhash) for post in self.index.get(band, ())}):
             cluster = self.cluster_of[key]
             if compared.get(cluster, 0) >= PER_CLUSTER:
                 continue

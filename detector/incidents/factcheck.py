@@ -72,13 +72,14 @@ class FactChecker:
                 self.items[incident.cluster_id] = incident
 
     def check(self, scored: Sequence[MutableMapping[str, Any]]) -> list[Checked]:
-        """``scored``: detector outputs with ``cluster_id`` set. Adds history evidence to them in
+        """``scored``: detector outputs with ``cluster_id`` set, and stored posts read as history
+        (``context``: true, their findings as stored). Adds history evidence to the scored ones in
         place and returns the fact-check items created or grown."""
         self._add_history(scored)
         touched: dict[str, Checked] = {}
         stories = self._stories(scored)
         suspects = {str(r["id"]) for r in scored if r.get("is_fake_suspect")}
-        window = {str(r["id"]) for r in scored}
+        window = {str(r["id"]) for r in scored if not r.get("context")}
         for cluster_id, incident in self.items.items():
             # Re-scored (a new model, a new lexicon) and no longer a story of suspects: withdrawn.
             if (incident.status == "new" and cluster_id not in stories and set(incident.post_ids) <= window
@@ -138,11 +139,10 @@ class FactChecker:
         return stories
 
     def _add_history(self, scored: Sequence[MutableMapping[str, Any]]) -> None:
-        words = {str(r["id"]): content_lemmas(self.lemmatizer.lemmas(_text(r))) for r in scored}
-        denials = [(r, words[str(r["id"])]) for r in scored
-                   if _official(r) and (r.get("fake_evidence") or {}).get("denial")]
+        denials = [(r, self._words(r)) for r in scored if _official(r) and (r.get("fake_evidence") or {}).get("denial")]
         for record in scored:
-            if "fake" not in record or _official(record) or (record.get("fake_evidence") or {}).get("denial"):
+            if (record.get("context") or "fake" not in record or _official(record)
+                    or (record.get("fake_evidence") or {}).get("denial")):
                 continue
             evidence = record.setdefault("fake_evidence", {})
             fake = float(record["fake"])
@@ -154,12 +154,15 @@ class FactChecker:
                                       "hours": self.spread_hours, "platforms": sorted(cluster.platforms),
                                       "new_sources_per_hour": cluster.growth()}
                 fake = combine(fake, SPREAD_WEIGHT)
-            denied = self._denials(record, words[str(record["id"])], denials)
+            denied = self._denials(record, self._words(record), denials) if denials else []
             if denied:
                 evidence["denied_by"] = denied
                 fake = combine(fake, DENIAL_WEIGHT)
             record["fake"] = round(fake, 4)
             record["is_fake_suspect"] = fake >= self.threshold
+
+    def _words(self, record: Mapping[str, Any]) -> set[str]:
+        return content_lemmas(self.lemmatizer.lemmas(_text(record)))
 
     def _denials(self, record: Mapping[str, Any], words: set[str],
                  denials: Sequence[tuple[Mapping[str, Any], set[str]]]) -> list[dict[str, Any]]:

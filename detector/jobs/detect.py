@@ -1,10 +1,16 @@
 """``run_detect``: score stored posts, cluster near-copies, fill the fact-check queue and group
 complaints and threats into incidents for the routing queue.
 
+Incremental by default: a run scores the posts new or changed since its checkpoint (kept in the
+store, moved only when the run's writes are done) and reads the history they are judged against
+from the store (:mod:`detector.jobs.window`): a tick costs per new post, not per stored one. It
+writes the findings of the posts it scored, the incidents they opened or grew, and the incidents
+whose deadline passed since the last run (their stored ``overdue`` flag is what Kibana filters
+on). A full run (``full=True``, ``monitor detect --full``: after a model change) scores every post
+of its window again and writes every open incident; the first run of a store is a full one.
+
 Before scoring, fact-check items reviewed as fake with a debunk link join the debunk registry,
-so the registry is the YAML file plus the store's decisions. Only posts whose findings changed
-are written back; every open incident is written, so its stored ``overdue`` flag (what Kibana
-filters on) flips when a deadline passes. New incidents go to the webhook
+so the registry is the YAML file plus the store's decisions. New incidents go to the webhook
 (``INCIDENTS_WEBHOOK_URL``) through its outbox.
 """
 
@@ -12,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from detector.incidents.clusters import Clusterer
 from detector.incidents.factcheck import FactChecker, reviewed_narratives
@@ -20,7 +26,8 @@ from detector.incidents.grouping import Grouper
 from detector.incidents.lifecycle import Change
 from detector.incidents.routing import Router
 from detector.jobs.queues import change_incident
-from detector.records import apply_scores, detection_record
+from detector.jobs.window import read_context
+from detector.records import apply_scores, detection_record, official_page, record_time
 from detector.scoring import Detector
 from indexer.schema import DETECTOR_FIELDS, utcnow
 from indexer.store import IncidentQuery, Query
@@ -28,11 +35,15 @@ from indexer.store import IncidentQuery, Query
 if TYPE_CHECKING:
     from detector.config import DetectorConfig
     from detector.records import SourceInfo
-    from indexer.schema import Post
+    from indexer.schema import Incident, Post
     from indexer.store import Store
 
 BATCH = 512  # posts scored at once
 OPEN_INCIDENTS = 100_000  # open incidents read to group new posts into
+CHECKPOINT = "~detect"  # the store's cursor that holds the checkpoint
+# Posts changed this long before the checkpoint are read again: a write in flight when the last
+# run started (Elasticsearch shows it after its refresh), a crawl node's clock a little behind.
+MARGIN = timedelta(minutes=2)
 DETECTOR = "detector"  # who, in an incident's history, for the detector's own changes
 
 
@@ -40,6 +51,8 @@ DETECTOR = "detector"  # who, in an incident's history, for the detector's own c
 class DetectReport:
     """What one run did."""
 
+    mode: str = "incremental"  # or full
+    context: int = 0  # stored posts read as history
     scored: int = 0
     changed: int = 0
     complaints: int = 0
@@ -55,18 +68,23 @@ class DetectReport:
 
     def summary(self) -> str:
         """The one line the scheduler logs (it looks for the word ``scored``)."""
-        return (f"scored {self.scored} posts and comments ({self.changed} changed): {self.complaints} complaints, "
+        return (f"{self.mode}: scored {self.scored} posts and comments ({self.changed} changed, {self.context} read "
+                f"as history): {self.complaints} complaints, "
                 f"{self.fake_suspects} fake suspects, {self.threats} threats; routing incidents: "
                 f"{self.incidents_new} new, {self.incidents_grown} grown; fact-check items: "
                 f"{self.factcheck_new} new, {self.factcheck_grown} grown")
 
 
 def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, SourceInfo] | None = None,
-               since: datetime | None = None, detector: Detector | None = None) -> DetectReport:
-    """Detect over the store's posts created since ``since`` (all when None). ``sources``: the
-    watched pages by id, for their kind and default territory; ``detector``: one already loaded."""
+               since: datetime | None = None, full: bool = False, detector: Detector | None = None) -> DetectReport:
+    """One detection run. Incremental from the store's checkpoint unless ``full`` or the store has
+    none yet; ``since``: a full run over the posts created since then only (the checkpoint stays).
+    ``sources``: the watched pages by id, for their kind and default territory; ``detector``: one
+    already loaded."""
     detector = detector or Detector.from_config(config)
     sources = sources or {}
+    started = utcnow()
+    checkpoint = None if full or since is not None else _checkpoint(store)
     clusterer = Clusterer(threshold=config.clusters_threshold, containment=config.clusters_containment)
     window = timedelta(hours=config.incidents_window_hours)
     grouper = Grouper(Router.load(config.routing_file()), detector.lemmatizer, window=window, clusterer=clusterer,
@@ -74,32 +92,51 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
     checker = FactChecker(clusterer, detector.lemmatizer, threshold=config.fakes_threshold,
                           spread_sources=config.fakes_spread_sources, spread_hours=config.fakes_spread_hours,
                           deadline_hours=config.factcheck_deadline_hours)
-    posts = store.search(Query(since=since, limit=config.max_posts))
-    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
-                                                        limit=OPEN_INCIDENTS)))
-    # answered and closed within the window: a new post about one of them is a repeat appeal
-    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("answered", "closed"),
-                                                        status_since=utcnow() - window, limit=OPEN_INCIDENTS)))
     factcheck = store.find_incidents(IncidentQuery(queue="factcheck", limit=OPEN_INCIDENTS))
     checker.add_open(factcheck)
     if detector.fakes is not None:  # what fact-checkers found fake is matched from now on
         detector.fakes.registry.extend(reviewed_narratives(factcheck))
-    before = {post.id: _findings(post) for post in posts}
-    scored: list[dict[str, Any]] = []
-    for start in range(0, len(posts), BATCH):
-        scored += detector.score_many([detection_record(p, sources) for p in posts[start:start + BATCH]])
+    if checkpoint is None:
+        posts = store.search(Query(since=since, limit=config.max_posts))
+        context: list[dict[str, Any]] = []
+    else:
+        posts = store.search(Query(changed_since=checkpoint - MARGIN, limit=config.max_posts))
+        context = read_context(store, posts, clusterer, window=window, sources=sources)
+    scored = _score(detector, posts, sources)
+    if checkpoint is not None and any(_official_denial(r) for r in scored):
+        # A new denial reaches the stories already in the queue: their posts are scored again.
+        again = _posts_of(store, factcheck, {p.id for p in posts})
+        context = [r for r in context if r["id"] not in {p.id for p in again}]
+        posts, scored = posts + again, scored + _score(detector, again, sources)
+    opened = min((record_time(r.get("created_at")) for r in scored), default=started)
+    updated_since = None if checkpoint is None else opened - window
+    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
+                                                        updated_since=updated_since, limit=OPEN_INCIDENTS)))
+    # answered and closed within the window: a new post about one of them is a repeat appeal
+    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("answered", "closed"),
+                                                        status_since=min(opened, started) - window,
+                                                        limit=OPEN_INCIDENTS)))
+    clusterer.add(context)  # history first: a new post joins an earlier cluster
     for record, cluster in zip(scored, clusterer.add(scored), strict=True):
         record["cluster_id"] = cluster
-    checked = checker.check(scored) if detector.fakes is not None else []
+    checked = checker.check(scored + context) if detector.fakes is not None else []
     grouped = grouper.group(scored)
     by_post = {pid: g.incident.id for g in grouped for pid in g.incident.post_ids}
+    before = {post.id: _findings(post) for post in posts}
     for post, result in zip(posts, scored, strict=True):
         apply_scores(post, result)
         post.cluster_id = result["cluster_id"]
+        post.bands = clusterer.keys_of.get(post.id)
         post.incident_id = by_post.get(post.id, post.incident_id if post.is_complaint or post.threat else None)
     changed = [post for post in posts if _findings(post) != before[post.id]]
     store.update_findings({post.id: post.findings() for post in changed})  # the detector's fields only
-    store.upsert_incidents(list({i.id: i for i in grouper.open}.values()) + [c.incident for c in checked])
+    if checkpoint is None:  # a full run writes every open incident (their overdue flags with them)
+        incidents = list({i.id: i for i in grouper.open}.values())
+    else:  # the incidents this run touched, and those whose deadline passed since the last run
+        incidents = list({i.id: i for i in [g.incident for g in grouped] + store.find_incidents(IncidentQuery(
+            status=("new", "assigned"), due_since=checkpoint - MARGIN, due_until=started,
+            limit=OPEN_INCIDENTS))}.values())
+    store.upsert_incidents(incidents + [c.incident for c in checked])
     # What the detector decides of an incident's status is a change like staff's: versioned, recorded.
     for grouped_incident in grouped:
         if grouped_incident.reopen:
@@ -108,7 +145,10 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
     for item in checked:
         if item.withdrawn and item.incident.status == "new":
             change_incident(store, item.incident.id, Change(by=DETECTOR, status="closed", reason=item.withdrawn))
+    if since is None:
+        store.set_cursor(CHECKPOINT, {"at": started.isoformat()})
     report = DetectReport(
+        mode="full" if checkpoint is None else "incremental", context=len(context),
         scored=len(posts), changed=len(changed), complaints=sum(1 for r in scored if r["is_complaint"]),
         fake_suspects=sum(1 for r in scored if r.get("is_fake_suspect")),
         threats=sum(1 for r in scored if r.get("threat")),
@@ -123,6 +163,32 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         report.webhook_accepted = sink.send(created)
         report.webhook_pending, report.outbox = sink.pending(), str(sink.outbox)
     return report
+
+
+def _checkpoint(store: Store) -> datetime | None:
+    """When the last run that moved the checkpoint started (None: no run yet, or it does not parse)."""
+    stored = store.get_cursor(CHECKPOINT) or {}
+    try:
+        return datetime.fromisoformat(str(stored["at"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def _score(detector: Detector, posts: Sequence[Post], sources: Mapping[str, SourceInfo]) -> list[dict[str, Any]]:
+    scored: list[dict[str, Any]] = []
+    for start in range(0, len(posts), BATCH):
+        scored += detector.score_many([detection_record(p, sources) for p in posts[start:start + BATCH]])
+    return scored
+
+
+def _official_denial(record: Mapping[str, Any]) -> bool:
+    return official_page(record) and bool((record.get("fake_evidence") or {}).get("denial"))
+
+
+def _posts_of(store: Store, items: Sequence[Incident], scored: set[str]) -> list[Post]:
+    """The stored posts of the fact-check items still undecided, but for those in ``scored``."""
+    ids = sorted({pid for item in items if item.status != "closed" for pid in item.post_ids} - scored)
+    return store.search(Query(ids=tuple(ids), limit=len(ids))) if ids else []
 
 
 def _findings(post: Post) -> tuple[Any, ...]:

@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS incidents (
     version INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS incidents_queue ON incidents (queue, status, deadline);
+CREATE INDEX IF NOT EXISTS incidents_deadline ON incidents (deadline);
+-- Each post's LSH band keys (Post.bands, as integers): a new post's earlier near-copies in one look-up.
+CREATE TABLE IF NOT EXISTS post_bands (band INTEGER NOT NULL, post INTEGER NOT NULL, PRIMARY KEY (band, post))
+    WITHOUT ROWID;
 """
 
 # The detector's write of an incident: a new one whole; a stored one keeps the staff's fields and
@@ -77,7 +81,7 @@ _UPDATE_STAFF = (
 # them on open): the covering index lets ``count_buckets`` read the index alone.
 _SERIES_COLUMNS = {"is_complaint": "$.is_complaint", "sector": "$.sector",
                    "municipality": "$.territory.municipality", "district": "$.territory.district",
-                   "street": "$.territory.street"}
+                   "street": "$.territory.street", "cluster_id": "$.cluster_id"}
 _SERIES_NAMES = ", ".join(_SERIES_COLUMNS)
 _SERIES_INDEX = ("CREATE INDEX IF NOT EXISTS posts_series ON posts"
                  " (is_complaint, created_at, sector, municipality, district, street)")
@@ -88,7 +92,7 @@ def series_values(post: Post) -> tuple[Any, ...]:
     place = post.territory
     return (None if post.is_complaint is None else int(post.is_complaint), post.sector,
             place.municipality if place else None, place.district if place else None,
-            place.street if place else None)
+            place.street if place else None, post.cluster_id)
 
 
 # A stored row's columns in the order ``_upsert`` lists them: SQL expressions over a json_each row.
@@ -104,7 +108,7 @@ _CRAWL_VALUES = (", ".join(f"value ->> {n}" for n in range(8)) + f", json_patch(
                  " CASE WHEN value ->> 9 THEN value ->> 10 ELSE posts.changed_at END")
 # Columns the detector's fields also fill, by field: what ``update_findings`` keeps in step.
 _FINDING_COLUMNS = {"is_complaint": ("is_complaint",), "sector": ("sector",),
-                    "territory": ("municipality", "district", "street")}
+                    "territory": ("municipality", "district", "street"), "cluster_id": ("cluster_id",)}
 
 
 def _batch(rows: list[Any]) -> str:
@@ -227,12 +231,18 @@ class SqliteStore:
         for n, name in enumerate(names, 1):
             if name == "is_complaint":
                 columns.append(f"is_complaint = CAST(value ->> {n} AS INTEGER)")
-            elif name == "sector":
-                columns.append(f"sector = value ->> {n}")
+            elif name in ("sector", "cluster_id"):
+                columns.append(f"{name} = value ->> {n}")
             elif name == "territory":
                 columns += [f"{column} = value -> {n} ->> '$.{column}'" for column in _FINDING_COLUMNS[name]]
         cursor = self._db.execute(f"UPDATE posts SET {', '.join(columns)} FROM json_each(?)"
                                   " WHERE posts.id = value ->> 0", (_batch(rows),))
+        if "bands" in names:  # kept as integers in their own table, for Query.bands
+            keys = names.index("bands") + 1
+            self._db.execute("INSERT OR IGNORE INTO post_bands (band, post) SELECT key.value, posts.rowid"
+                             " FROM json_each(?) AS row JOIN posts ON posts.id = row.value ->> 0,"
+                             " json_each(row.value -> 1) AS key",
+                             (_batch([[row[0], [int(k, 16) for k in row[keys] or ()]] for row in rows]),))
         return int(cursor.rowcount)
 
     def get(self, post_id: str) -> Post | None:
@@ -270,6 +280,14 @@ class SqliteStore:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        for column, values in (("p.id", query.ids), ("p.source_id", query.source_ids),
+                               ("p.cluster_id", query.cluster_ids)):
+            if values is not None:
+                clauses.append(f"{column} IN (SELECT value FROM json_each(?))")
+                params.append(_batch(list(values)))
+        if query.bands is not None:
+            clauses.append("p.rowid IN (SELECT post FROM post_bands WHERE band IN (SELECT value FROM json_each(?)))")
+            params.append(_batch([int(key, 16) for key in query.bands]))
         if query.since is not None:
             clauses.append("p.created_at >= ?")
             params.append(_ts(query.since))
@@ -302,6 +320,7 @@ class SqliteStore:
                 pass
             columns.add("changed_at")
         self._db.execute("CREATE INDEX IF NOT EXISTS posts_changed ON posts (changed_at)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS posts_cluster ON posts (cluster_id, created_at)")
         incident_columns = {row[1] for row in self._db.execute("PRAGMA table_xinfo(incidents)")}
         if "version" not in incident_columns:  # files made before staff changes were versioned
             try:
@@ -393,9 +412,17 @@ class SqliteStore:
         if query.since is not None:
             clauses.append("opened_at >= ?")
             params.append(_ts(query.since))
-        if query.status_since is not None:  # ISO 8601 in UTC, as every time is stored: compares as text
-            clauses.append("doc ->> '$.status_at' >= ?")
-            params.append(query.status_since.astimezone(timezone.utc).isoformat())
+        # ISO 8601 in UTC, as every time is stored: compares as text
+        for path, moment in (("$.status_at", query.status_since), ("$.updated_at", query.updated_since)):
+            if moment is not None:
+                clauses.append(f"doc ->> '{path}' >= ?")
+                params.append(moment.astimezone(timezone.utc).isoformat())
+        if query.due_since is not None:
+            clauses.append("deadline >= ?")
+            params.append(_ts(query.due_since))
+        if query.due_until is not None:
+            clauses.append("deadline < ?")
+            params.append(_ts(query.due_until))
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self._db.execute(f"SELECT doc, version FROM incidents {where} ORDER BY deadline IS NULL, deadline,"
                                 " opened_at DESC LIMIT ?", (*params, query.limit)).fetchall()
