@@ -7,6 +7,7 @@ between), can drop the next N connections without an answer, and records every r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -44,6 +45,7 @@ class HttpDouble:
     """Subclasses implement :meth:`handle`; the server, faults and the request log live here."""
 
     content_type = "application/json"
+    logged_body_limit: int | None = None  # bodies above this many bytes are logged empty
 
     def __init__(self, port: int = 0) -> None:
         self.port = port
@@ -93,7 +95,9 @@ class HttpDouble:
                         self.close_connection = True
                         self.connection.shutdown(socket.SHUT_RDWR)
                         return
-                    double.requests.append(request)
+                    limit = double.logged_body_limit
+                    double.requests.append(request if limit is None or len(body) <= limit
+                                           else dataclasses.replace(request, body=b""))
                 response = double.handle(request)
                 payload = b"" if response.body is None else (
                     response.body if isinstance(response.body, bytes)
