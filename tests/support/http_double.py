@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
+
 
 @dataclass
 class Request:
@@ -26,7 +28,7 @@ class Request:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        return orjson.loads(self.body) if self.body else None
 
 
 @dataclass
@@ -100,8 +102,7 @@ class HttpDouble:
                                            else dataclasses.replace(request, body=b""))
                 response = double.handle(request)
                 payload = b"" if response.body is None else (
-                    response.body if isinstance(response.body, bytes)
-                    else json.dumps(response.body, ensure_ascii=False).encode())
+                    response.body if isinstance(response.body, bytes) else _json(response.body))
                 self.send_response(response.status)
                 headers = {"Content-Type": double.content_type, **double.headers(), **response.headers}
                 for name, value in headers.items():
@@ -157,3 +158,11 @@ class HttpDouble:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _json(body: Any) -> bytes:
+    """orjson where it can (large search answers: ~10x faster), json where it cannot (ints past 64 bits)."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, ensure_ascii=False).encode()

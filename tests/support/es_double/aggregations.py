@@ -174,7 +174,7 @@ def _keyer(kind: str, options: dict[str, Any]) -> Callable[[Source], Iterable[An
     ``missing_bucket``, nothing (the document is left out) without it."""
     missing = [None] if options.get("missing_bucket") else []
     if kind == "terms":
-        return lambda source: {json.dumps(v): v for v in values(source, options["field"])}.values() or missing
+        return lambda source: values(source, options["field"]) or missing  # duplicates go with the set of keys
     step = _step_millis(options)
     return lambda source: {m // step * step for v in values(source, options["field"])
                            if (m := millis(v)) is not None} or missing

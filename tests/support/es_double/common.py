@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from typing import Any
 
@@ -48,7 +49,7 @@ def get(doc: dict[str, Any], dotted: str) -> Any:
 
 def values(doc: dict[str, Any], dotted: str) -> list[Any]:
     """A field's values in a document: none, one, or many for an array."""
-    value = get(doc, dotted)
+    value = doc.get(dotted) if "." not in dotted else get(doc, dotted)
     if value is None:
         return []
     if isinstance(value, list):
@@ -65,7 +66,11 @@ def timestamp(value: Any) -> float | None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value) / 1000.0
-    text = str(value)
+    return _text_timestamp(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 18)  # the same dates are read again by every search that sorts or filters on them
+def _text_timestamp(text: str) -> float:
     if text.lstrip("-").isdigit():
         return int(text) / 1000.0
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))

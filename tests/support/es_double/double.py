@@ -4,12 +4,13 @@ searches and points in time. What each part does is in its own module; see the p
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
+
+import orjson
 
 from tests.support.es_double.aggregations import MAX_BUCKETS
 from tests.support.es_double.common import EsError, duration, error, merge
@@ -411,7 +412,7 @@ class ElasticsearchDouble(HttpDouble):
         touched: set[str] = set()
         position = 0
         while position < len(lines):
-            (op, meta), = json.loads(lines[position]).items()
+            (op, meta), = orjson.loads(lines[position]).items()
             if op not in ("index", "create", "update", "delete"):
                 return error(400, "illegal_argument_exception", f"Malformed action/metadata line [{position + 1}], "
                                                                 f"expected one of [create, delete, index, update] "
@@ -419,7 +420,7 @@ class ElasticsearchDouble(HttpDouble):
             position += 1
             source = None
             if op != "delete":
-                source = json.loads(lines[position])
+                source = orjson.loads(lines[position])
                 position += 1
             item = self._bulk_item(op, meta, source, default_index, not self.near_real_time)
             touched.add(item.get("_index") or "")

@@ -1,44 +1,51 @@
 """The query DSL the store and Kibana's saved searches send: ``bool``, ``term(s)``, ``range``, ``ids``,
 ``match``/``multi_match``, ``exists``, ``match_all``.
 
-Text fields are analysed with the project's own Snowball stems (``indexer.text``), which stand in
-for the ``russian`` stemmer of the real analyzer; scores are the number of query words found, not
-BM25. A ``terms`` query takes at most ``index.max_terms_count`` values (65,536), as in Elasticsearch.
+A query is compiled once per index (its mapping says which fields are dates and which multi-field
+reads which source field) into a function of a document. Text fields are analysed with the
+project's own Snowball stems (``indexer.text``), which stand in for the ``russian`` stemmer of the
+real analyzer; scores are the number of query words found, not BM25. A ``terms`` query takes at
+most ``index.max_terms_count`` values (65,536), as in Elasticsearch.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from indexer.text import stems
 from tests.support.es_double.common import EsError, as_list, timestamp, values
 
 MAX_TERMS_COUNT = 65_536
+Matcher = Callable[[str, dict[str, Any]], "float | None"]  # (id, source) → score, or None: no match
+Fields = dict[str, dict[str, Any]]
 
 
-def matches(fields: dict[str, dict[str, Any]], doc_id: str, source: dict[str, Any],
-            query: dict[str, Any]) -> float | None:
-    """The score of ``source`` for ``query``, or None when it does not match."""
+def compile_query(fields: Fields, query: dict[str, Any]) -> Matcher:
+    """``query`` as a function of a document of an index with these ``fields``."""
     (kind, spec), = query.items()
     if kind == "match_all":
-        return 1.0
+        return lambda doc_id, source: 1.0
     if kind == "bool":
-        return _bool(fields, doc_id, source, spec)
+        return _bool(fields, spec)
     if kind == "ids":
-        return 1.0 if doc_id in spec["values"] else None
+        wanted = set(spec["values"])
+        return lambda doc_id, source: 1.0 if doc_id in wanted else None
     if kind == "term":
         (name, value), = spec.items()
         value = value["value"] if isinstance(value, dict) else value
-        return 1.0 if value in _field_values(fields, source, name) else None
+        path = _path(fields, name)
+        return lambda doc_id, source: 1.0 if value in values(source, path) else None
     if kind == "terms":
-        (name, wanted), = spec.items()
-        return 1.0 if set(map(str, _field_values(fields, source, name))) & set(map(str, wanted)) else None
+        (name, listed), = spec.items()
+        path, wanted = _path(fields, name), set(map(str, listed))
+        return lambda doc_id, source: 1.0 if any(str(v) in wanted for v in values(source, path)) else None
     if kind == "exists":
-        return 1.0 if _field_values(fields, source, spec["field"]) else None
+        path = _path(fields, spec["field"])
+        return lambda doc_id, source: 1.0 if values(source, path) else None
     if kind == "range":
-        return _range(fields, source, spec)
+        return _range(fields, spec)
     if kind in ("match", "multi_match"):
-        return _match(fields, source, kind, spec)
+        return _match(fields, kind, spec)
     raise EsError(400, "parsing_exception", f"the test double does not serve query [{kind}]")
 
 
@@ -58,46 +65,55 @@ def check(query: dict[str, Any]) -> None:
                     check(clause)
 
 
-def _bool(fields: dict[str, dict[str, Any]], doc_id: str, source: dict[str, Any],
-          spec: dict[str, Any]) -> float | None:
-    score = 0.0
-    must = as_list(spec.get("must"))
-    for clause in must + as_list(spec.get("filter")):
-        found = matches(fields, doc_id, source, clause)
-        if found is None:
+def _bool(fields: Fields, spec: dict[str, Any]) -> Matcher:
+    must = [compile_query(fields, c) for c in as_list(spec.get("must"))]
+    filters = [compile_query(fields, c) for c in as_list(spec.get("filter"))]
+    must_not = [compile_query(fields, c) for c in as_list(spec.get("must_not"))]
+    should = [compile_query(fields, c) for c in as_list(spec.get("should"))]
+    needed = int(spec.get("minimum_should_match", 0 if (must or filters) else 1)) if should else 0
+
+    def matcher(doc_id: str, source: dict[str, Any]) -> float | None:
+        score = 0.0
+        for clause in filters:
+            if clause(doc_id, source) is None:
+                return None
+        for clause in must:
+            found = clause(doc_id, source)
+            if found is None:
+                return None
+            score += found
+        if any(clause(doc_id, source) is not None for clause in must_not):
             return None
-        score += found if clause in must else 0.0
-    for clause in as_list(spec.get("must_not")):
-        if matches(fields, doc_id, source, clause) is not None:
-            return None
-    should = as_list(spec.get("should"))
-    if should:
-        matched = [s for c in should if (s := matches(fields, doc_id, source, c)) is not None]
-        needed = spec.get("minimum_should_match", 0 if (spec.get("must") or spec.get("filter")) else 1)
-        if len(matched) < int(needed):
-            return None
-        score += sum(matched)
-    return score or 1.0
+        if should:
+            matched = [s for clause in should if (s := clause(doc_id, source)) is not None]
+            if len(matched) < needed:
+                return None
+            score += sum(matched)
+        return score or 1.0
+
+    return matcher
 
 
-def _range(fields: dict[str, dict[str, Any]], source: dict[str, Any], spec: dict[str, Any]) -> float | None:
+def _range(fields: Fields, spec: dict[str, Any]) -> Matcher:
     (name, bounds), = spec.items()
-    found = _field_values(fields, source, name)
-    if not found:
-        return None
-    is_date = fields.get(name, {}).get("type") == "date"
-    value = timestamp(found[0]) if is_date else found[0]
-    for op, bound in bounds.items():
-        if op not in ("gt", "gte", "lt", "lte"):
-            continue
-        limit = timestamp(bound) if is_date else bound
-        if not {"gt": value > limit, "gte": value >= limit, "lt": value < limit, "lte": value <= limit}[op]:
+    path, is_date = _path(fields, name), fields.get(name, {}).get("type") == "date"
+    limits = [(op, timestamp(bound) if is_date else bound) for op, bound in bounds.items()
+              if op in ("gt", "gte", "lt", "lte")]
+
+    def matcher(doc_id: str, source: dict[str, Any]) -> float | None:
+        found = values(source, path)
+        if not found:
             return None
-    return 1.0
+        value = timestamp(found[0]) if is_date else found[0]
+        for op, limit in limits:
+            if not {"gt": value > limit, "gte": value >= limit, "lt": value < limit, "lte": value <= limit}[op]:
+                return None
+        return 1.0
+
+    return matcher
 
 
-def _match(fields: dict[str, dict[str, Any]], source: dict[str, Any], kind: str,
-           spec: dict[str, Any]) -> float | None:
+def _match(fields: Fields, kind: str, spec: dict[str, Any]) -> Matcher:
     if kind == "match":
         (name, value), = spec.items()
         text, operator, names = (value["query"], value.get("operator", "or"), [name]) \
@@ -105,18 +121,22 @@ def _match(fields: dict[str, dict[str, Any]], source: dict[str, Any], kind: str,
     else:
         text, operator = spec["query"], spec.get("operator", "or")
         names = [n.split("^")[0] for n in spec["fields"]]
-    wanted = set(stems(str(text)))
-    if not wanted:
-        return None
-    found: set[str] = set()
-    for name in names:
-        for value in _field_values(fields, source, name):
-            found |= set(stems(str(value))) & wanted
-    if operator == "and" and found != wanted or not found:
-        return None
-    return float(len(found))
+    wanted, paths = set(stems(str(text))), [_path(fields, name) for name in names]
+
+    def matcher(doc_id: str, source: dict[str, Any]) -> float | None:
+        if not wanted:
+            return None
+        found: set[str] = set()
+        for path in paths:
+            for value in values(source, path):
+                found |= set(stems(str(value))) & wanted
+        if operator == "and" and found != wanted or not found:
+            return None
+        return float(len(found))
+
+    return matcher
 
 
-def _field_values(fields: dict[str, dict[str, Any]], source: dict[str, Any], name: str) -> list[Any]:
-    """A field's values; a multi-field (``text.keyword``) reads its parent's."""
-    return values(source, fields.get(name, {}).get("_parent", name))
+def _path(fields: Fields, name: str) -> str:
+    """Where a field's values are in the source: a multi-field (``text.keyword``) reads its parent's."""
+    return str(fields.get(name, {}).get("_parent", name))

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from tests.support.es_double.aggregations import MAX_BUCKETS, aggregate
 from tests.support.es_double.common import LONG_MAX, LONG_MIN, EsError, as_list, millis, values
 from tests.support.es_double.index import Doc
-from tests.support.es_double.query import check, matches
+from tests.support.es_double.query import check, compile_query
 
 MAX_RESULT_WINDOW = 10_000
 TRACK_TOTAL_HITS = 10_000  # Elasticsearch counts hits exactly up to this many unless told otherwise
@@ -174,8 +174,9 @@ def _sort_specs(body: dict[str, Any], pit: PointInTime | None) -> list[SortSpec]
 
 def _sorted(matched: list[Hit], specs: list[SortSpec]) -> list[Hit]:
     hits = [Hit(h.shard, h.doc_id, h.doc, h.score) for h in matched]  # each order its own sort values
+    readers = [_sort_reader(spec) for spec in specs]
     for hit in hits:
-        hit.sort = [_sort_value(hit, spec) for spec in specs] if specs else [hit.score]
+        hit.sort = [read(hit) for read in readers] if specs else [hit.score]
     for position, spec in reversed(list(enumerate(specs or [SortSpec("_score", "desc", "_last")]))):
         present = [h for h in hits if h.sort[position] is not None]
         absent = [h for h in hits if h.sort[position] is None]
@@ -188,29 +189,40 @@ def _matching(shards: list[Shard], query: dict[str, Any]) -> list[Hit]:
     ids = query.get("ids", {}).get("values")  # by id: look up, as Elasticsearch does
     hits = []
     for shard in shards:
+        matcher = compile_query(shard.fields, query)
         for doc_id in (ids if ids is not None else shard.docs):
             doc = shard.docs.get(doc_id)
-            if doc is not None and (score := matches(shard.fields, doc_id, doc.source, query)) is not None:
+            if doc is not None and (score := matcher(doc_id, doc.source)) is not None:
                 hits.append(Hit(shard, doc_id, doc, score))
     return hits
 
 
-def _sort_value(hit: Hit, spec: SortSpec) -> Any:
+def _sort_reader(spec: SortSpec) -> Callable[[Hit], Any]:
+    """What a hit sorts by on ``spec``, as Elasticsearch gives it in the hit's ``sort``."""
     if spec.name == "_score":
-        return hit.score
+        return lambda hit: hit.score
     if spec.name == "_shard_doc":
-        return (hit.shard.number << 32) | hit.shard.position(hit.doc_id)
-    mapping = hit.shard.fields.get(spec.name, {})
-    found = values(hit.doc.source, mapping.get("_parent", spec.name))
-    kind = mapping.get("type") or ("date" if found and isinstance(found[0], str) and ISO_DATE.match(found[0])
-                                   else None)
-    if kind == "date":
-        found = [millis(v) for v in found]
-    if not found:
-        if kind in ("date", "long", "integer", "float", "double", "boolean"):
-            return LONG_MAX if (spec.order == "asc") == (spec.missing == "_last") else LONG_MIN
-        return None
-    return min(found) if spec.order == "asc" else max(found)  # a multi-valued field sorts by its min or max
+        return lambda hit: (hit.shard.number << 32) | hit.shard.position(hit.doc_id)
+    missing_number = LONG_MAX if (spec.order == "asc") == (spec.missing == "_last") else LONG_MIN
+    pick = min if spec.order == "asc" else max  # a multi-valued field sorts by its min or max
+    plans: dict[int, tuple[str, str | None]] = {}  # per shard: where the field is, its type
+
+    def read(hit: Hit) -> Any:
+        plan = plans.get(id(hit.shard))
+        if plan is None:
+            mapping = hit.shard.fields.get(spec.name, {})
+            plan = plans[id(hit.shard)] = (mapping.get("_parent", spec.name), mapping.get("type"))
+        path, kind = plan
+        value = hit.doc.source.get(path) if "." not in path else values(hit.doc.source, path)
+        if isinstance(value, list):
+            value = pick(value) if value else None
+        if value is None:
+            return missing_number if kind in ("date", "long", "integer", "float", "double", "boolean") else None
+        if kind == "date" or (kind is None and isinstance(value, str) and ISO_DATE.match(value)):
+            return millis(value)
+        return value
+
+    return read
 
 
 def _after_values(after: list[Any], specs: list[SortSpec], shards: list[Shard]) -> list[Any]:
