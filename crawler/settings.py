@@ -125,6 +125,7 @@ INDEXER_ES_CA_CERTS = os.environ.get("ES_CA_CERTS")
 INDEXER_ES_CHUNK_SIZE = 500  # documents per bulk request
 INDEXER_ES_INITIAL_BACKOFF = 2.0  # seconds before the first retry of a 429/5xx; doubles each time
 INDEXER_ES_MAX_BACKOFF = 60.0
+INDEXER_ES_MAX_CHUNK_BYTES = 10 * 1024 * 1024  # bytes per bulk request: under the cluster's http.max_content_length
 INDEXER_ES_MAX_RETRIES = 3
 INDEXER_ES_PASSWORD = os.environ.get("ES_PASSWORD")
 INDEXER_ES_PREFIX = os.environ.get("MONITOR_INDEX_PREFIX") or "monitor"

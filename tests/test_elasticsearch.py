@@ -271,12 +271,3 @@ def test_a_crawl_through_a_cluster_outage_stores_every_item_and_empties_the_spoo
     assert len(es.docs("monitor-posts")) == result.stat("item_scraped_count") > 500
     assert Spool(tmp_path / "spool").files() == []
     assert "spooled to" in result.output and "Traceback" not in result.output
-
-
-def test_a_search_past_the_result_window_pages_with_search_after(es: ElasticsearchDouble,
-                                                                 store: ElasticsearchStore) -> None:
-    es.max_result_window = store.page_size = 4
-    store.upsert([post(n) for n in range(1, 11)])  # same created_at: the id breaks the ties
-    found = store.search(Query(limit=100))
-    assert sorted(p.id for p in found) == sorted(f"vk:-210001:{n}" for n in range(1, 11))
-    assert len(es.sent("POST", r"/monitor-posts/_search")) >= 3

@@ -2,18 +2,20 @@
 
 SQLite runs on a file; Elasticsearch runs through the official client against the local test
 double and, with ``pytest -m live_es`` and ``ES_URL`` set, against a real cluster (its own index
-prefix, removed afterwards).
+prefix, removed afterwards). The last cases read a store larger than Elasticsearch's default limits
+(10,000 hits a search, 65,536 buckets a response, 65,536 terms a query), loaded once per backend.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import pytest
 
@@ -305,3 +307,86 @@ def test_count_buckets_counts_complaints_per_series_and_hour(store: Store) -> No
     every = store.count_buckets(NOW - timedelta(days=2), NOW, timedelta(days=1), by=("sector",),
                                 complaints_only=False)
     assert sorted((r.key, r.count) for r in every) == [(("housing",), 1), (("housing",), 5), (("roads",), 1)]
+
+
+# -- above Elasticsearch's default limits --------------------------------------------------------
+
+LARGE_POSTS = 70_000  # past index.max_result_window (10,000), search.max_buckets and index.max_terms_count (65,536)
+LARGE_INCIDENTS = 20_000
+SECTORS, DISTRICTS = ("housing", "roads", "energy"), ("Заречный", "Северный", "Южный", None)
+
+
+@functools.cache
+def large_posts() -> list[Post]:
+    """Complaints every 5 s, newest first, each its own cluster; then two comments on each of the first 250."""
+    posts = []
+    for n in range(LARGE_POSTS):
+        scored = post(n + 1, "Нет воды", source="vk_big", hours_ago=5 * n / 3600)
+        scored.is_complaint, scored.sector, scored.cluster_id = True, SECTORS[n % 3], f"c{n}"
+        scored.territory = Territory("Приреченск", DISTRICTS[n % 4], None, None, None, None, "text")
+        posts.append(scored)
+    for n in range(500):
+        posts.append(post(n // 2 + 1, "Да", source="vk_big", hours_ago=5 * (LARGE_POSTS + n) / 3600, comment=n + 1))
+    return posts
+
+
+@functools.cache
+def large_incidents() -> list[Incident]:
+    return [incident(n, status=("new", "assigned", "closed")[n % 3], deadline_hours=None if n % 10 == 0 else n % 997,
+                     sector=SECTORS[n % 3]) for n in range(1, LARGE_INCIDENTS + 1)]
+
+
+@pytest.fixture(scope="module", params=[sqlite_store, elasticsearch_double_store,
+                                        pytest.param(live_elasticsearch_store, marks=pytest.mark.live_es)],
+                ids=["sqlite", "elasticsearch-double", "elasticsearch-live"])
+def large(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    factory: Callable[[pytest.FixtureRequest, Path], Store] = request.param
+    opened = factory(request, tmp_path_factory.mktemp("large"))
+    posts = large_posts()
+    for start in range(0, len(posts), 20_000):
+        result = opened.upsert(posts[start:start + 20_000])
+        assert result.transient == [] and result.rejected == []
+    opened.upsert_incidents(large_incidents())
+    yield opened
+    opened.close()
+
+
+def in_order(items: Sequence[Post]) -> list[str]:
+    return [p.id for p in sorted(items, key=lambda p: p.created_at or NOW, reverse=True)]
+
+
+def test_a_search_returns_every_post_past_the_result_window_newest_first(large: Store) -> None:
+    since = NOW - timedelta(seconds=5 * 12_000 - 1)  # the newest 12,000 posts
+    found = large.search(Query(since=since, limit=100_000))
+    assert [p.id for p in found] == in_order(large_posts())[:12_000]
+    assert [p.id for p in large.search(Query(since=since, limit=10_001))] == [p.id for p in found[:10_001]]
+    assert large.count(Query()) == LARGE_POSTS + 500
+
+
+def test_incidents_past_the_result_window_come_nearest_deadline_first(large: Store) -> None:
+    incidents = large_incidents()
+    key = lambda i: (i.deadline is None, i.deadline or NOW, -i.opened_at.timestamp())  # noqa: E731
+    found = large.find_incidents(IncidentQuery(limit=100_000))
+    assert [i.id for i in found] == [i.id for i in sorted(incidents, key=key)]
+    open_ones = large.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"), limit=100_000))
+    assert [i.id for i in open_ones] == [i.id for i in sorted(incidents, key=key) if i.status != "closed"]
+    assert len(large.find_incidents(IncidentQuery(sector="roads", limit=12_000))) == 6_667
+
+
+def test_count_buckets_past_the_bucket_limit(large: Store) -> None:
+    since, until = NOW - timedelta(days=5), NOW + timedelta(hours=1)
+    clusters = large.count_buckets(since, until, timedelta(hours=1), by=("cluster_id",))
+    assert len(clusters) == LARGE_POSTS and {r.count for r in clusters} == {1}
+    assert {r.key[0] for r in clusters} == {f"c{n}" for n in range(LARGE_POSTS)}
+    series = large.count_buckets(since, until, timedelta(hours=1))
+    assert sum(r.count for r in series) == LARGE_POSTS
+    assert {r.key for r in series} == {(s, "Приреченск", d) for s in SECTORS for d in DISTRICTS}
+    first = NOW - timedelta(seconds=5 * (LARGE_POSTS - 1))
+    hours = {(first + timedelta(seconds=5 * k)).replace(minute=0, second=0) for k in range(LARGE_POSTS)}
+    assert {r.start for r in series} == hours
+
+
+def test_comment_counts_for_more_posts_than_a_terms_query_takes(large: Store) -> None:
+    counts = large.comment_counts("vk_big", NOW - timedelta(days=5))
+    assert len(counts) == LARGE_POSTS
+    assert sum(counts.values()) == 500 and {counts[f"vk:-210001:{n}"] for n in range(1, 251)} == {2}

@@ -147,10 +147,14 @@ class Clusterer:
                                                  digest_size=7).hexdigest()
                 for band in range(self.bands)]
 
-    def text_keys(self, text: str) -> list[str]:
-        """The band keys of a text (none when it is too short to cluster)."""
-        text = normalise(text)
-        return self.keys(self._signatures([text])[0][0]) if len(text) >= self.min_chars else []
+    def text_keys(self, texts: Sequence[str]) -> list[list[str]]:
+        """The band keys of each text (none when it is too short to cluster), hashed as one batch."""
+        normalised = [normalise(text) for text in texts]
+        long_enough = [n for n, text in enumerate(normalised) if len(text) >= self.min_chars]
+        keys: list[list[str]] = [[] for _ in texts]
+        for n, (minhash, _) in zip(long_enough, self._signatures(normalised[n] for n in long_enough), strict=True):
+            keys[n] = self.keys(minhash)
+        return keys
 
     def cluster(self, post_id: str) -> Cluster | None:
         cluster = self.cluster_of.get(str(post_id))

@@ -76,11 +76,12 @@ class DetectReport:
 
 
 def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, SourceInfo] | None = None,
-               since: datetime | None = None, full: bool = False, detector: Detector | None = None) -> DetectReport:
+               since: datetime | None = None, full: bool = False, detector: Detector | None = None,
+               margin: timedelta = MARGIN) -> DetectReport:
     """One detection run. Incremental from the store's checkpoint unless ``full`` or the store has
     none yet; ``since``: a full run over the posts created since then only (the checkpoint stays).
     ``sources``: the watched pages by id, for their kind and default territory; ``detector``: one
-    already loaded."""
+    already loaded; ``margin``: how long before the checkpoint changed posts are read again."""
     detector = detector or Detector.from_config(config)
     sources = sources or {}
     started = utcnow()
@@ -100,7 +101,7 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         posts = store.search(Query(since=since, limit=config.max_posts))
         context: list[dict[str, Any]] = []
     else:
-        posts = store.search(Query(changed_since=checkpoint - MARGIN, limit=config.max_posts))
+        posts = store.search(Query(changed_since=checkpoint - margin, limit=config.max_posts))
         context = read_context(store, posts, clusterer, window=window, sources=sources)
     scored = _score(detector, posts, sources)
     if checkpoint is not None and any(_official_denial(r) for r in scored):
@@ -134,7 +135,7 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         incidents = list({i.id: i for i in grouper.open}.values())
     else:  # the incidents this run touched, and those whose deadline passed since the last run
         incidents = list({i.id: i for i in [g.incident for g in grouped] + store.find_incidents(IncidentQuery(
-            status=("new", "assigned"), due_since=checkpoint - MARGIN, due_until=started,
+            status=("new", "assigned"), due_since=checkpoint - margin, due_until=started,
             limit=OPEN_INCIDENTS))}.values())
     store.upsert_incidents(incidents + [c.incident for c in checked])
     # What the detector decides of an incident's status is a change like staff's: versioned, recorded.

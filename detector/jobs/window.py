@@ -54,7 +54,7 @@ def read_context(store: Store, posts: Sequence[Post], clusterer: Clusterer, *, w
         found.update((p.id, p) for p in fresh)
         return fresh
 
-    keys = sorted({key for post in posts for key in clusterer.text_keys(post.text)})
+    keys = sorted({key for keys in clusterer.text_keys([post.text for post in posts]) for key in keys})
     copies = read(Query(bands=tuple(keys), since=since, limit=CONTEXT)) if keys else []
     clusters = sorted({p.cluster_id for p in copies if p.cluster_id})
     if clusters:

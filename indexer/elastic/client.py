@@ -4,7 +4,8 @@ Credentials come from settings that ``crawler/settings.py`` fills from the envir
 (``ES_API_KEY``, or ``ES_USERNAME``/``ES_PASSWORD``, or a ``user:password@`` in the URL) and are
 never logged: :func:`indexer.store.safe_url` drops them from every message. The transport retries
 only a lost connection, once, and its per-retry traceback is silenced; status retries (429, 5xx)
-are left to the bulk helper, which backs off.
+are left to the bulk helper, which backs off. Answers are parsed with orjson: a page of 10,000
+posts is ~10 MB of JSON, which the standard library parses ~3x slower.
 """
 
 from __future__ import annotations
@@ -12,7 +13,21 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
+import orjson
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import CompatibilityModeJsonSerializer, JsonSerializer
+
+
+class _FastJson(JsonSerializer):
+    def loads(self, data: bytes) -> Any:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:  # what orjson refuses (integers past 64 bits), json takes
+            return super().loads(data)
+
+
+class _FastCompatibleJson(CompatibilityModeJsonSerializer, _FastJson):
+    """Answers of the ``compatible-with`` media type: what Elasticsearch sends the 8.x client."""
 
 
 def connect(url: str, options: Mapping[str, Any]) -> Elasticsearch:
@@ -23,6 +38,8 @@ def connect(url: str, options: Mapping[str, Any]) -> Elasticsearch:
         "max_retries": 1,
         "retry_on_status": (),
         "retry_on_timeout": True,
+        "serializers": {JsonSerializer.mimetype: _FastJson(),
+                        CompatibilityModeJsonSerializer.mimetype: _FastCompatibleJson()},
     }
     if options.get("INDEXER_ES_API_KEY"):
         kwargs["api_key"] = options["INDEXER_ES_API_KEY"]

@@ -1,7 +1,8 @@
 """The Elasticsearch store: the Store interface over the official client.
 
-Writes go through ``helpers.streaming_bulk`` with deterministic ids and ``index`` operations, so a
-re-crawl updates counters instead of adding copies. Before each batch the store asks the posts
+Writes go through ``helpers.streaming_bulk`` with deterministic ids: a new post is indexed whole, a
+re-crawled one gets the crawler's fields as a partial update (what the detector wrote stays), and
+the detector's findings are set by a script, so neither owner clears the other's fields. Before each batch the store asks the posts
 alias where the known ids live, so an update lands in the index that holds the item even when its
 month would now be computed differently (an item that had no date, or a mapping migration).
 429 and 5xx are retried with exponential backoff (``INDEXER_ES_MAX_RETRIES``,
@@ -10,8 +11,16 @@ month would now be computed differently (an item that had no date, or a mapping 
 reason), the first few logged with their document id. An unreachable cluster raises
 :class:`~indexer.exceptions.StoreUnavailable`, and the caller spools the batch.
 
-Searches and counts are near-real-time: an item is visible about one refresh interval after it
-is written (``INDEXER_ES_REFRESH`` makes each write wait for it, which tests use).
+Bulk requests stay under ``INDEXER_ES_MAX_CHUNK_BYTES`` (below the cluster's
+``http.max_content_length``, which answers a larger body with 413). A document that alone does not
+fit is refused for good (``document_too_large``) without being sent; one the cluster still
+refuses as too large when sent alone is refused for good too (``request_entity_too_large``), so
+neither goes round the spool forever.
+
+Reads of any size go through :mod:`indexer.elastic.paging`: hits past one page through a point in
+time with ``search_after``, counts per bucket through composite aggregations. Searches and counts
+are near-real-time: an item is visible about one refresh interval after it is written
+(``INDEXER_ES_REFRESH`` makes each write wait for it, which tests use).
 """
 
 from __future__ import annotations
@@ -23,9 +32,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
+import orjson
 from elastic_transport import TransportError
-from elasticsearch import ApiError, ConflictError, NotFoundError, helpers
+from elasticsearch import ApiError, ConflictError, NotFoundError
 
+from indexer.elastic import paging
+from indexer.elastic.bulk import Action, BulkWriter
 from indexer.elastic.client import connect
 from indexer.elastic.layout import Layout, install
 from indexer.exceptions import StoreUnavailable, VersionConflict
@@ -41,31 +53,33 @@ RETRY_STATUSES = (429, 502, 503, 504)
 SERIES_PATHS = {"sector": "sector", "municipality": "territory.municipality", "district": "territory.district",
                 "street": "territory.street", "cluster_id": "cluster_id"}
 NONE = "\u2400"  # stands for "no value" in terms aggregations (``missing``), never a real name
-PAGE = 10_000  # Elasticsearch's default index.max_result_window
 SET_FIELDS = "for (e in params.fields.entrySet()) { ctx._source[e.getKey()] = e.getValue(); }"
 # The same for an incident, its overdue flag then following the stored status (times are ISO 8601
 # in UTC, which compare as text).
 SET_INCIDENT = (SET_FIELDS + " ctx._source.overdue = ctx._source.deadline != null && (ctx._source.status == 'new'"
                 " || ctx._source.status == 'assigned') && ctx._source.deadline.compareTo(params.now) < 0;")
+MAX_TERMS = 65_536  # index.max_terms_count's default: the most values one terms query may hold
+MAX_CHUNK_BYTES = 10 * 1024 * 1024  # well under http.max_content_length (100mb by default)
 
 
 class ElasticsearchStore:
     """A :class:`~indexer.store.Store` in an Elasticsearch cluster (8.x or 9.x)."""
 
     def __init__(self, client: Elasticsearch, layout: Layout, *, url: str = "", chunk_size: int = 500,
-                 max_retries: int = 3, initial_backoff: float = 2.0, max_backoff: float = 60.0,
-                 refresh: bool = False, log_failures: int = 5) -> None:
+                 max_chunk_bytes: int = MAX_CHUNK_BYTES, max_retries: int = 3, initial_backoff: float = 2.0,
+                 max_backoff: float = 60.0, refresh: bool = False, log_failures: int = 5) -> None:
         self.client = client
         self.layout = layout
         self.url = safe_url(url)
         self.chunk_size = chunk_size
+        self.max_chunk_bytes = max_chunk_bytes
         self.max_retries = max_retries
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.refresh = refresh
         self.log_failures = log_failures
         self.failures: Counter[str] = Counter()
-        self.page_size = PAGE
+        self.page_size = paging.PAGE  # hits or buckets per request
         self._installed = False
 
     @classmethod
@@ -74,6 +88,7 @@ class ElasticsearchStore:
                         retention_days=int(options.get("INDEXER_RETENTION_DAYS") or 180))
         return cls(connect(url, options), layout, url=url,
                    chunk_size=int(options.get("INDEXER_ES_CHUNK_SIZE") or 500),
+                   max_chunk_bytes=int(options.get("INDEXER_ES_MAX_CHUNK_BYTES") or MAX_CHUNK_BYTES),
                    max_retries=int(options.get("INDEXER_ES_MAX_RETRIES", 3)),
                    initial_backoff=float(options.get("INDEXER_ES_INITIAL_BACKOFF", 2.0)),
                    max_backoff=float(options.get("INDEXER_ES_MAX_BACKOFF", 60.0)),
@@ -106,56 +121,56 @@ class ElasticsearchStore:
         return {post_id: stored[0] for post_id, stored in self._stored(ids).items()}
 
     def _stored(self, ids: list[str]) -> dict[str, tuple[str, str | None, str | None]]:
-        """id → (the index holding it, its text, its title), for the ids already stored."""
-        if not ids:
-            return {}
-        try:
-            found = self.client.search(index=self.layout.posts, query={"ids": {"values": ids}},
-                                       size=len(ids), source={"includes": ["text", "title"]})
-        except NotFoundError:  # no posts index yet
-            return {}
-        return {hit["_id"]: (hit["_index"], hit["_source"].get("text"), hit["_source"].get("title"))
-                for hit in found["hits"]["hits"]}
+        """id → (the index holding it, its text, its title), for the ids already stored (a page of
+        ids a request)."""
+        stored: dict[str, tuple[str, str | None, str | None]] = {}
+        for start in range(0, len(ids), self.page_size):
+            chunk = ids[start:start + self.page_size]
+            try:
+                found = self.client.search(index=self.layout.posts, query={"ids": {"values": chunk}},
+                                           size=len(chunk), source={"includes": ["text", "title"]},
+                                           track_total_hits=False)
+            except NotFoundError:  # no posts index yet
+                return {}
+            stored.update((hit["_id"], (hit["_index"], hit["_source"].get("text"), hit["_source"].get("title")))
+                          for hit in found["hits"]["hits"])
+        return stored
 
     def _actions(self, posts: Mapping[str, Post],
-                 stored: Mapping[str, tuple[str, str | None, str | None]]) -> Iterator[dict[str, Any]]:
+                 stored: Mapping[str, tuple[str, str | None, str | None]]) -> Iterator[Action]:
         """A new post is indexed whole; a stored one gets the crawl's fields only, as a partial
         update, so what the detector wrote stays; either is marked changed when its text is new."""
         now = datetime.now(timezone.utc).isoformat()
+        changed = b',"changed_at":' + orjson.dumps(now) + b"}"
         for post_id, post in posts.items():
-            doc = post.to_dict()
             if post_id not in stored:
                 when = post.created_at or post.crawled_at or datetime.now(timezone.utc)
-                yield {"_op_type": "index", "_id": post_id, "_source": {**doc, "changed_at": now},
-                       "_index": self.layout.posts_index(when.astimezone(timezone.utc))}
+                # to_document is one JSON object: changed_at is spliced in before its closing brace
+                source = orjson.dumps(post.to_document())[:-1] + changed
+                yield Action.index(self.layout.posts_index(when.astimezone(timezone.utc)), post_id, source)
                 continue
             index, text, title = stored[post_id]
-            crawled = {name: value for name, value in doc.items() if name not in DETECTOR_FIELDS}
+            crawled = {name: value for name, value in post.to_dict().items() if name not in DETECTOR_FIELDS}
             if (text, title) != (post.text, post.title):
                 crawled["changed_at"] = now
-            yield {"_op_type": "update", "_id": post_id, "_index": index, "doc": crawled}
+            yield Action.update(index, post_id, {"doc": crawled})
 
     def _bulk(self, posts: Mapping[str, Post], stored: Mapping[str, tuple[str, str | None, str | None]]
               ) -> UpsertResult:
         result = UpsertResult()
-        for ok, item in helpers.streaming_bulk(self.client, self._actions(posts, stored),
-                                               chunk_size=self.chunk_size, **self._bulk_options()):
-            info = item.get("index") or item["update"]
-            if ok:
-                if info.get("result") == "created":
+        for outcome in self._writer().write(self._actions(posts, stored)):
+            if outcome.ok:
+                if outcome.result == "created":
                     result.new += 1
                 else:
                     result.updated += 1
                 continue
-            post = posts[info["_id"]]
-            status = int(info.get("status") or 0)
-            reason = (info.get("error") or {}).get("type") or f"http_{status}"
+            post, reason = posts[outcome.doc_id], outcome.kind or f"http_{outcome.status}"
             self.failures[reason] += 1
             result.failures[reason] = result.failures.get(reason, 0) + 1
             if sum(self.failures.values()) <= self.log_failures:
-                logger.error("%s refused %s (%s %s): %s", self.url, post.id, status, reason,
-                             (info.get("error") or {}).get("reason"))
-            if status in RETRY_STATUSES:
+                logger.error("%s refused %s (%s %s): %s", self.url, post.id, outcome.status, reason, outcome.reason)
+            if outcome.status in RETRY_STATUSES:
                 result.transient.append(post)
             else:
                 result.rejected.append((post, reason))
@@ -169,14 +184,10 @@ class ElasticsearchStore:
             located = self._locate(list(findings))
             # A script sets each field whole: a partial document would merge objects key by key, and a
             # stale key of the old fake_evidence would survive.
-            actions = [{"_op_type": "update", "_index": located[post_id], "_id": post_id,
-                        "script": {"source": SET_FIELDS, "lang": "painless", "params": {"fields": dict(found)}}}
-                       for post_id, found in findings.items() if post_id in located]
-            updated = 0
-            for ok, _item in helpers.streaming_bulk(self.client, actions, chunk_size=self.chunk_size,
-                                                    **self._bulk_options()):
-                updated += ok
-            return updated
+            actions = [Action.update(located[post_id], post_id, {
+                "script": {"source": SET_FIELDS, "lang": "painless", "params": {"fields": dict(found)}}})
+                for post_id, found in findings.items() if post_id in located]
+            return sum(outcome.ok for outcome in self._writer().write(actions))
 
     def set_cursor(self, source_id: str, cursor: dict[str, Any]) -> None:
         with self._writing():
@@ -186,11 +197,12 @@ class ElasticsearchStore:
                                         "updated_at": datetime.now(timezone.utc).isoformat()},
                               refresh="wait_for" if self.refresh else None)
 
-    def _bulk_options(self) -> dict[str, Any]:
-        """What every bulk write shares: 429/5xx retried with backoff, refused items reported."""
-        return {"max_retries": self.max_retries, "initial_backoff": self.initial_backoff,
-                "max_backoff": self.max_backoff, "retry_on_status": RETRY_STATUSES, "raise_on_error": False,
-                "raise_on_exception": True, "refresh": "wait_for" if self.refresh else False}
+    def _writer(self) -> BulkWriter:
+        """What every bulk write shares: requests sized, 429/5xx retried with backoff, refused items reported."""
+        return BulkWriter(self.client, chunk_size=self.chunk_size, max_chunk_bytes=self.max_chunk_bytes, options={
+            "max_retries": self.max_retries, "initial_backoff": self.initial_backoff, "max_backoff": self.max_backoff,
+            "retry_on_status": RETRY_STATUSES, "raise_on_error": False, "raise_on_exception": True,
+            "refresh": "wait_for" if self.refresh else False})
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -205,20 +217,11 @@ class ElasticsearchStore:
         return Post.from_dict(hits[0]["_source"]) if hits else None
 
     def search(self, query: Query) -> list[Post]:
-        """Up to ``query.limit`` posts; past Elasticsearch's 10,000-hit window, page with search_after."""
+        """Up to ``query.limit`` posts, any number (:func:`indexer.elastic.paging.hits`)."""
         sort: list[Any] = ["_score", {"created_at": "desc"}] if query.text and query.sort == "relevance" \
             else [{"created_at": {"order": "desc", "missing": "_last"}}]
-        sort.append({"id": "asc"})  # a tie-breaker, so search_after pages never skip or repeat
-        hits: list[dict[str, Any]] = []
-        after: list[Any] | None = None
-        while len(hits) < query.limit:
-            size = min(query.limit - len(hits), self.page_size)
-            page = self._search(query=self._query(query), size=size, sort=sort,
-                                **({"search_after": after} if after else {}))
-            hits += page
-            if len(page) < size:
-                break
-            after = page[-1]["sort"]
+        sort.append({"id": "asc"})  # ties in a stable order, page after page
+        hits = self._hits(self.layout.posts, query=self._query(query), sort=sort, limit=query.limit)
         return [Post.from_dict(hit["_source"]) for hit in hits]
 
     def count(self, query: Query) -> int:
@@ -234,6 +237,31 @@ class ElasticsearchStore:
                 return list(self.client.search(index=self.layout.posts, **body)["hits"]["hits"])
             except NotFoundError:
                 return []
+
+    def _hits(self, index: str, *, query: dict[str, Any], sort: list[Any], limit: int | None,
+              **options: Any) -> list[dict[str, Any]]:
+        """Hits of any number, ``limit`` at most (None: all); none before the index exists."""
+        with self._reading():
+            try:
+                return paging.hits(self.client, index, query=query, sort=sort, limit=limit,
+                                   page_size=self.page_size, **options)
+            except NotFoundError as exc:
+                return self._missing(exc, [])
+
+    def _buckets(self, query: dict[str, Any], sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every bucket of a composite aggregation over the posts; none before they have an index."""
+        with self._reading():
+            try:
+                return paging.buckets(self.client, self.layout.posts, query=query, sources=sources,
+                                      page_size=self.page_size)
+            except NotFoundError as exc:
+                return self._missing(exc, [])
+
+    def _missing(self, exc: NotFoundError, empty: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A missing index reads as empty; any other 404 (a point in time expired) is a failed read."""
+        if exc.error == "index_not_found_exception":
+            return empty
+        raise StoreUnavailable(f"Elasticsearch store {self.url}: {_describe(exc)}") from exc
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -270,6 +298,10 @@ class ElasticsearchStore:
             filters.append({"range": {"created_at": window}})
         if query.changed_since is not None:
             filters.append({"range": {"changed_at": {"gte": query.changed_since.isoformat()}}})
+        for field, values in (("_id", query.ids), ("source_id", query.source_ids),
+                              ("cluster_id", query.cluster_ids), ("bands", query.bands)):
+            if values is not None:
+                filters.append(_any_of(field, values))
         return {"bool": {"must": must, "filter": filters}} if must or filters else {"match_all": {}}
 
     def get_cursor(self, source_id: str) -> dict[str, Any] | None:
@@ -281,55 +313,50 @@ class ElasticsearchStore:
         return dict(found["_source"]["cursor"])
 
     def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
-        posts = self._search(query={"bool": {"filter": [
+        posts = self._hits(self.layout.posts, query={"bool": {"filter": [
             {"term": {"source_id": source_id}}, {"term": {"kind": "post"}},
-            {"range": {"created_at": {"gte": since.isoformat()}}}]}}, size=10_000, source=False)
+            {"range": {"created_at": {"gte": since.isoformat()}}}]}}, sort=[], limit=None, source=False)
         counts = {hit["_id"]: 0 for hit in posts}
-        if not counts:
-            return counts
-        with self._reading():
-            found = self.client.search(index=self.layout.posts, size=0, query={"bool": {"filter": [
-                {"term": {"kind": "comment"}}, {"terms": {"thread_root": list(counts)}}]}},
-                aggs={"roots": {"terms": {"field": "thread_root", "size": len(counts)}}})
-        for bucket in found["aggregations"]["roots"]["buckets"]:
-            counts[bucket["key"]] = int(bucket["doc_count"])
+        roots = list(counts)
+        for start in range(0, len(roots), self.page_size):  # a page of ids a query: under index.max_terms_count
+            query = {"bool": {"filter": [{"term": {"kind": "comment"}},
+                                         {"terms": {"thread_root": roots[start:start + self.page_size]}}]}}
+            for row in self._buckets(query, [{"root": {"terms": {"field": "thread_root"}}}]):
+                counts[row["key"]["root"]] = int(row["doc_count"])
         return counts
 
     def count_buckets(self, since: datetime, until: datetime, bucket: timedelta,
                       by: Sequence[str] = ("sector", "municipality", "district"),
                       complaints_only: bool = True) -> list[BucketCount]:
-        """Nested terms aggregations (one per ``by`` field) over a date histogram, in one request."""
+        """A composite aggregation: the time bucket, then one terms source per ``by`` field (a
+        bucket for posts without a value), paged, so no response nears ``search.max_buckets``."""
         check_series_fields(by)
-        aggs: dict[str, Any] = {"t": {"date_histogram": {"field": "created_at", "min_doc_count": 1,
-                                                         "fixed_interval": f"{int(bucket.total_seconds())}s"}}}
-        for level in reversed(range(len(by))):
-            aggs = {f"k{level}": {"terms": {"field": SERIES_PATHS[by[level]], "size": 10_000, "missing": NONE},
-                                  "aggs": aggs}}
+        sources: list[dict[str, Any]] = [
+            {"t": {"date_histogram": {"field": "created_at", "fixed_interval": f"{int(bucket.total_seconds())}s"}}}]
+        sources += [{f"k{n}": {"terms": {"field": SERIES_PATHS[name], "missing_bucket": True}}}
+                    for n, name in enumerate(by)]
         filters: list[dict[str, Any]] = [{"range": {"created_at": {"gte": since.isoformat(), "lt": until.isoformat()}}}]
         if complaints_only:
             filters.append({"term": {"is_complaint": True}})
-        with self._reading():
-            try:
-                found = self.client.search(index=self.layout.posts, size=0, query={"bool": {"filter": filters}},
-                                           aggs=aggs)
-            except NotFoundError:
-                return []
-        return list(_bucket_counts(found["aggregations"], 0, ()))
+        return [BucketCount(tuple(_text(row["key"][f"k{n}"]) for n in range(len(by))),
+                            datetime.fromtimestamp(row["key"]["t"] / 1000, timezone.utc), int(row["doc_count"]))
+                for row in self._buckets({"bool": {"filter": filters}}, sources)]
 
     def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
         if not incidents:
             return
         now = datetime.now(timezone.utc).isoformat()
-        actions = [{"_op_type": "update", "_index": self.layout.alias("incidents"), "_id": i.id,
-                    "script": {"source": SET_INCIDENT, "lang": "painless",
-                               "params": {"fields": _without(i.detector_part(), "overdue"), "now": now}},
-                    "upsert": i.to_dict()} for i in incidents]
+        actions = [Action.update(self.layout.alias("incidents"), i.id, {
+            "script": {"source": SET_INCIDENT, "lang": "painless",
+                       "params": {"fields": _without(i.detector_part(), "overdue"), "now": now}},
+            "upsert": i.to_dict()}) for i in incidents]
         with self._writing():
             self._ensure_templates()
-            _, errors = helpers.bulk(self.client, actions, **self._bulk_options())
-        if isinstance(errors, list) and errors:
-            raise StoreUnavailable(f"Elasticsearch store {self.url}: {len(errors)} incidents refused: "
-                                   f"{errors[0]}")
+            refused = [outcome for outcome in self._writer().write(actions) if not outcome.ok]
+        if refused:
+            first = refused[0]
+            raise StoreUnavailable(f"Elasticsearch store {self.url}: {len(refused)} incidents refused, first "
+                                   f"{first.doc_id} ({first.status} {first.kind}): {first.reason}")
 
     def update_incident(self, incident: Incident) -> Incident:
         seq_no, _, term = str(incident.version or "").partition(":")
@@ -367,35 +394,41 @@ class ElasticsearchStore:
             filters.append({"range": {"opened_at": {"gte": query.since.isoformat()}}})
         if query.status_since is not None:
             filters.append({"range": {"status_at": {"gte": query.status_since.isoformat()}}})
-        with self._reading():
-            try:
-                found = self.client.search(
-                    index=self.layout.alias("incidents"), size=query.limit, seq_no_primary_term=True,
-                    query={"bool": {"filter": filters}} if filters else {"match_all": {}},
-                    sort=[{"deadline": {"order": "asc", "missing": "_last"}}, {"opened_at": {"order": "desc"}}])
-            except NotFoundError:
-                return []
-        return [Incident.from_dict(hit["_source"], f"{hit['_seq_no']}:{hit['_primary_term']}")
-                for hit in found["hits"]["hits"]]
+        if query.updated_since is not None:
+            filters.append({"range": {"updated_at": {"gte": query.updated_since.isoformat()}}})
+        due = {bound: moment.isoformat() for bound, moment in (("gte", query.due_since), ("lt", query.due_until))
+               if moment is not None}
+        if due:
+            filters.append({"range": {"deadline": due}})
+        hits = self._hits(self.layout.alias("incidents"),
+                          query={"bool": {"filter": filters}} if filters else {"match_all": {}},
+                          sort=[{"deadline": {"order": "asc", "missing": "_last"}}, {"opened_at": {"order": "desc"}}],
+                          limit=query.limit, seq_no_primary_term=True)
+        return [Incident.from_dict(hit["_source"], f"{hit['_seq_no']}:{hit['_primary_term']}") for hit in hits]
 
     def close(self) -> None:
         self.client.close()
+
+
+def _any_of(field: str, values: Sequence[str]) -> dict[str, Any]:
+    """Documents whose ``field`` holds any of ``values``: terms queries of at most
+    ``index.max_terms_count`` (65,536) values each, as many as it takes (5,000 new posts have
+    ~100,000 band keys)."""
+    if not values:
+        return {"match_none": {}}
+    chunks = [list(values[start:start + MAX_TERMS]) for start in range(0, len(values), MAX_TERMS)]
+    clauses = [{"ids": {"values": chunk}} if field == "_id" else {"terms": {field: chunk}} for chunk in chunks]
+    if len(clauses) == 1:
+        return clauses[0]
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
 def _without(document: dict[str, Any], *names: str) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in names}
 
 
-def _bucket_counts(aggs: Mapping[str, Any], level: int, key: tuple[str | None, ...]) -> Iterator[BucketCount]:
-    if "t" in aggs:
-        for bucket in aggs["t"]["buckets"]:
-            if bucket["doc_count"]:
-                yield BucketCount(key, datetime.fromtimestamp(bucket["key"] / 1000, timezone.utc),
-                                  int(bucket["doc_count"]))
-        return
-    for bucket in aggs[f"k{level}"]["buckets"]:
-        value = None if bucket["key"] == NONE else str(bucket["key"])
-        yield from _bucket_counts(bucket, level + 1, (*key, value))
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _bool(value: Any) -> bool:

@@ -7,6 +7,7 @@ between), can drop the next N connections without an answer, and records every r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import orjson
 
 
 @dataclass
@@ -25,7 +28,7 @@ class Request:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        return orjson.loads(self.body) if self.body else None
 
 
 @dataclass
@@ -44,6 +47,7 @@ class HttpDouble:
     """Subclasses implement :meth:`handle`; the server, faults and the request log live here."""
 
     content_type = "application/json"
+    logged_body_limit: int | None = None  # bodies above this many bytes are logged empty
 
     def __init__(self, port: int = 0) -> None:
         self.port = port
@@ -93,11 +97,12 @@ class HttpDouble:
                         self.close_connection = True
                         self.connection.shutdown(socket.SHUT_RDWR)
                         return
-                    double.requests.append(request)
+                    limit = double.logged_body_limit
+                    double.requests.append(request if limit is None or len(body) <= limit
+                                           else dataclasses.replace(request, body=b""))
                 response = double.handle(request)
                 payload = b"" if response.body is None else (
-                    response.body if isinstance(response.body, bytes)
-                    else json.dumps(response.body, ensure_ascii=False).encode())
+                    response.body if isinstance(response.body, bytes) else _json(response.body))
                 self.send_response(response.status)
                 headers = {"Content-Type": double.content_type, **double.headers(), **response.headers}
                 for name, value in headers.items():
@@ -153,3 +158,11 @@ class HttpDouble:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _json(body: Any) -> bytes:
+    """orjson where it can (large search answers: ~10x faster), json where it cannot (ints past 64 bits)."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, ensure_ascii=False).encode()
