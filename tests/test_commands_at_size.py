@@ -160,5 +160,6 @@ def test_detect_scores_half_a_day_of_posts_and_groups_them_among_20000_open_inci
     assert all(p["complaint"] is not None for p in fresh)
     assert sum(1 for p in fresh if p["is_complaint"]) >= UNSCORED // 100
     routing = [i for i in es.docs("monitor-incidents").values() if i["queue"] == "routing"]
-    assert len(routing) > ROUTING and any(set(i["post_ids"]) & {p["id"] for p in fresh} for i in routing)
+    fresh_ids = {p["id"] for p in fresh}
+    assert len(routing) > ROUTING and any(fresh_ids.intersection(i["post_ids"]) for i in routing)
     assert es.points_in_time == []
