@@ -4,17 +4,20 @@
 ~90,000 (cluster, hour) buckets, above search.max_buckets; a planted wave of complaints; half a
 day of unscored posts) and 21,000+ incidents, loaded straight into the double. ``monitor queue``,
 ``incident``, ``review`` (with ``--export``), ``spikes`` and ``detect`` run as users run them
-(``monitor.cli.main``) and must read all of it, not the first 10,000.
+(``monitor.cli.main``) and must read all of it, not the first 10,000. With ``ES_URL`` set,
+``pytest -m live_es`` runs the same commands against a real cluster, under an index prefix of its own.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import pytest
 
@@ -23,6 +26,7 @@ from indexer.elastic.store import ElasticsearchStore
 from indexer.schema import Incident, Post, Territory
 from monitor.cli import main
 from tests.support.es_double import ElasticsearchDouble
+from tests.test_store_contract import live_options, remove_live_prefix
 
 NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
 HISTORY, UNSCORED, WAVE = 90_000, 10_500, 80
@@ -91,75 +95,134 @@ def incidents(rng: random.Random, posts: list[Post]) -> list[Incident]:
     return made
 
 
-@pytest.fixture(scope="module")
-def es() -> Iterator[ElasticsearchDouble]:
+class Cluster:
+    """Where the commands run: the double, or a live cluster under an index prefix of its own."""
+
+    def __init__(self, url: str, prefix: str = "monitor", double: ElasticsearchDouble | None = None) -> None:
+        self.url, self.prefix, self.double = url, prefix, double
+        self.layout = Layout(prefix=prefix)
+        self.options = ["-s", f"INDEXER_ES_PREFIX={prefix}", "-s", "INDEXER_ES_REFRESH=true"]
+
+    def load(self, index: str, docs: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        if self.double is not None:
+            self.double.load(index, docs)
+            return
+        from elasticsearch import helpers
+
+        from indexer.elastic.client import connect
+
+        client = connect(self.url, live_options())
+        helpers.bulk(client, ({"_index": index, "_id": i, "_source": d} for i, d in docs), refresh="wait_for",
+                     chunk_size=2000)
+        client.close()
+
+    def docs(self, name: str) -> dict[str, dict[str, Any]]:
+        """Every document behind the alias ``<prefix>-<name>`` by id."""
+        if self.double is not None:
+            return self.double.docs(f"monitor-{name}")
+        from elasticsearch import helpers
+
+        from indexer.elastic.client import connect
+
+        client = connect(self.url, live_options())
+        client.indices.refresh(index=self.layout.alias(name))
+        found = {hit["_id"]: hit["_source"] for hit in helpers.scan(client, index=self.layout.alias(name))}
+        client.close()
+        return found
+
+    @property
+    def points_in_time(self) -> list[str]:
+        """Points in time left open (the double only: a cluster does not list them by id)."""
+        return self.double.points_in_time if self.double is not None else []
+
+
+def on_double() -> Iterator[Cluster]:
+    with ElasticsearchDouble() as double:
+        yield Cluster(double.url, double=double)  # type: ignore[arg-type]
+
+
+def on_live_cluster() -> Iterator[Cluster]:
+    url = os.environ.get("ES_URL")
+    if not url:
+        pytest.skip("ES_URL is not set: the live suite needs a real cluster (docs/DEPLOY.md)")
+    prefix = f"monitor-test-{uuid.uuid4().hex[:8]}"
+    try:
+        yield Cluster(url, prefix)
+    finally:
+        remove_live_prefix(url, prefix)
+
+
+@pytest.fixture(scope="module", params=[on_double, pytest.param(on_live_cluster, marks=pytest.mark.live_es)],
+                ids=["elasticsearch-double", "elasticsearch-live"])
+def es(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     rng = random.Random(7)
     posts = history(rng) + wave(rng) + unscored(rng)
-    with ElasticsearchDouble() as double:
-        store = ElasticsearchStore.from_url(double.url, {})
-        install(store.client, Layout())
+    for cluster in request.param():
+        store = ElasticsearchStore.from_url(cluster.url, live_options(INDEXER_ES_PREFIX=cluster.prefix))
+        install(store.client, cluster.layout)
         store.close()
         monthly: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         for one in posts:
-            monthly[Layout().posts_index(one.created_at)].append((one.id, one.to_dict()))  # type: ignore[arg-type]
+            monthly[cluster.layout.posts_index(one.created_at)].append((one.id, one.to_dict()))
         for index, docs in monthly.items():
-            double.load(index, docs)
-        double.load("monitor-incidents", ((i.id, i.to_dict()) for i in incidents(rng, posts)))
-        yield double  # type: ignore[misc]
+            cluster.load(index, docs)
+        cluster.load(cluster.layout.alias("incidents"), ((i.id, i.to_dict()) for i in incidents(rng, posts)))
+        yield cluster
 
 
-def monitor(capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
-    assert main(list(args)) == 0
+def monitor(capsys: pytest.CaptureFixture[str], es: Cluster, *args: str) -> list[str]:
+    """A command as a user runs it, against the cluster."""
+    assert main([*args, "--store", es.url, *es.options]) == 0
     return capsys.readouterr().out.splitlines()
 
 
-def test_the_routing_queue_lists_past_the_result_window(es: ElasticsearchDouble,
+def test_the_routing_queue_lists_past_the_result_window(es: Cluster,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    listed = [json.loads(line) for line in monitor(capsys, "queue", "routing", "--store", es.url, "--json",
+    listed = [json.loads(line) for line in monitor(capsys, es, "queue", "routing", "--json",
                                                    "--limit", "15000")]
     assert len(listed) == 15_000 and len({i["id"] for i in listed}) == 15_000
     deadlines = [i["deadline"] for i in listed]
     assert deadlines == sorted(deadlines)  # nearest deadline first
-    assert monitor(capsys, "queue", "factcheck", "--store", es.url, "--json", "--limit", "2000").__len__() == 800
+    assert monitor(capsys, es, "queue", "factcheck", "--json", "--limit", "2000").__len__() == 800
     assert es.points_in_time == []
 
 
-def test_an_incident_moves_on_and_a_verdict_is_recorded(es: ElasticsearchDouble,
+def test_an_incident_moves_on_and_a_verdict_is_recorded(es: Cluster,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    assert monitor(capsys, "incident", "inc-19999", "--status", "closed", "--store", es.url) == ["inc-19999: closed"]
-    assert es.docs("monitor-incidents")["inc-19999"]["status"] == "closed"
-    out = monitor(capsys, "review", f"fc-{FACTCHECK - 1}", "--verdict", "true", "--by", "Ольга", "--store", es.url)
+    assert monitor(capsys, es, "incident", "inc-19999", "--status", "closed") == ["inc-19999: closed"]
+    assert es.docs("incidents")["inc-19999"]["status"] == "closed"
+    out = monitor(capsys, es, "review", f"fc-{FACTCHECK - 1}", "--verdict", "true", "--by", "Ольга")
     assert out[0].startswith(f"fc-{FACTCHECK - 1}: true by Ольга")
 
 
-def test_review_export_writes_every_decided_item(es: ElasticsearchDouble, capsys: pytest.CaptureFixture[str],
+def test_review_export_writes_every_decided_item(es: Cluster, capsys: pytest.CaptureFixture[str],
                                                  tmp_path: Path) -> None:
     exported = tmp_path / "reviewed.jsonl"
-    monitor(capsys, "review", "--export", str(exported), "--store", es.url)
+    monitor(capsys, es, "review", "--export", str(exported))
     lines = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
-    decided = {i["id"] for i in es.docs("monitor-incidents").values() if i.get("verdict") in ("fake", "true")}
+    decided = {i["id"] for i in es.docs("incidents").values() if i.get("verdict") in ("fake", "true")}
     assert len(decided) >= DECIDED and {x["incident"] for x in lines} == decided
     assert len(lines) == 2 * len(decided) and {x["label"] for x in lines} == {"fake", "ordinary"}
 
 
-def test_spikes_find_the_wave_in_four_weeks_of_complaints(es: ElasticsearchDouble,
+def test_spikes_find_the_wave_in_four_weeks_of_complaints(es: Cluster,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    out = monitor(capsys, "spikes", "--since", "20h", "--store", es.url)
+    out = monitor(capsys, es, "spikes", "--since", "20h")
     assert "crises (" in out[0]
-    crises = [i for i in es.docs("monitor-incidents").values() if i["kind"] == "crisis"]
+    crises = [i for i in es.docs("incidents").values() if i["kind"] == "crisis"]
     assert any(c["sector"] == "waste" and (c["territory"] or {}).get("district") == "Северный" for c in crises)
     assert es.points_in_time == []
 
 
 def test_detect_scores_half_a_day_of_posts_and_groups_them_among_20000_open_incidents(
-        es: ElasticsearchDouble, capsys: pytest.CaptureFixture[str]) -> None:
-    out = monitor(capsys, "detect", "--since", (NOW - timedelta(hours=12)).isoformat(), "--store", es.url)
+        es: Cluster, capsys: pytest.CaptureFixture[str]) -> None:
+    out = monitor(capsys, es, "detect", "--since", (NOW - timedelta(hours=12)).isoformat())
     assert out[0].startswith(f"full: scored {UNSCORED} posts"), out
-    stored = es.docs("monitor-posts")
+    stored = es.docs("posts")
     fresh = [stored[f"vk:-5001:{HISTORY + WAVE + n}"] for n in range(UNSCORED)]
     assert all(p["complaint"] is not None for p in fresh)
     assert sum(1 for p in fresh if p["is_complaint"]) >= UNSCORED // 100
-    routing = [i for i in es.docs("monitor-incidents").values() if i["queue"] == "routing"]
+    routing = [i for i in es.docs("incidents").values() if i["queue"] == "routing"]
     fresh_ids = {p["id"] for p in fresh}
     assert len(routing) > ROUTING and any(fresh_ids.intersection(i["post_ids"]) for i in routing)
     assert es.points_in_time == []
