@@ -16,6 +16,7 @@ from scrapy.settings import Settings
 from crawler.exceptions import CrawlerError
 from crawler.spiders import SPIDERS
 from crawler.watchlist import Source, load_watchlist
+from indexer.exceptions import IndexerError
 
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
@@ -58,7 +59,7 @@ def run_crawl(settings: Settings, source_ids: list[str] | None = None) -> CrawlR
         skipped["vk"] = "VK_TOKENS is empty: set it in the environment (comma-separated tokens)"
     process = CrawlerProcess(settings)
     crawlers = {}
-    refused: list[CrawlerError] = []
+    refused: list[CrawlerError | IndexerError] = []
     for platform, sources in by_platform.items():
         if platform in skipped:
             continue
@@ -68,15 +69,16 @@ def run_crawl(settings: Settings, source_ids: list[str] | None = None) -> CrawlR
         crawlers[platform] = crawler
     if crawlers:
         process.start()
-    if refused:  # a component said at start-up that the crawl cannot run as configured
+    if refused:  # a component said at start-up that the crawl cannot run (as configured, or the store)
         raise refused[0]
     stats = {name: (c.stats.get_stats() if c.stats else {}) for name, c in crawlers.items()}
     return CrawlReport(_per_source(selected, stats), stats, skipped)
 
 
-def _keep_refusal(failure: Failure, refused: list[CrawlerError]) -> Failure | None:
-    """Keep a crawler error a spider or a component raised as the crawl started; pass on others."""
-    if isinstance(failure.value, CrawlerError):
+def _keep_refusal(failure: Failure, refused: list[CrawlerError | IndexerError]) -> Failure | None:
+    """Keep a crawler or store error a spider or a component raised as the crawl started (a store
+    that cannot be opened); pass on others."""
+    if isinstance(failure.value, (CrawlerError, IndexerError)):
         refused.append(failure.value)
         return None
     return failure
