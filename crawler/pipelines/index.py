@@ -151,6 +151,7 @@ class IndexPipeline:
             self._lose(posts, f"not stored ({why}) nor spooled ({exc})")
             return
         self.stats.inc_value("indexer/spooled", len(posts))
+        self.stats.set_value("indexer/store_error", why)
         logger.error("%d items not stored (%s); spooled to %s for replay", len(posts), why, path)
 
     def _lose(self, posts: Sequence[Post], why: str) -> None:
