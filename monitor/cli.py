@@ -41,9 +41,9 @@ COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detectio
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code = int(args.run(args) or 0)
+        done = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
-        return code
+        return done
     except BrokenPipeError:  # `monitor search ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
