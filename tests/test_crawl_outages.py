@@ -102,3 +102,22 @@ def test_a_store_file_that_cannot_be_opened_spools_the_crawl_and_says_so(crawl: 
     again = crawl("atom_mchs")
     assert again.returncode == 0, again.output
     assert again.stat("indexer/spool_replayed") == result.stat("source/atom_mchs/posts")
+
+
+def test_a_last_batch_lost_as_the_crawl_finishes_keeps_its_sources_cursors(site, tmp_path: Path) -> None:
+    """One batch, written when the spider has finished: the crawl ends as ``finished``, yet the
+    sources whose items were lost keep their cursors."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with ElasticsearchDouble() as es:
+        crawl = Crawler(site, tmp_path)
+        first = crawl(*SOURCES, INDEXER_STORE_URL=es.url, INDEXER_ES_PREFIX="victim", CRAWLER_FIRST_CRAWL_DAYS=1, **FAST)
+        assert first.returncode == 0, first.output
+        before = cursors(es, "victim")
+        site.control("advance", minutes=24 * 60)
+        es.fail_items(lambda doc_id, source: True, 503, times=1_000_000)
+        failed = crawl(*SOURCES, INDEXER_STORE_URL=es.url, INDEXER_ES_PREFIX="victim",
+                       INDEXER_SPOOL_DIR=str(blocker / "spool"), INDEXER_BATCH_SIZE=100_000, **FAST)
+        assert failed.returncode == 1 and "Spider closed (finished)" in failed.output, failed.output
+        assert all(failed.stat(f"source/{s}/errors/not_stored") for s in SOURCES)
+        assert cursors(es, "victim") == before
