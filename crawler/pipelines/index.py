@@ -188,9 +188,9 @@ class IndexPipeline:
         ``when_due``: only if the last attempt is ``INDEXER_SPOOL_RETRY_SECONDS`` old, and never
         waiting for another crawl's replay; otherwise (opening, closing) wait for it.
         """
-        if self.store is None or not self.spool.files():
-            return self.store is not None
-        if when_due and time.monotonic() < self.next_replay:
+        if not self.spool.files():
+            return True
+        if self.store is None or (when_due and time.monotonic() < self.next_replay):
             return False
         try:
             replayed = self.spool.replay(self.store, wait=not when_due)
@@ -222,7 +222,7 @@ class IndexPipeline:
         if state is not None:  # even when the crawl finished: the last batch may be the one lost
             for source_id in self.lost:
                 state.lost(source_id)
-        if not self._replay() and self.spool.files():
+        if not self._replay():
             waiting = self.spool.pending()
             self.stats.set_value("indexer/spool_pending", waiting)
             logger.error("%d items wait in the spool %s: the next crawl replays them first", waiting,
