@@ -16,6 +16,7 @@ from scrapy.settings import Settings
 from crawler.exceptions import CrawlerError
 from crawler.spiders import SPIDERS
 from crawler.watchlist import Source, load_watchlist
+from indexer.exceptions import IndexerError
 
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
@@ -36,6 +37,36 @@ class CrawlReport:
     sources: list[SourceReport]
     stats: dict[str, dict[str, Any]]  # spider name -> its Scrapy stats
     skipped: dict[str, str] = field(default_factory=dict)  # platform -> why it did not run
+    spool_dir: str = ""
+
+    def total(self, key: str) -> int:
+        """A count summed over the spiders' stats."""
+        return sum(int(s.get(key) or 0) for s in self.stats.values())
+
+    def first(self, key: str) -> str:
+        return next((str(s[key]) for s in self.stats.values() if s.get(key)), "")
+
+    def quarantined(self) -> list[str]:
+        """Spool files this crawl moved to quarantine/."""
+        return [path for s in self.stats.values() for path in s.get("indexer/spool_quarantined_files") or []]
+
+    def waiting(self) -> int:
+        """Items in the spool when the crawl ended (every spider shares it: the largest count)."""
+        return max((int(s.get("indexer/spool_pending") or 0) for s in self.stats.values()), default=0)
+
+    def problems(self) -> list[str]:
+        """What keeps collected items out of the store, one line each; none when all are stored."""
+        problems = []
+        if self.total("indexer/lost"):
+            problems.append(f"{self.total('indexer/lost')} items {self.first('indexer/lost_reason')}: the crawl "
+                            "stopped and their sources' cursors did not move, so the next crawl reads them again")
+        if self.quarantined():
+            problems.append(f"{len(self.quarantined())} spool file(s) could not be read whole and were moved "
+                            f"aside, their reasons beside them: {', '.join(self.quarantined())}")
+        if self.waiting():
+            problems.append(f"{self.waiting()} items wait in the spool {self.spool_dir}: the store did not take "
+                            f"them ({self.first('indexer/store_error')}); the next crawl replays them first")
+        return problems
 
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
@@ -58,7 +89,7 @@ def run_crawl(settings: Settings, source_ids: list[str] | None = None) -> CrawlR
         skipped["vk"] = "VK_TOKENS is empty: set it in the environment (comma-separated tokens)"
     process = CrawlerProcess(settings)
     crawlers = {}
-    refused: list[CrawlerError] = []
+    refused: list[CrawlerError | IndexerError] = []
     for platform, sources in by_platform.items():
         if platform in skipped:
             continue
@@ -68,15 +99,16 @@ def run_crawl(settings: Settings, source_ids: list[str] | None = None) -> CrawlR
         crawlers[platform] = crawler
     if crawlers:
         process.start()
-    if refused:  # a component said at start-up that the crawl cannot run as configured
+    if refused:  # a component said at start-up that the crawl cannot run (as configured, or the store)
         raise refused[0]
     stats = {name: (c.stats.get_stats() if c.stats else {}) for name, c in crawlers.items()}
-    return CrawlReport(_per_source(selected, stats), stats, skipped)
+    return CrawlReport(_per_source(selected, stats), stats, skipped, settings.get("INDEXER_SPOOL_DIR"))
 
 
-def _keep_refusal(failure: Failure, refused: list[CrawlerError]) -> Failure | None:
-    """Keep a crawler error a spider or a component raised as the crawl started; pass on others."""
-    if isinstance(failure.value, CrawlerError):
+def _keep_refusal(failure: Failure, refused: list[CrawlerError | IndexerError]) -> Failure | None:
+    """Keep a crawler or store error a spider or a component raised as the crawl started (a store
+    that cannot be opened); pass on others."""
+    if isinstance(failure.value, (CrawlerError, IndexerError)):
         refused.append(failure.value)
         return None
     return failure

@@ -28,11 +28,16 @@ def open_store(url: str, options: Mapping[str, Any] | None = None) -> Store:
     ``options`` are the ``INDEXER_*`` settings (Scrapy settings or a plain dict) a backend reads:
     the Elasticsearch store's credentials, index prefix, retries and retention.
     """
+    module, name = check_store_url(url).split(":")
+    backend = getattr(import_module(module), name)
+    store: Store = backend.from_url(url, options or {})
+    return store
+
+
+def check_store_url(url: str) -> str:
+    """The backend ``url`` names (``module:class``); raises StoreConfigError when none does."""
     scheme = url.split("://", 1)[0] if "://" in url else "sqlite"
     target = BACKENDS.get(scheme)
     if target is None:
         raise StoreConfigError(f"INDEXER_STORE_URL={url!r}: expected sqlite:///path or http(s)://host")
-    module, name = target.split(":")
-    backend = getattr(import_module(module), name)
-    store: Store = backend.from_url(url, options or {})
-    return store
+    return target

@@ -4,8 +4,14 @@ Each failed batch becomes one JSON Lines file, written, flushed and fsync'd befo
 on; replay reads the files oldest first and deletes each only after the store took all of it. So a
 store outage in the middle of a crawl loses nothing, and a crash during replay repeats at most one
 batch (upserts make that harmless). One replay runs at a time per directory, across threads and
-processes (an advisory file lock), since parallel crawls share the spool. Items a store refuses for good (a mapping conflict, say) are
-not replayed: they are kept in ``rejected/`` with the store's reason, for a person to look at.
+processes (an advisory file lock), since parallel crawls share the spool. Items a store refuses
+for good (a mapping conflict, say) are not replayed: they are kept in ``rejected/`` with the
+store's reason, for a person to look at.
+
+A file that cannot be read whole (cut short by a full disk, damaged, edited by hand) does not stop
+the replay: it is moved to ``quarantine/`` as it was, with a ``.reason`` file naming each bad line,
+and the posts it still holds stay in the spool in its place, so the files after it replay and
+nothing readable is lost.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 import os
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
@@ -28,9 +35,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Quarantined:
+    """A spool file moved aside unread: where it is now, and what was wrong with it."""
+
+    path: Path
+    problems: tuple[str, ...]
+    kept: int  # its readable posts, left in the spool
+
+
 class Spool:
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
+        self.quarantined: list[Quarantined] = []  # files this spool moved aside, oldest first
         self._seq = 0
 
     def append(self, posts: Sequence[Post]) -> Path:
@@ -52,13 +69,8 @@ class Spool:
         return sorted(self.directory.glob("*.jsonl")) if self.directory.exists() else []
 
     def pending(self) -> int:
-        """Posts waiting in the spool."""
-        return sum(len(self._read(path)) for path in self.files())
-
-    @staticmethod
-    def _read(path: Path) -> list[Post]:
-        with path.open(encoding="utf-8") as f:
-            return [Post.from_dict(json.loads(line)) for line in f if line.strip()]
+        """Posts waiting in the spool (the readable ones)."""
+        return sum(len(_read(path)[0]) for path in self.files())
 
     def replay(self, store: Store, *, wait: bool = False) -> int:
         """Move spooled posts into ``store``, oldest file first; stop at the first failure.
@@ -74,9 +86,13 @@ class Spool:
         moved = 0
         for path in self.files():
             try:
-                posts = self._read(path)
+                posts, problems = _read(path)
             except FileNotFoundError:
                 continue
+            if problems:
+                self._quarantine(path, posts, problems)
+                if not posts:
+                    continue
             try:
                 result = store.upsert(posts)
             except StoreUnavailable as exc:
@@ -94,6 +110,19 @@ class Spool:
             moved += len(posts) - len(result.rejected)
         return moved
 
+    def _quarantine(self, path: Path, posts: list[Post], problems: list[str]) -> None:
+        """Move ``path`` aside as it is, with its reasons; its readable ``posts`` take its place."""
+        aside = self.directory / "quarantine" / path.name
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        aside.with_name(aside.name + ".reason").write_text("\n".join(problems) + "\n", encoding="utf-8")
+        path.replace(aside)
+        if posts:
+            _dump(path, [post.to_dict() for post in posts])
+        self.quarantined.append(Quarantined(aside, tuple(problems), len(posts)))
+        logger.error("spool file %s cannot be read whole (%s%s): moved to %s; its %d readable items stay in "
+                     "the spool", path.name, problems[0], f" and {len(problems) - 1} more" if len(problems) > 1
+                     else "", aside, len(posts))
+
     @contextmanager
     def _lock(self, wait: bool) -> Iterator[bool]:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -107,6 +136,20 @@ class Spool:
                 yield True
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read(path: Path) -> tuple[list[Post], list[str]]:
+    """The posts of a spool file, and what is wrong with each line that is not one."""
+    posts: list[Post] = []
+    problems: list[str] = []
+    for number, line in enumerate(path.read_bytes().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            posts.append(Post.from_dict(json.loads(line.decode("utf-8"))))
+        except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            problems.append(f"line {number}: {type(exc).__name__}: {exc}")
+    return posts, problems
 
 
 def _dump(path: Path, records: Sequence[dict[str, object]]) -> None:

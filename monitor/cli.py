@@ -16,8 +16,11 @@
     monitor check [--watchlist FILE] [--sectors]
     monitor setup [--store URL] [--no-kibana] [--wait SECONDS]
 
-Exit codes: 0 done, 1 a service failed (the store, Elasticsearch, Kibana), 2 bad input (a
-watchlist, a staff file, a setting, an argument or a store URL that cannot be used).
+Exit codes: 0 done, 1 a service failed (the store, Elasticsearch, Kibana; a crawl that left what it
+collected out of the store), 2 bad input (a watchlist, a staff file, a setting, an argument or a
+store URL that cannot be used). Expected failures are one line on stderr, never a traceback. A
+reader that closes the output early (``monitor search ... | head -1``) ends the command quietly,
+with exit code 0: it has what it wanted.
 
 Each command lives in its own module and imports what it needs only when it runs, so ``monitor
 --help`` and the commands that only read a store start at once.
@@ -38,7 +41,9 @@ COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detectio
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        done = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return done
     except BrokenPipeError:  # `monitor search ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

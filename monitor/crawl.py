@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from monitor.common import add_settings, add_store, overrides
 
@@ -26,6 +27,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def run_crawl(args: argparse.Namespace) -> int:
+    """Exit code 1 when anything collected is not in the store at the end (left in the spool,
+    neither stored nor spooled, a spool file moved aside): each says why in one line on stderr."""
     from crawler.process import project_settings, run_crawl
     from monitor.output import print_crawl_report
 
@@ -35,7 +38,9 @@ def run_crawl(args: argparse.Namespace) -> int:
     if args.stats:
         with open(args.stats, "w", encoding="utf-8") as f:
             json.dump(report.stats, f, ensure_ascii=False, indent=1, default=str)
-    return 0
+    for problem in report.problems():
+        print(f"monitor crawl: {problem}", file=sys.stderr)
+    return 1 if report.problems() else 0
 
 
 def run_schedule(args: argparse.Namespace) -> int:

@@ -143,8 +143,11 @@ def run_detect(args: argparse.Namespace) -> int:
         store.close()
     print(report.summary())
     if report.webhook_accepted is not None:
+        busy = " (another process is sending them)" if report.webhook_busy else ""
         print(f"webhook: {report.webhook_accepted} incidents accepted, {report.webhook_pending} waiting in "
-              f"{report.outbox}")
+              f"{report.outbox}{busy}")
+    if report.outbox_quarantined:
+        print(f"webhook: {report.outbox_quarantined} unreadable lines of the outbox moved to {report.quarantine}")
     return 0
 
 

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 
 def print_crawl_report(report: CrawlReport, store_url: str) -> None:
+    """One row per source, the totals, what the store took. The errors total counts the sources'
+    errors, the items left in the spool and the spool files moved aside: each keeps something
+    collected out of the store."""
     width = max([len(r.source.id) for r in report.sources] + [6])
     print(f"\n{'source':<{width}}  {'platform':<9} {'posts':>6} {'comments':>9}  errors")
     totals = [0, 0, 0]
@@ -29,18 +32,9 @@ def print_crawl_report(report: CrawlReport, store_url: str) -> None:
         totals[0] += r.posts
         totals[1] += r.comments
         totals[2] += sum(r.errors.values())
-    print(f"{'total':<{width}}  {'':<9} {totals[0]:>6} {totals[1]:>9}  {totals[2]} errors")
-    stored = sum(s.get("indexer/new", 0) for s in report.stats.values())
-    updated = sum(s.get("indexer/updated", 0) for s in report.stats.values())
-    spooled = sum(s.get("indexer/spooled", 0) for s in report.stats.values())
-    replayed = sum(s.get("indexer/spool_replayed", 0) for s in report.stats.values())
-    rejected = sum(s.get("indexer/rejected", 0) for s in report.stats.values())
-    line = f"store {safe_url(store_url)}: {stored} new, {updated} updated"
-    if spooled or replayed:
-        line += f", {spooled} spooled during an outage, {replayed} replayed from the spool"
-    if rejected:
-        line += f", {rejected} rejected (kept in the spool's rejected/)"
-    print(line)
+    failed = totals[2] + report.waiting() + len(report.quarantined())
+    print(f"{'total':<{width}}  {'':<9} {totals[0]:>6} {totals[1]:>9}  {failed} errors")
+    print(_stored(report, store_url))
     retried: dict[str, int] = {}
     for stats in report.stats.values():
         for key, value in stats.items():
@@ -49,6 +43,23 @@ def print_crawl_report(report: CrawlReport, store_url: str) -> None:
                 retried[reason] = retried.get(reason, 0) + value
     if retried:
         print("recovered by retrying: " + ", ".join(f"{k} {v}" for k, v in sorted(retried.items())))
+
+
+def _stored(report: CrawlReport, store_url: str) -> str:
+    """What the store took, and what it did not."""
+    spooled, replayed = report.total("indexer/spooled"), report.total("indexer/spool_replayed")
+    line = f"store {safe_url(store_url)}: {report.total('indexer/new')} new, {report.total('indexer/updated')} updated"
+    if spooled or replayed:
+        line += f", {spooled} spooled during an outage, {replayed} replayed from the spool"
+    if report.waiting():
+        line += f", {report.waiting()} still in the spool"
+    if report.total("indexer/lost"):
+        line += f", {report.total('indexer/lost')} neither stored nor spooled"
+    if report.quarantined():
+        line += f", {len(report.quarantined())} spool files moved to quarantine"
+    if report.total("indexer/rejected"):
+        line += f", {report.total('indexer/rejected')} rejected (kept in the spool's rejected/)"
+    return line
 
 
 def print_posts(posts: list[Post], total: int, store: str = "") -> None:

@@ -57,7 +57,12 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     print(report.summary())
     for delivery in report.deliveries:
-        print(f"{delivery.sink}: {delivery.accepted} crises accepted, {delivery.pending} waiting in {delivery.outbox}")
+        busy = " (another process is sending them)" if delivery.busy else ""
+        print(f"{delivery.sink}: {delivery.accepted} crises accepted, {delivery.pending} waiting in {delivery.outbox}"
+              f"{busy}")
+        if delivery.quarantined:
+            print(f"{delivery.sink}: {delivery.quarantined} unreadable lines of the outbox moved to "
+                  f"{delivery.quarantine}")
     return 0
 
 

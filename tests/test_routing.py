@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import subprocess
+import sys
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -146,14 +151,20 @@ def test_a_complaint_after_the_window_opens_a_new_incident(grouper: Grouper) -> 
 
 
 class Receiver(HttpDouble):
-    """A webhook receiver that refuses the first ``refuse`` posts with 503."""
+    """A webhook receiver that refuses the first ``refuse`` posts with 503. Each post waits until
+    ``gate`` is open (it is, unless a test closes it); ``arrived`` is set by the first."""
 
     def __init__(self, refuse: int = 0) -> None:
         super().__init__()
         self.refuse = refuse
         self.accepted: list[dict] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.arrived = threading.Event()
 
     def handle(self, request: Request) -> Response:
+        self.arrived.set()
+        self.gate.wait(timeout=60)
         if self.refuse > 0:
             self.refuse -= 1
             return Response(503, {"error": "busy"})
@@ -184,3 +195,58 @@ def test_incidents_wait_in_the_outbox_while_the_receiver_is_down(grouper: Groupe
     with receiver:
         assert sink.flush() == 2
     assert len(receiver.accepted) == 2 and sink.pending() == 0
+
+
+def outbox_line(incident: object) -> bytes:
+    return json.dumps(incident.to_dict(), ensure_ascii=False).encode() + b"\n"  # type: ignore[attr-defined]
+
+
+def test_an_unreadable_outbox_line_is_quarantined_and_the_lines_after_it_are_sent(
+        grouper: Grouper, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    first, second = incidents(grouper)
+    outbox = tmp_path / "outbox.jsonl"
+    outbox.write_bytes(outbox_line(first) + b'{"id": "cut sh\n' + b"\xff\xfe\n" + b"[1, 2]\n" + outbox_line(second))
+    with Receiver() as receiver, caplog.at_level(logging.WARNING):
+        sink = WebhookSink(receiver.url, outbox, retries=0)
+        assert sink.flush() == 2
+    assert [i["id"] for i in receiver.accepted] == [first.id, second.id]
+    assert sink.pending() == 0 and sink.quarantined == 3
+    kept = [json.loads(line) for line in (tmp_path / "outbox.quarantine.jsonl").read_text().splitlines()]
+    assert [k["reason"].split(":")[0] for k in kept] == ["line 2", "line 3", "line 4"]
+    assert kept[0]["line"] == '{"id": "cut sh' and "JSONDecodeError" in kept[0]["reason"]
+    assert f"3 unreadable lines moved to {tmp_path / 'outbox.quarantine.jsonl'}" in caplog.text
+
+
+SENDER = """
+import json, sys
+from detector.incidents.sinks import WebhookSink
+from indexer.schema import Incident
+sink = WebhookSink(sys.argv[1], sys.argv[2], retries=0)
+new = [Incident.from_dict(json.loads(sys.argv[3]))] if len(sys.argv) > 3 else []
+print(sink.send(new), "busy" if sink.busy else "sent", sink.pending())
+"""
+
+
+def test_two_processes_never_both_send_an_outbox_line(grouper: Grouper, tmp_path: Path) -> None:
+    """The second sender finds the outbox taken, says so and leaves it; what it added while the
+    first was sending is kept, and goes out next time."""
+    first, second = incidents(grouper)
+    outbox = tmp_path / "outbox.jsonl"
+    outbox.write_bytes(outbox_line(first) + outbox_line(second))
+    later = {**second.to_dict(), "id": "later-incident"}
+    sender = [sys.executable, "-c", SENDER]
+    with Receiver() as receiver:
+        receiver.gate.clear()  # the first sender's first post waits at the receiver
+        sending = subprocess.Popen([*sender, receiver.url, str(outbox)], cwd=ROOT, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert receiver.arrived.wait(timeout=60)
+        busy = subprocess.run([*sender, receiver.url, str(outbox), json.dumps(later, ensure_ascii=False)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        receiver.gate.set()
+        out, err = sending.communicate(timeout=60)
+        assert busy.stdout.split()[:2] == ["0", "busy"] and f"outbox {outbox} is busy" in busy.stderr, busy.stderr
+        assert out.split() == ["2", "sent", "1"], err
+        assert [i["id"] for i in receiver.accepted] == [first.id, second.id]
+        assert WebhookSink(receiver.url, outbox, retries=0).flush() == 1
+    assert [i["id"] for i in receiver.accepted] == [first.id, second.id, "later-incident"]
+

@@ -11,7 +11,11 @@ retries the replay every ``INDEXER_SPOOL_RETRY_SECONDS`` and once more at the en
 refuses for good are kept aside in the spool's ``rejected/`` and counted by reason.
 
 Cursors are saved after this pipeline has closed, by :class:`~crawler.state.CrawlState`, so a
-source's cursor moves only once its items are stored or spooled.
+source's cursor moves only once its items are stored or spooled. A batch that neither the store
+nor the spool takes (its folder cannot be written, the disk is full) stops the crawl
+(``store_and_spool_failed``), is counted per source (``source/<id>/errors/not_stored``) and keeps
+every cursor of the sources it held, so the next crawl reads those items again. A store that cannot
+be opened at all (a damaged SQLite file) is a store that refuses every batch: they are spooled.
 """
 
 from __future__ import annotations
@@ -20,17 +24,20 @@ import logging
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
+
+from scrapy.utils.defer import deferred_from_coro
 
 from detector.records import FINDINGS
-from indexer.backends import open_store
+from indexer.backends import check_store_url, open_store
 from indexer.exceptions import StoreUnavailable
 from indexer.spool import Spool
-from indexer.store import UpsertResult
+from indexer.store import UpsertResult, safe_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from crawler.state import SourceState
     from indexer.schema import Post
     from indexer.store import Store
 
@@ -49,6 +56,9 @@ class IndexPipeline:
         self.spool_retry = spool_retry
         self.next_replay = 0.0
         self.store: Store | None = None
+        self.store_error = ""  # why the store is not there (it could not be opened)
+        self.lost: Counter[str] = Counter()  # source id -> items neither stored nor spooled
+        self.stopping = False
         self.buffer: list[Post] = []
         self.counts: Counter[tuple[str, str]] = Counter()
         self.pending: deque[Future[None]] = deque()
@@ -57,13 +67,20 @@ class IndexPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
         s = crawler.settings
+        check_store_url(s.get("INDEXER_STORE_URL"))  # a URL no backend takes: the crawl does not start
         pipeline = cls(crawler, s.get("INDEXER_STORE_URL"), s.getint("INDEXER_BATCH_SIZE"),
                        s.getint("INDEXER_MAX_PENDING"), Spool(s.get("INDEXER_SPOOL_DIR")),
                        s.getfloat("INDEXER_SPOOL_RETRY_SECONDS"))
         return pipeline
 
     def open_spider(self) -> None:
-        self.store = open_store(self.store_url, self.crawler.settings)
+        try:
+            self.store = open_store(self.store_url, self.crawler.settings)
+        except StoreUnavailable as exc:
+            self.store_error = str(exc)
+            self.stats.set_value("indexer/store_error", self.store_error)
+            logger.error("%s; what this crawl collects is spooled to %s", exc, self.spool.directory)
+            return
         self._replay()
 
     def process_item(self, item: Post) -> Post:
@@ -84,9 +101,19 @@ class IndexPipeline:
         for (source_id, kind), value in self.counts.items():
             self.stats.inc_value(f"source/{source_id}/{kind}s", value)
         self.counts.clear()
+        if self.lost and not self.stopping:
+            self._stop()
+
+    def _stop(self) -> None:
+        """Items were lost: crawling on would lose more. A reason other than ``finished`` keeps
+        every cursor (:class:`~crawler.state.CrawlState`)."""
+        self.stopping = True
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_and_spool_failed"))
 
     def _write(self, batch: list[Post]) -> None:
-        assert self.store is not None
+        if self.store is None:
+            self._spool(batch, self.store_error)
+            return
         try:
             if self.spool.files() and not self._replay(when_due=True):
                 self._spool(batch, "earlier items still wait in the spool")
@@ -118,9 +145,26 @@ class IndexPipeline:
             logger.error("the scores of %d items were not stored (%s); monitor detect scores them", len(scored), exc)
 
     def _spool(self, posts: list[Post], why: str) -> None:
-        path = self.spool.append(posts)
+        try:
+            path = self.spool.append(posts)
+        except OSError as exc:
+            self._lose(posts, f"not stored ({why}) nor spooled ({exc})")
+            return
         self.stats.inc_value("indexer/spooled", len(posts))
+        self.stats.set_value("indexer/store_error", why)
         logger.error("%d items not stored (%s); spooled to %s for replay", len(posts), why, path)
+
+    def _lose(self, posts: Sequence[Post], why: str) -> None:
+        """Count items neither the store nor the spool took, per source; the crawl stops."""
+        lost = Counter(post.source_id for post in posts)
+        for source_id, count in lost.items():
+            self.stats.inc_value(f"source/{source_id}/errors/not_stored", count)
+        self.lost.update(lost)
+        self.stats.inc_value("indexer/lost", len(posts))
+        if not self.stats.get_value("indexer/lost_reason"):
+            self.stats.set_value("indexer/lost_reason", why)
+        logger.critical("%d items %s: the crawl stops, and their sources' cursors stay for the next crawl",
+                        len(posts), why)
 
     def _count(self, result: UpsertResult) -> None:
         self.stats.inc_value("indexer/new", result.new)
@@ -130,7 +174,11 @@ class IndexPipeline:
         if result.rejected:
             self.stats.inc_value("indexer/rejected", len(result.rejected))
         if result.rejected:
-            path = self.spool.reject(result.rejected)
+            try:
+                path = self.spool.reject(result.rejected)
+            except OSError as exc:
+                self._lose([post for post, _ in result.rejected], f"rejected by the store and not kept ({exc})")
+                return
             logger.error("the store rejected %d items for good (first: %s, %s); kept in %s",
                          len(result.rejected), result.rejected[0][0].id, result.rejected[0][1], path)
 
@@ -140,27 +188,45 @@ class IndexPipeline:
         ``when_due``: only if the last attempt is ``INDEXER_SPOOL_RETRY_SECONDS`` old, and never
         waiting for another crawl's replay; otherwise (opening, closing) wait for it.
         """
-        assert self.store is not None
         if not self.spool.files():
             return True
-        if when_due and time.monotonic() < self.next_replay:
+        if self.store is None or (when_due and time.monotonic() < self.next_replay):
             return False
-        replayed = self.spool.replay(self.store, wait=not when_due)
-        self.next_replay = time.monotonic() + self.spool_retry
+        try:
+            replayed = self.spool.replay(self.store, wait=not when_due)
+        except OSError as exc:  # the spool's folder cannot be written (its lock, a quarantined file)
+            logger.error("the spool %s cannot be replayed: %s", self.spool.directory, exc)
+            return False
+        finally:
+            self.next_replay = time.monotonic() + self.spool_retry
+            self._count_quarantined()
         if replayed:
             self.stats.inc_value("indexer/spool_replayed", replayed)
-            logger.info("replayed %d spooled items into %s", replayed, getattr(self.store, "url", "the store"))
+            logger.info("replayed %d spooled items into %s", replayed, safe_url(self.store_url))
         return not self.spool.files()
 
+    def _count_quarantined(self) -> None:
+        """Spool files that could not be read whole, for the crawl's summary (which names them)."""
+        known = self.stats.get_value("indexer/spool_quarantined_files") or []
+        if len(self.spool.quarantined) > len(known):
+            self.stats.set_value("indexer/spool_quarantined_files", [str(q.path) for q in self.spool.quarantined])
+            self.stats.set_value("indexer/spool_quarantined", len(self.spool.quarantined))
+
     def close_spider(self) -> None:
+        self.stopping = True  # closing already
         self.flush()
         while self.pending:
             self.pending.popleft().result()
         self.writer.shutdown(wait=True)
-        if self.store is None:
-            return
+        state: SourceState | None = getattr(self.crawler.spider, "state", None)
+        if state is not None:  # even when the crawl finished: the last batch may be the one lost
+            for source_id in self.lost:
+                state.lost(source_id)
         if not self._replay():
-            logger.error("%d items wait in the spool %s: the next crawl replays them first",
-                         self.spool.pending(), self.spool.directory)
-        self.store.close()
-        self.store = None
+            waiting = self.spool.pending()
+            self.stats.set_value("indexer/spool_pending", waiting)
+            logger.error("%d items wait in the spool %s: the next crawl replays them first", waiting,
+                         self.spool.directory)
+        if self.store is not None:
+            self.store.close()
+            self.store = None

@@ -5,16 +5,25 @@ one that is not accepted (no answer, or a status other than 2xx) stays in the ou
 retried with exponential backoff, and again at the next run, so a receiver that is down for a
 day still gets every incident, in order. The receiver should treat the incident ``id`` as an
 idempotency key: a crash between its 2xx and our outbox update sends one incident twice.
+
+One process sends an outbox at a time (``<outbox>.sender.lock``, an advisory file lock): another
+that finds it taken leaves the outbox to it (``busy``), so no incident goes out twice from two
+runs; both may add to it meanwhile (``<outbox>.lock``, held only while the file is written). A line
+that cannot be read (cut short by a full disk, edited by hand) is moved to
+``<outbox stem>.quarantine.jsonl`` with the reason, counted and logged; the lines after it are sent.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import time
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import urllib3
 
@@ -34,6 +43,9 @@ class WebhookSink:
         self.max_backoff = max_backoff
         self.headers = {"Content-Type": "application/json", "User-Agent": "social-monitor", **(headers or {})}
         self.http = urllib3.PoolManager(timeout=timeout, retries=False)
+        self.quarantine = self.outbox.with_name(f"{self.outbox.stem}.quarantine.jsonl")
+        self.quarantined = 0  # unreadable lines this sink moved to the quarantine file
+        self.busy = False  # the last flush found another process sending the outbox
 
     def send(self, incidents: Sequence[Incident]) -> int:
         """Queue ``incidents`` and deliver everything queued; returns how many were accepted."""
@@ -41,7 +53,23 @@ class WebhookSink:
         return self.flush()
 
     def flush(self) -> int:
-        waiting = self._read()
+        """Deliver what waits, oldest first; 0 (and ``busy``) when another process is sending it."""
+        with _locked(self.outbox.with_name(self.outbox.name + ".sender.lock"), wait=False) as mine:
+            self.busy = not mine
+            if self.busy:
+                logger.warning("outbox %s is busy: another process is sending it; left to that one",
+                               self.outbox)
+                return 0
+            waiting, offset = self._take()
+            sent = self._deliver(waiting)
+            self._settle(offset, waiting[sent:])
+        if sent < len(waiting):
+            logger.error("webhook %s: %d incidents not accepted yet; kept in %s and retried next time",
+                         self.shown_url, len(waiting) - sent, self.outbox)
+        return sent
+
+    def _deliver(self, waiting: list[dict[str, Any]]) -> int:
+        """Post in order until one is refused, with backoff between rounds; how many went."""
         sent = 0
         for attempt in range(self.retries + 1):
             while sent < len(waiting) and self._post(waiting[sent]):
@@ -50,14 +78,10 @@ class WebhookSink:
                 break
             if attempt < self.retries:
                 time.sleep(min(self.max_backoff, self.backoff * 2 ** attempt))
-        self._rewrite(waiting[sent:])
-        if sent < len(waiting):
-            logger.error("webhook %s: %d incidents not accepted yet; kept in %s and retried next time",
-                         self.shown_url, len(waiting) - sent, self.outbox)
         return sent
 
     def pending(self) -> int:
-        return len(self._read())
+        return len(_parse(self._bytes())[0])
 
     def _post(self, incident: dict[str, object]) -> bool:
         body = json.dumps(incident, ensure_ascii=False).encode("utf-8")
@@ -71,31 +95,55 @@ class WebhookSink:
         logger.warning("webhook %s answered %s for incident %s", self.url, response.status, incident.get("id"))
         return False
 
-    def _read(self) -> list[dict[str, object]]:
-        if not self.outbox.exists():
-            return []
-        with self.outbox.open(encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+    def _bytes(self) -> bytes:
+        return self.outbox.read_bytes() if self.outbox.exists() else b""
+
+    def _take(self) -> tuple[list[dict[str, Any]], int]:
+        """What waits, and how many bytes of the outbox that was; unreadable lines to quarantine."""
+        with self._writing():
+            data = self._bytes()
+        records, problems = _parse(data)
+        if problems:
+            self._quarantine(problems)
+        return records, len(data)
+
+    def _quarantine(self, problems: list[tuple[str, str]]) -> None:
+        at = datetime.now(timezone.utc).isoformat()
+        with self.quarantine.open("a", encoding="utf-8") as f:
+            for line, reason in problems:
+                f.write(json.dumps({"quarantined_at": at, "outbox": str(self.outbox), "reason": reason,
+                                    "line": line}, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.quarantined += len(problems)
+        logger.warning("outbox %s: %d unreadable lines moved to %s (first: %s); the rest is sent", self.outbox,
+                       len(problems), self.quarantine, problems[0][1])
 
     def _append(self, records: list[dict[str, object]]) -> None:
         if not records:
             return
-        self.outbox.parent.mkdir(parents=True, exist_ok=True)
-        with self.outbox.open("a", encoding="utf-8") as f:
+        with self._writing(), self.outbox.open("a", encoding="utf-8") as f:
             for record in records:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
             f.flush()
             os.fsync(f.fileno())
 
-    def _rewrite(self, records: list[dict[str, object]]) -> None:
-        tmp = self.outbox.with_suffix(".part")
-        self.outbox.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8") as f:
-            for record in records:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(self.outbox)
+    def _settle(self, offset: int, unsent: list[dict[str, Any]]) -> None:
+        """Keep ``unsent`` and whatever other runs appended past ``offset`` since :meth:`_take`."""
+        with self._writing():
+            appended = self._bytes()[offset:]
+            tmp = self.outbox.with_suffix(".part")
+            with tmp.open("wb") as f:
+                for record in unsent:
+                    f.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+                f.write(appended)
+                f.flush()
+                os.fsync(f.fileno())
+            tmp.replace(self.outbox)
+
+    def _writing(self) -> AbstractContextManager[bool]:
+        """The short lock every write of the outbox takes (appends by any run, a sender's rewrite)."""
+        return _locked(self.outbox.with_name(self.outbox.name + ".lock"), wait=True)
 
 
 class TelegramSink(WebhookSink):
@@ -120,6 +168,42 @@ class TelegramSink(WebhookSink):
             return True
         logger.warning("telegram %s answered %s for incident %s", self.shown_url, response.status, incident.get("id"))
         return False
+
+
+def _parse(data: bytes) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The outbox's incidents, and each unreadable line with what is wrong with it."""
+    records: list[dict[str, Any]] = []
+    problems: list[tuple[str, str]] = []
+    for number, raw in enumerate(data.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError is one
+            problems.append((raw.decode("utf-8", "replace"), f"line {number}: {type(exc).__name__}: {exc}"))
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            problems.append((raw.decode("utf-8", "replace"), f"line {number}: not an incident (a JSON object)"))
+    return records, problems
+
+
+@contextmanager
+def _locked(path: Path, *, wait: bool) -> Iterator[bool]:
+    """An advisory lock on ``path`` for this block: True when held; False at once when another
+    process (or open file) holds it and ``wait`` is off."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def message(incident: dict[str, Any]) -> str:

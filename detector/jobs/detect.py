@@ -64,7 +64,10 @@ class DetectReport:
     factcheck_grown: int = 0
     webhook_accepted: int | None = None  # None: no webhook configured
     webhook_pending: int = 0
+    webhook_busy: bool = False  # another process was sending the outbox: it sends these too
     outbox: str | None = None
+    outbox_quarantined: int = 0  # unreadable outbox lines moved aside
+    quarantine: str | None = None
 
     def summary(self) -> str:
         """The one line the scheduler logs (it looks for the word ``scored``)."""
@@ -162,7 +165,8 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         sink = WebhookSink(hook.url, hook.outbox, retries=hook.retries, backoff=hook.backoff)
         created = [g.incident for g in grouped if g.created] + [c.incident for c in checked if c.created]
         report.webhook_accepted = sink.send(created)
-        report.webhook_pending, report.outbox = sink.pending(), str(sink.outbox)
+        report.webhook_pending, report.webhook_busy, report.outbox = sink.pending(), sink.busy, str(sink.outbox)
+        report.outbox_quarantined, report.quarantine = sink.quarantined, str(sink.quarantine)
     return report
 
 

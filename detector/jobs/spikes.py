@@ -36,6 +36,9 @@ class Delivery:
     accepted: int
     pending: int
     outbox: str
+    busy: bool = False  # another process was sending the outbox: it sends these too
+    quarantined: int = 0  # unreadable outbox lines moved to ``quarantine``
+    quarantine: str = ""
 
 
 @dataclass
@@ -86,7 +89,8 @@ def send_crises(config: DetectorConfig, crises: list[Incident]) -> list[Delivery
     deliveries = []
     for sink in sinks:
         accepted = sink.send(crises)
-        deliveries.append(Delivery(type(sink).__name__, accepted, sink.pending(), str(sink.outbox)))
+        deliveries.append(Delivery(type(sink).__name__, accepted, sink.pending(), str(sink.outbox), sink.busy,
+                                   sink.quarantined, str(sink.quarantine)))
     return deliveries
 
 

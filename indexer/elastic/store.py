@@ -436,6 +436,16 @@ def _bool(value: Any) -> bool:
 
 
 def _describe(exc: Exception) -> str:
+    """What failed, in a few words: the transport nests the socket's error three deep, and a 401
+    means the credentials, which the answer's own reason does not say."""
     if isinstance(exc, ApiError):
+        if exc.status_code == 401:
+            return (f"HTTP 401 {exc.error}: the cluster refused the credentials (ES_USERNAME/ES_PASSWORD, "
+                    "ES_API_KEY, or user:password@ in the URL)")
         return f"HTTP {exc.status_code} {exc.error}"
+    cause: BaseException | None = exc
+    while cause is not None and not (isinstance(cause, OSError) and cause.strerror):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, OSError):
+        return f"{type(exc).__name__}: {(cause.strerror or str(cause)).lower()}"
     return f"{type(exc).__name__}: {exc}"

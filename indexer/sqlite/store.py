@@ -8,11 +8,12 @@ so searches match Russian word forms. ``cursors`` keeps each source's crawl curs
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, ParamSpec, Sequence, TypeVar
 
 import orjson
 
@@ -20,6 +21,9 @@ from indexer.exceptions import StoreConfigError, StoreUnavailable, VersionConfli
 from indexer.schema import DETECTOR_FIELDS, STAFF_FIELDS, Incident, Post
 from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields
 from indexer.text import stems
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -111,6 +115,18 @@ _FINDING_COLUMNS = {"is_complaint": ("is_complaint",), "sector": ("sector",),
                     "territory": ("municipality", "district", "street"), "cluster_id": ("cluster_id",)}
 
 
+def _reading(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """A read that fails (a damaged file, a locked or vanished one) raises StoreUnavailable, as
+    writes do, so every command says what failed in one line."""
+    @functools.wraps(method)
+    def read(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {getattr(args[0], 'path', '')}: {exc}") from exc
+    return read
+
+
 def _batch(rows: list[Any]) -> str:
     """One JSON array (orjson: ~3.5x faster than json here, and this runs on the writer thread)."""
     return orjson.dumps(rows).decode()
@@ -148,7 +164,10 @@ class SqliteStore:
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
         if "://" in path or not path:
             raise StoreConfigError(f"INDEXER_STORE_URL={url!r}: expected sqlite:///path or http(s)://host")
-        return cls(Path(path))
+        try:
+            return cls(Path(path))
+        except (sqlite3.Error, OSError) as exc:  # not a database, a folder, no permission, a full disk
+            raise StoreUnavailable(f"SQLite store {path}: cannot open it: {exc}") from exc
 
     def upsert(self, posts: Sequence[Post]) -> UpsertResult:
         try:
@@ -245,10 +264,12 @@ class SqliteStore:
                              (_batch([[row[0], [int(k, 16) for k in row[keys] or ()]] for row in rows]),))
         return int(cursor.rowcount)
 
+    @_reading
     def get(self, post_id: str) -> Post | None:
         row = self._db.execute("SELECT doc FROM posts WHERE id = ?", (post_id,)).fetchone()
         return Post.from_dict(json.loads(row[0])) if row else None
 
+    @_reading
     def search(self, query: Query) -> list[Post]:
         where, params = self._where(query)
         order = "bm25(posts_fts)" if query.text and query.sort == "relevance" else "p.created_at DESC"
@@ -256,6 +277,7 @@ class SqliteStore:
         rows = self._db.execute(sql, (*params, query.limit)).fetchall()
         return [Post.from_dict(json.loads(doc)) for (doc,) in rows]
 
+    @_reading
     def count(self, query: Query) -> int:
         where, params = self._where(query)
         return int(self._db.execute(f"SELECT count(*) FROM {self._from(query)} {where}",
@@ -329,6 +351,7 @@ class SqliteStore:
                 pass
         return columns
 
+    @_reading
     def count_buckets(self, since: datetime, until: datetime, bucket: timedelta,
                       by: Sequence[str] = ("sector", "municipality", "district"),
                       complaints_only: bool = True) -> list[BucketCount]:
@@ -345,6 +368,7 @@ class SqliteStore:
         return [BucketCount(tuple(row[:-2]), datetime.fromtimestamp(row[-2] * step, timezone.utc), int(row[-1]))
                 for row in rows]
 
+    @_reading
     def get_cursor(self, source_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT cursor FROM cursors WHERE source_id = ?",
                                (source_id,)).fetchone()
@@ -362,6 +386,7 @@ class SqliteStore:
             " (source_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
             (source_id, json.dumps(cursor), datetime.now(timezone.utc).timestamp()))
 
+    @_reading
     def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
         rows = self._db.execute(
             "SELECT p.id, (SELECT count(*) FROM posts AS c WHERE c.thread_root = p.id)"
@@ -394,10 +419,12 @@ class SqliteStore:
             raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
         return dataclasses.replace(incident, version=str(row[0]))
 
+    @_reading
     def get_incident(self, incident_id: str) -> Incident | None:
         row = self._db.execute("SELECT doc, version FROM incidents WHERE id = ?", (incident_id,)).fetchone()
         return Incident.from_dict(json.loads(row[0]), str(row[1])) if row else None
 
+    @_reading
     def find_incidents(self, query: IncidentQuery) -> list[Incident]:
         clauses: list[str] = []
         params: list[Any] = []

@@ -24,6 +24,8 @@ memory, and plays what matters at size:
 - near-real-time reads with ``near_real_time=True``: searches see the documents as of the last
   refresh (``_refresh``, or a write with ``refresh=true``/``wait_for``), GET sees every write at
   once. Without it every write is searchable at once, as if each waited for a refresh;
+- security, when made with ``users`` or ``api_keys``: a request without valid basic or API-key
+  credentials is a 401 ``security_exception`` with the ``WWW-Authenticate`` challenge;
 - faults: whole-request errors (429, 503, any status, after N requests), per-item bulk failures,
   dropped connections, a stopped listener (connections refused); and hooks that change the data
   between two requests (a concurrent writer).

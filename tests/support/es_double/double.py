@@ -3,6 +3,8 @@ searches and points in time. What each part does is in its own module; see the p
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
 import re
 import time
@@ -53,9 +55,12 @@ class ElasticsearchDouble(HttpDouble):
     content_type = "application/vnd.elasticsearch+json;compatible-with=8"
     logged_body_limit = 1 << 20  # bulk loads of many megabytes are not kept in the request log
 
-    def __init__(self, port: int = 0, *, near_real_time: bool = False) -> None:
+    def __init__(self, port: int = 0, *, near_real_time: bool = False, users: dict[str, str] | None = None,
+                 api_keys: Iterable[str] = ()) -> None:
         super().__init__(port)
         self.near_real_time = near_real_time
+        self.users = dict(users or {})  # with users or API keys, every request must carry one (else 401)
+        self.api_keys = set(api_keys)  # "id:api_key", as the client encodes it
         self.indices: dict[str, Index] = {}
         self.templates: dict[str, dict[str, Any]] = {}
         self.component_templates: dict[str, dict[str, Any]] = {}
@@ -150,6 +155,9 @@ class ElasticsearchDouble(HttpDouble):
         with self.lock:
             if len(request.body) > self.max_content_length:  # Netty answers before any handler runs
                 return Response(413, None, {"Connection": "close"})
+            refused = self._unauthenticated(request)
+            if refused is not None:
+                return refused
             for hook in self.hooks:
                 if hook.method == request.method and hook.path.fullmatch(request.path):
                     hook.after -= 1
@@ -170,6 +178,28 @@ class ElasticsearchDouble(HttpDouble):
                 return error(404, "index_not_found_exception", f"no such index [{exc.args[0]}]")
             except (ValueError, TypeError) as exc:
                 return error(400, "parsing_exception", str(exc))
+
+    def _unauthenticated(self, request: Request) -> Response | None:
+        """Security on (``users`` or ``api_keys``): a request without valid credentials gets the 401
+        Elasticsearch sends, with its ``WWW-Authenticate`` challenge."""
+        if not self.users and not self.api_keys:
+            return None
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        user, _, password = decoded.partition(":")
+        if scheme == "Basic" and user in self.users and self.users[user] == password:
+            return None
+        if scheme == "ApiKey" and decoded in self.api_keys:
+            return None
+        reason = (f"unable to authenticate user [{user}] for REST request [{request.path}]" if scheme == "Basic"
+                  else f"missing authentication credentials for REST request [{request.path}]")
+        challenge = 'Basic realm="security", charset="UTF-8", ApiKey'
+        response = EsError(401, "security_exception", reason, header={"WWW-Authenticate": [challenge]}).response()
+        response.headers["WWW-Authenticate"] = challenge
+        return response
 
     def _route(self, r: Request) -> Response:
         parts = [p for p in r.path.split("/") if p]
