@@ -21,7 +21,8 @@ Then, on one core (the processes are pinned to CPU 0, BLAS to one thread):
     python bench/tick.py [--posts 1000000] [--new 5000] [--dir /tmp/monitor-bench-tick] [--reuse]
 
 ``--reuse`` takes the history store and the held-back posts from an earlier run's ``--dir``
-(``history.db``, ``new.jsonl``); each run measures on a fresh copy of it.
+(``history.db``, ``new.jsonl``); each run measures on a fresh copy of it. The store as the baseline
+left it is kept too (``baseline.db``): ``--reuse --no-baseline`` ticks on it, without the 72-hour pass.
 
 Left out: Elasticsearch (the double is not a measure of a cluster's speed); comments threaded
 under posts (``bench/posts.py`` does not thread them: thread roots read as context are none); the
@@ -139,10 +140,15 @@ def main() -> None:
     written_at = datetime.fromtimestamp(history.stat().st_mtime, timezone.utc)
 
     baseline = None
+    after_baseline = args.dir / "baseline.db"
     if not args.no_baseline:
         since = (datetime.now(timezone.utc) - timedelta(hours=72)).isoformat()
         baseline, rss, out = monitor("detect", "--since", since, "--store", store_url)
         print(f"baseline: monitor detect --since 72h: {baseline:.1f}s, peak {rss:,.0f} MB: {out[0]}")
+        shutil.copyfile(db, after_baseline)
+    elif args.reuse and after_baseline.exists():
+        shutil.copyfile(after_baseline, db)
+        print(f"reused the store as an earlier baseline left it ({after_baseline})")
 
     store = SqliteStore(db)
     started = time.perf_counter()

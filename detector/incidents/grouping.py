@@ -45,6 +45,12 @@ class Grouper:
         self.reopen = reopen
         self.clusterer = clusterer or Clusterer()
         self.open: list[Incident] = []
+        # What a post can match an incident on (a post of its, a cluster of its, its street), so that
+        # a complaint is compared with its few candidates, not with every open incident of the region.
+        self._rank: dict[str, int] = {}  # incident id → when it was added: the newest is matched first
+        self._by_post: dict[str, list[Incident]] = {}
+        self._by_cluster: dict[str, list[Incident]] = {}
+        self._by_street: dict[tuple[str | None, str], list[Incident]] = {}
 
     def add_open(self, incidents: Iterable[Incident]) -> None:
         """Incidents already in the queue (open ones, and answered or closed ones within the window)
@@ -56,6 +62,22 @@ class Grouper:
                 known.pop(incident.id, None)  # read again (another query found it too): the fresher copy, last
                 known[incident.id] = incident
         self.open = list(known.values())
+        self._rank, self._by_post, self._by_cluster, self._by_street = {}, {}, {}, {}
+        for incident in self.open:
+            self._index(incident)
+
+    def _index(self, incident: Incident) -> None:
+        self._rank[incident.id] = len(self._rank)
+        for post_id in incident.post_ids:
+            self._by_post.setdefault(post_id, []).append(incident)
+        for cluster in incident.evidence.get("clusters") or ():
+            self._by_cluster.setdefault(cluster, []).append(incident)
+        if incident.territory is not None and incident.territory.street:
+            self._by_street.setdefault((incident.territory.municipality, incident.territory.street), []).append(incident)
+
+    def _add(self, incident: Incident) -> None:
+        self.open.append(incident)
+        self._index(incident)
 
     def group(self, scored: Sequence[Mapping[str, Any]]) -> list[Grouped]:
         """``scored``: detector outputs of stored posts (with ``id``, ``source_id``, ``created_at``,
@@ -70,7 +92,7 @@ class Grouper:
             if not complaint and not record.get("threat"):
                 continue
             when = record_time(record.get("created_at"))
-            if record.get("incident_id") or any(record["id"] in incident.post_ids for incident in self.open):
+            if record.get("incident_id") or record["id"] in self._by_post:
                 continue  # grouped by an earlier run: it stays where it is, whatever staff did with it
             incident = self._match(record, when)
             if incident is not None and incident.status in ("answered", "closed"):
@@ -79,11 +101,11 @@ class Grouper:
                     touched[incident.id] = Grouped(incident, False, f"повторное обращение после закрытия: {record['id']}")
                     continue
                 incident = self._open(record, when, repeat_of=incident)  # a repeat appeal: a new incident, linked
-                self.open.append(incident)
+                self._add(incident)
                 touched[incident.id] = Grouped(incident, True)
             elif incident is None:
                 incident = self._open(record, when)
-                self.open.append(incident)
+                self._add(incident)
                 touched[incident.id] = Grouped(incident, True)
             elif record["id"] not in incident.post_ids:
                 self._join(incident, record, when)
@@ -95,8 +117,10 @@ class Grouper:
         if record["id"] in incident.post_ids:
             return
         incident.post_ids.append(record["id"])
+        self._by_post.setdefault(record["id"], []).append(incident)
         if record.get("cluster_id") and record["cluster_id"] not in incident.evidence.setdefault("clusters", []):
             incident.evidence["clusters"].append(record["cluster_id"])
+            self._by_cluster.setdefault(record["cluster_id"], []).append(incident)
         if record.get("threat") and incident.kind != "threat":
             incident.kind, incident.priority = "threat", "high"
             incident.deadline = min(incident.deadline or when + timedelta(hours=1),
@@ -112,11 +136,12 @@ class Grouper:
             place = Territory.from_dict(record.get("territory"))
             if place and place.street:
                 incident.territory = place
+                self._by_street.setdefault((place.municipality, place.street), []).append(incident)
 
     def _match(self, record: Mapping[str, Any], when: datetime) -> Incident | None:
         place = Territory.from_dict(record.get("territory"))
         named = bool(place and place.source == "text" and place.street)
-        for incident in reversed(self.open):  # the newest first: a repeat is found before what it repeats
+        for incident in self._candidates(record, place):  # the newest first: a repeat is found before what it repeats
             done = incident.status in ("answered", "closed")
             if when - (_status_time(incident) if done else incident.updated_at or incident.opened_at) > self.window:
                 continue
@@ -130,6 +155,16 @@ class Grouper:
             if record.get("cluster_id") and record["cluster_id"] in (incident.evidence.get("clusters") or ()):
                 return incident
         return None
+
+    def _candidates(self, record: Mapping[str, Any], place: Territory | None) -> list[Incident]:
+        """The open incidents holding the post's thread root, of its street or of its cluster, newest
+        first: no other incident can match it."""
+        found: dict[str, Incident] = {}
+        for incident in [*self._by_post.get(str(record.get("thread_root") or ""), ()),
+                         *(self._by_street.get((place.municipality, place.street), ()) if place and place.street else ()),
+                         *self._by_cluster.get(str(record.get("cluster_id") or ""), ())]:
+            found[incident.id] = incident
+        return sorted(found.values(), key=lambda incident: self._rank[incident.id], reverse=True)
 
     def _route(self, record: Mapping[str, Any], when: datetime) -> Any:
         place = Territory.from_dict(record.get("territory"))
