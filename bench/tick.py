@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -87,13 +86,20 @@ def build(db: Path, total: int, new: int, seed: int) -> tuple[list[dict[str, Any
 
 def monitor(*args: str) -> tuple[float, float, list[str]]:
     """``monitor <args>`` in a fresh process pinned to CPU 0: wall seconds, peak RSS (MB), stdout lines."""
+    # The child reports its own peak: RUSAGE_CHILDREN would give the largest of all runs so far.
+    code = ("import resource, runpy, sys\n"
+            "sys.argv = ['monitor', *sys.argv[1:]]\n"
+            "try:\n    runpy.run_module('monitor', run_name='__main__')\n"
+            "finally:\n    print('peak-rss-kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "monitor", *args], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
                           preexec_fn=lambda: os.sched_setaffinity(0, {0}), check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"monitor {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()[-800:]}")
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, done.stdout.splitlines()
+    peak = next((int(line.split()[1]) / 1024 for line in done.stderr.splitlines() if line.startswith("peak-rss-kb")),
+                float("nan"))
+    return seconds, peak, done.stdout.splitlines()
 
 
 def model_load() -> float:
