@@ -6,16 +6,21 @@ import json
 import subprocess
 import sys
 import urllib.request
+from datetime import datetime, timedelta
 from typing import Any
 
 
 class ReplayProcess:
     """``with ReplayProcess() as site: site.url("/vk/method/")`` — the server lives for the block."""
 
-    def __init__(self, port: int = 0, faults: bool = True, scale: int = 1) -> None:
+    def __init__(self, port: int = 0, faults: bool = True, scale: int = 1, *, start: datetime | None = None,
+                 repeat_every: timedelta | None = None, repeat_for: timedelta = timedelta(days=7)) -> None:
         self.port = port
         self.faults = faults
         self.scale = scale
+        self.start = start
+        self.repeat_every = repeat_every
+        self.repeat_for = repeat_for
         self.base = ""
         self._proc: subprocess.Popen[str] | None = None
 
@@ -25,6 +30,11 @@ class ReplayProcess:
             args.append("--no-faults")
         if self.scale != 1:
             args += ["--scale", str(self.scale)]
+        if self.start is not None:
+            args += ["--start", self.start.isoformat()]
+        if self.repeat_every is not None:
+            args += ["--repeat-every", str(self.repeat_every / timedelta(hours=1)),
+                     "--repeat-for", str(self.repeat_for / timedelta(hours=1))]
         self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline().strip()

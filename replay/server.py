@@ -20,6 +20,9 @@ stops mid-post (always); one RSS item, one Atom entry and one forum topic carry 
 (always); the forum is windows-1251 (always); the club ``zakrytyi_club`` is private (VK error 30).
 VK tokens: ``bad-token`` fails auth (error 5); tokens starting with ``quota`` hit the daily limit
 (error 29).
+
+The world starts this minute unless ``--start`` says when; with ``--repeat-every HOURS`` it goes on
+writing (each page publishes its posts again every period, for ``--repeat-for`` hours).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import json
 import re
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
@@ -244,8 +248,8 @@ def _opt_int(value: str | None) -> int | None:
         return None
 
 
-async def serve(host: str, port: int, faults: bool, scale: int = 1) -> None:
-    site = ReplaySite(load_world(scale=scale), faults=faults)
+async def serve(host: str, port: int, faults: bool, world: World) -> None:
+    site = ReplaySite(world, faults=faults)
     runner = web.AppRunner(site.app, access_log=None)
     await runner.setup()
     tcp = web.TCPSite(runner, host, port)
@@ -255,14 +259,35 @@ async def serve(host: str, port: int, faults: bool, scale: int = 1) -> None:
     await asyncio.Event().wait()
 
 
+def _moment(value: str) -> datetime:
+    """``--start``: an ISO 8601 time, UTC unless it says otherwise."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time, got {value!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m replay", description="Serve the demo region.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
     parser.add_argument("--no-faults", action="store_true", help="serve every route cleanly")
     parser.add_argument("--scale", type=int, default=1, help="repeat each page's history N times (benchmarks)")
+    parser.add_argument("--start", type=_moment, help="the world's \"now\" when it starts, ISO 8601 (default: "
+                                                      "this minute)")
+    parser.add_argument("--repeat-every", type=float, metavar="HOURS",
+                        help="every page publishes its posts again every HOURS after the start (a world that "
+                             "goes on writing)")
+    parser.add_argument("--repeat-for", type=float, default=168.0, metavar="HOURS",
+                        help="how long after the start it goes on (default: a week)")
     args = parser.parse_args(argv)
+    if args.repeat_every is not None and args.repeat_every <= 0:
+        parser.error(f"--repeat-every: expected a positive number of hours, got {args.repeat_every}")
+    repeat = timedelta(hours=args.repeat_every) if args.repeat_every else None
+    world = load_world(args.start, scale=args.scale, repeat_every=repeat,
+                       repeat_for=timedelta(hours=args.repeat_for))
     try:
-        asyncio.run(serve(args.host, args.port, not args.no_faults, args.scale))
+        asyncio.run(serve(args.host, args.port, not args.no_faults, world))
     except KeyboardInterrupt:
         sys.exit(0)
