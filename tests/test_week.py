@@ -214,12 +214,12 @@ def run_week(tmp_path: Path, detector: Detector, hours_per_tick: int) -> Week:
     with ReplayProcess(faults=False, start=start, repeat_every=REPEAT, repeat_for=timedelta(days=DAYS)) as site, \
             ElasticsearchDouble() as double, CrawlWorker(tmp_path / "crawl-sqlite.log") as sqlite_worker, \
             CrawlWorker(tmp_path / "crawl-es.log") as es_worker:
-        def side(name: str, store: Store, url: str, worker: CrawlWorker) -> Side:
+        def make(name: str, store: Store, url: str, worker: CrawlWorker) -> Side:
             return Side(name, store, worker, Staff(store, config, SEED), crawl_settings(site, url, tmp_path, name))
 
-        sides = [side("sqlite", SqliteStore(tmp_path / "monitor.db"), f"sqlite:///{tmp_path / 'monitor.db'}",
+        sides = [make("sqlite", SqliteStore(tmp_path / "monitor.db"), f"sqlite:///{tmp_path / 'monitor.db'}",
                       sqlite_worker),
-                 side("elasticsearch", ElasticsearchStore.from_url(double.url, {"INDEXER_ES_REFRESH": True}),
+                 make("elasticsearch", ElasticsearchStore.from_url(double.url, {"INDEXER_ES_REFRESH": True}),
                       double.url, es_worker)]
         week = Week(world, site, sides, config, detector)
         try:
