@@ -68,14 +68,14 @@ class Side:
 
 
 class StaffDuringDetect:
-    """The store as detection sees it, with the staff member moving incidents on after the detector
-    read them and before it writes them back: what happens when people work while detect runs."""
+    """The store as detection sees it, with the staff member moving on the incidents the detector
+    is about to write, after it read them: people work the queue while detect runs."""
 
     def __init__(self, store: Store, staff: Staff, now: datetime, moves: int) -> None:
         self._store, self._staff, self._now, self._moves = store, staff, now, moves
 
     def upsert_incidents(self, incidents: list[Incident]) -> None:
-        self._staff.act(self._now, self._moves)
+        self._staff.act(self._now, self._moves, among={incident.id for incident in incidents})
         self._store.upsert_incidents(incidents)
 
     def __getattr__(self, name: str) -> Any:

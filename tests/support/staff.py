@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Collection
 
 from detector import Change, ReviewError, change_incident, list_queue, record_verdict
 from indexer.schema import INCIDENT_STATUSES
@@ -63,11 +63,15 @@ class Staff:
         self.done: dict[str, Done] = {}
         self.moves: Counter[str] = Counter()
 
-    def act(self, now: datetime, moves: int) -> None:
+    def act(self, now: datetime, moves: int, among: Collection[str] | None = None) -> None:
+        """``among``: only these incidents (those detection is about to write back, say)."""
+        if not moves:
+            return
         routing = sorted(list_queue(self.store, self.config, "routing", status=INCIDENT_STATUSES, limit=EVERY),
                          key=lambda i: i.id)
-        routing = [i for i in routing if i.kind != "crisis"]
+        routing = [i for i in routing if i.kind != "crisis" and (among is None or i.id in among)]
         factcheck = sorted(list_queue(self.store, self.config, "factcheck", limit=EVERY), key=lambda i: i.id)
+        factcheck = [i for i in factcheck if among is None or i.id in among]
         for _ in range(moves):
             if factcheck and self.random.random() < 0.2:
                 self._verdict(self.random.choice(factcheck), now)
