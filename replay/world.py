@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 DATA_DIR = Path(__file__).parent / "data"
+# libyaml's loader when PyYAML was built with it: the same data, ~7x faster (every test site loads the world)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -106,10 +108,10 @@ def load_world(start: datetime | None = None, data_dir: Path = DATA_DIR, scale: 
     (the default): nothing but the data set's own posts, as they always were.
     """
     start = start or datetime.now(timezone.utc).replace(second=0, microsecond=0)
-    addresses = yaml.safe_load((data_dir / "pages.yml").read_text(encoding="utf-8"))
+    addresses = yaml.load((data_dir / "pages.yml").read_text(encoding="utf-8"), Loader=_LOADER)
     pages = {}
     for path in sorted((data_dir / "sources").glob("*.yml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
         posts = [_message(p, start - timedelta(minutes=p["minutes_ago"] + copy * 11520),
                           (scale - 1 - copy) * 1_000_000) for copy in range(scale) for p in raw["posts"]]
         posts.sort(key=lambda m: (m.at, m.id))
