@@ -9,6 +9,7 @@ Routes (``<base>`` is the address the server prints when it starts):
     /board/, /board/appeal/<id>, /board/api/...        a page built by JavaScript
     /robots.txt                                        disallows /forum/private/
     /_replay/advance?minutes=N, /_replay/reset, /_replay/stats   the clock, faults and counters
+    POST /_replay/publish {"page", "text", "author": {"id", "name"}}   a new post on a page, now
     /_replay/stats?arrivals=1   also each request since the reset: [arrival time (Unix seconds),
                                 path, VK token or null], for tests of the crawl's pace
 
@@ -22,7 +23,8 @@ VK tokens: ``bad-token`` fails auth (error 5); tokens starting with ``quota`` hi
 (error 29).
 
 The world starts this minute unless ``--start`` says when; with ``--repeat-every HOURS`` it goes on
-writing (each page publishes its posts again every period, for ``--repeat-for`` hours).
+writing (each page publishes its posts again every period, for ``--repeat-for`` hours). Its clock
+stands still unless advanced; with ``--live`` it also runs in real time.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ class ReplaySite:
         r.add_get("/_replay/advance", self.advance)
         r.add_get("/_replay/reset", self.reset)
         r.add_get("/_replay/stats", self.stats)
+        r.add_post("/_replay/publish", self.publish)
 
     async def vk_method(self, request: web.Request) -> web.Response:
         params = dict(request.query)
@@ -197,6 +200,19 @@ class ReplaySite:
         self.world.advance(float(request.query.get("minutes", "60")))
         return _json(json.dumps({"now": self.world.now.isoformat()}))
 
+    async def publish(self, request: web.Request) -> web.Response:
+        """A new post on a page, now: ``{"page": id, "text": ..., "author": {"id", "name"}}``."""
+        try:
+            body = await request.json()
+            page_id, text = str(body["page"]), str(body["text"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise web.HTTPBadRequest(text=f"expected JSON with page and text: {exc}") from exc
+        if page_id not in self.world.pages:
+            raise web.HTTPNotFound(text=f"no page {page_id!r}")
+        author = body.get("author") or {}
+        message = self.world.publish(page_id, text, author.get("id"), author.get("name"), body.get("label"))
+        return _json(json.dumps({"page": page_id, "id": message.id, "at": message.at.isoformat()}))
+
     async def reset(self, request: web.Request) -> web.Response:
         self.fired.clear()
         self.hits.clear()
@@ -281,12 +297,13 @@ def main(argv: list[str] | None = None) -> None:
                              "goes on writing)")
     parser.add_argument("--repeat-for", type=float, default=168.0, metavar="HOURS",
                         help="how long after the start it goes on (default: a week)")
+    parser.add_argument("--live", action="store_true", help="the world's clock runs in real time too")
     args = parser.parse_args(argv)
     if args.repeat_every is not None and args.repeat_every <= 0:
         parser.error(f"--repeat-every: expected a positive number of hours, got {args.repeat_every}")
     repeat = timedelta(hours=args.repeat_every) if args.repeat_every else None
     world = load_world(args.start, scale=args.scale, repeat_every=repeat,
-                       repeat_for=timedelta(hours=args.repeat_for))
+                       repeat_for=timedelta(hours=args.repeat_for), live=args.live)
     try:
         asyncio.run(serve(args.host, args.port, not args.no_faults, world))
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ publishes its posts again, with their comments, each period, so the same problem
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -61,19 +62,33 @@ class Page:
 
 
 class World:
-    """All pages, and the clock that decides what is visible."""
+    """All pages, and the clock that decides what is visible: it stands still unless advanced, or
+    (``live``) also runs with the machine's clock from the moment the world is made."""
 
-    def __init__(self, pages: dict[str, Page], start: datetime) -> None:
+    def __init__(self, pages: dict[str, Page], start: datetime, *, live: bool = False) -> None:
         self.pages = pages
         self.start = start
         self.advanced = timedelta(0)
+        self.live = live
+        self._made = time.monotonic()
 
     @property
     def now(self) -> datetime:
-        return self.start + self.advanced
+        running = timedelta(seconds=time.monotonic() - self._made) if self.live else timedelta(0)
+        return self.start + self.advanced + running
 
     def advance(self, minutes: float) -> None:
         self.advanced += timedelta(minutes=minutes)
+
+    def publish(self, page_id: str, text: str, author_id: int | None = None, author_name: str | None = None,
+                label: dict[str, Any] | None = None) -> Message:
+        """A new post on a page, now: numbered after the page's newest, visible at once."""
+        page = self.pages[page_id]
+        message = Message(id=max((p.id for p in page.posts), default=0) + 1, at=self.now, text=text,
+                          author_id=author_id, author_name=author_name, label=dict(label or {}))
+        page.posts.append(message)
+        page.posts.sort(key=lambda m: (m.at, m.id))
+        return message
 
     def posts(self, page_id: str) -> list[Message]:
         """Visible posts of a page, oldest first."""
@@ -95,7 +110,8 @@ class World:
 
 
 def load_world(start: datetime | None = None, data_dir: Path = DATA_DIR, scale: int = 1, *,
-               repeat_every: timedelta | None = None, repeat_for: timedelta = timedelta(days=7)) -> World:
+               repeat_every: timedelta | None = None, repeat_for: timedelta = timedelta(days=7),
+               live: bool = False) -> World:
     """Load every source file; ``start`` is the world's "now" (default: this minute, UTC).
 
     ``scale`` > 1 repeats each page's history that many times, each copy eight days older with new
@@ -106,6 +122,8 @@ def load_world(start: datetime | None = None, data_dir: Path = DATA_DIR, scale: 
     ``repeat_every`` later, and again after that, with its comments at the same delays). What a page
     publishes after the start is numbered anew, ascending with time as platforms number posts. None
     (the default): nothing but the data set's own posts, as they always were.
+
+    ``live``: the clock runs with the machine's (posts dated ahead of the start appear on time).
     """
     start = start or datetime.now(timezone.utc).replace(second=0, microsecond=0)
     addresses = yaml.load((data_dir / "pages.yml").read_text(encoding="utf-8"), Loader=_LOADER)
@@ -122,7 +140,7 @@ def load_world(start: datetime | None = None, data_dir: Path = DATA_DIR, scale: 
     for page_id, address in addresses.items():
         pages.setdefault(page_id, Page(page_id, "vk" if "owner_id" in address else "web", page_id,
                                        address, []))
-    return World(pages, start)
+    return World(pages, start, live=live)
 
 
 def _repeated(raw_posts: list[dict[str, Any]], posts: list[Message], start: datetime, every: timedelta,

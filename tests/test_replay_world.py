@@ -4,6 +4,7 @@ writing after its start (the same posts again every period, numbered anew as pla
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -68,3 +69,20 @@ def wall_count(site: ReplayProcess) -> int:
     url = site.url("/vk/method/wall.get?domain=podslushano_prirechensk&count=1&access_token=demo")
     with urllib.request.urlopen(url, timeout=10) as response:
         return int(json.loads(response.read())["response"]["count"])
+
+
+def test_a_live_world_runs_with_the_clock_and_a_published_post_is_visible_at_once() -> None:
+    world = load_world(START, live=True)
+    before = world.now
+    time.sleep(0.05)
+    assert world.now > before
+    post = world.publish("vk_podslushano", "Нет света на ул. Мира, 3", 4900, "Житель")
+    assert post.id == max(p.id for p in world.pages["vk_podslushano"].posts) and post in world.posts("vk_podslushano")
+    assert load_world(START).now == load_world(START).now == START  # a world not live stands still
+
+
+def test_the_site_publishes_a_post_now() -> None:
+    with ReplayProcess(faults=False, live=True) as site:
+        before = wall_count(site)
+        answer = site.publish("vk_podslushano", "Нет света на ул. Мира, 3", {"id": 4900, "name": "Житель"})
+        assert wall_count(site) == before + 1 and answer["page"] == "vk_podslushano"
