@@ -236,6 +236,7 @@ def run_week(tmp_path: Path, detector: Detector, hours_per_tick: int) -> Week:
     return week
 
 
+@pytest.mark.timeout(900)
 def test_a_week_of_crawls_detection_and_staff_work_keeps_every_invariant_on_both_stores(
         tmp_path: Path, detector: Detector) -> None:
     week = run_week(tmp_path, detector, hours_per_tick=6)
