@@ -243,7 +243,6 @@ def test_a_week_of_crawls_detection_and_staff_work_keeps_every_invariant_on_both
     assert week.elapsed == timedelta(days=DAYS) and week.ticks == DAYS * 4 + 1
     for side in week.sides:
         moves, exercised = side.staff.moves, week.exercised(side.name)
-        print(side.name, dict(moves), exercised, {k: round(v, 1) for k, v in week.seconds.items()})
         assert moves["close"] and moves["reopen"] and moves["assign"] and moves["answer"] and moves["note"], moves
         assert any(key.startswith("verdict") for key in moves), moves
         assert exercised["repeat appeals"] and exercised["reopened by the detector"], exercised
