@@ -122,7 +122,7 @@ class Week:
     sides: list[Side]
     config: DetectorConfig
     detector: Detector
-    random: random.Random = field(default_factory=lambda: random.Random(SEED))
+    rng: random.Random = field(default_factory=lambda: random.Random(SEED))  # how much staff do, when
     ticks: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     last: dict[str, Snapshot] = field(default_factory=dict)
@@ -135,7 +135,7 @@ class Week:
         self.ticks += 1
         with self._timed("crawl"):
             self._crawl()
-        during, after = self.random.randint(0, 4), self.random.randint(0, 6)
+        during, after = self.rng.randint(0, 4), self.rng.randint(0, 6)
         for side in self.sides:
             with self._timed(f"detect {side.name}"):
                 run_detect(StaffDuringDetect(side.store, side.staff, self.world.now, during),  # type: ignore[arg-type]

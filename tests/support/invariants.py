@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from indexer.schema import INCIDENT_STATUSES
 from indexer.store import IncidentQuery, Query
 
 if TYPE_CHECKING:
@@ -154,5 +155,4 @@ def stores_agree(snapshots: list[Snapshot]) -> None:
 
 
 def _order(status: Any) -> int:
-    return ("new", "assigned", "answered", "closed").index(status) if status in ("new", "assigned", "answered",
-                                                                                   "closed") else -1
+    return INCIDENT_STATUSES.index(status) if status in INCIDENT_STATUSES else -1
