@@ -2,6 +2,7 @@
 
 Used by ``monitor crawl`` (each scheduler run is one) and ``monitor demo``. One Scrapy crawler per
 platform that has selected sources, all in one reactor, so a region's sources are read in parallel.
+``crawl_in`` makes the same crawl in a reactor that keeps running (the tests' simulated week).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import CrawlerProcess, CrawlerRunner
 from scrapy.settings import Settings
 
 from crawler.exceptions import CrawlerError
@@ -19,6 +20,8 @@ from crawler.watchlist import Source, load_watchlist
 from indexer.exceptions import IndexerError
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from twisted.internet.defer import Deferred
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
@@ -79,30 +82,49 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
 
 def run_crawl(settings: Settings, source_ids: list[str] | None = None) -> CrawlReport:
     """Crawl the watchlist's sources (all enabled ones, or ``source_ids``) and wait for the end."""
-    watchlist = load_watchlist(settings.get("WATCHLIST"))
-    selected = watchlist.select(None, source_ids or None)
-    by_platform: dict[str, list[Source]] = {}
-    for source in selected:
-        by_platform.setdefault(source.platform, []).append(source)
-    skipped: dict[str, str] = {}
-    if "vk" in by_platform and not settings.getlist("VK_TOKENS"):
-        skipped["vk"] = "VK_TOKENS is empty: set it in the environment (comma-separated tokens)"
     process = CrawlerProcess(settings)
-    crawlers = {}
-    refused: list[CrawlerError | IndexerError] = []
-    for platform, sources in by_platform.items():
-        if platform in skipped:
-            continue
-        crawler = process.create_crawler(SPIDERS[platform])
-        started = process.crawl(crawler, source=",".join(s.id for s in sources))
-        started.addErrback(_keep_refusal, refused)
-        crawlers[platform] = crawler
-    if crawlers:
+    crawl = _Crawl(process, settings, source_ids)
+    if crawl.crawlers:
         process.start()
-    if refused:  # a component said at start-up that the crawl cannot run (as configured, or the store)
-        raise refused[0]
-    stats = {name: (c.stats.get_stats() if c.stats else {}) for name, c in crawlers.items()}
-    return CrawlReport(_per_source(selected, stats), stats, skipped, settings.get("INDEXER_SPOOL_DIR"))
+    return crawl.report()
+
+
+def crawl_in(runner: CrawlerRunner, source_ids: list[str] | None = None) -> Deferred[CrawlReport]:
+    """The crawl :func:`run_crawl` makes, in a reactor that is running already and outlives it (a
+    process that crawls again and again); fires with the report when every spider has closed."""
+    crawl = _Crawl(runner, runner.settings, source_ids)
+    return runner.join().addCallback(lambda _: crawl.report())
+
+
+class _Crawl:
+    """One crawler per platform with selected sources, started on ``runner``; the report once they end."""
+
+    def __init__(self, runner: CrawlerRunner, settings: Settings, source_ids: list[str] | None) -> None:
+        self.settings = settings
+        watchlist = load_watchlist(settings.get("WATCHLIST"))
+        self.selected = watchlist.select(None, source_ids or None)
+        by_platform: dict[str, list[Source]] = {}
+        for source in self.selected:
+            by_platform.setdefault(source.platform, []).append(source)
+        self.skipped: dict[str, str] = {}
+        if "vk" in by_platform and not settings.getlist("VK_TOKENS"):
+            self.skipped["vk"] = "VK_TOKENS is empty: set it in the environment (comma-separated tokens)"
+        self.crawlers: dict[str, Crawler] = {}
+        self.refused: list[CrawlerError | IndexerError] = []
+        for platform, sources in by_platform.items():
+            if platform in self.skipped:
+                continue
+            crawler = runner.create_crawler(SPIDERS[platform])
+            started = runner.crawl(crawler, source=",".join(s.id for s in sources))
+            started.addErrback(_keep_refusal, self.refused)
+            self.crawlers[platform] = crawler
+
+    def report(self) -> CrawlReport:
+        if self.refused:  # a component said at start-up that the crawl cannot run (as configured, or the store)
+            raise self.refused[0]
+        stats = {name: (c.stats.get_stats() if c.stats else {}) for name, c in self.crawlers.items()}
+        return CrawlReport(_per_source(self.selected, stats), stats, self.skipped,
+                           self.settings.get("INDEXER_SPOOL_DIR"))
 
 
 def _keep_refusal(failure: Failure, refused: list[CrawlerError | IndexerError]) -> Failure | None:

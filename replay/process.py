@@ -6,16 +6,23 @@ import json
 import subprocess
 import sys
 import urllib.request
+from datetime import datetime, timedelta
 from typing import Any
 
 
 class ReplayProcess:
     """``with ReplayProcess() as site: site.url("/vk/method/")`` — the server lives for the block."""
 
-    def __init__(self, port: int = 0, faults: bool = True, scale: int = 1) -> None:
+    def __init__(self, port: int = 0, faults: bool = True, scale: int = 1, *, start: datetime | None = None,
+                 repeat_every: timedelta | None = None, repeat_for: timedelta = timedelta(days=7),
+                 live: bool = False) -> None:
         self.port = port
         self.faults = faults
         self.scale = scale
+        self.start = start
+        self.repeat_every = repeat_every
+        self.repeat_for = repeat_for
+        self.live = live
         self.base = ""
         self._proc: subprocess.Popen[str] | None = None
 
@@ -25,6 +32,13 @@ class ReplayProcess:
             args.append("--no-faults")
         if self.scale != 1:
             args += ["--scale", str(self.scale)]
+        if self.start is not None:
+            args += ["--start", self.start.isoformat()]
+        if self.repeat_every is not None:
+            args += ["--repeat-every", str(self.repeat_every / timedelta(hours=1)),
+                     "--repeat-for", str(self.repeat_for / timedelta(hours=1))]
+        if self.live:
+            args.append("--live")
         self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline().strip()
@@ -57,6 +71,14 @@ class ReplayProcess:
             "TELEGRAM_REQUESTS_PER_SECOND": 20, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
             "VK_BACKOFF_START": 0.5, "LOG_LEVEL": "WARNING",
         }
+
+    def publish(self, page: str, text: str, author: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Publish a new post on ``page`` now (``/_replay/publish``); returns its id and time."""
+        body = json.dumps({"page": page, "text": text, "author": author or {}}).encode()
+        request = urllib.request.Request(self.url("/_replay/publish"), data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return json.loads(resp.read())
 
     def control(self, action: str, **params: Any) -> dict[str, Any]:
         """Call ``/_replay/<action>`` (advance, reset, stats) and return its JSON."""

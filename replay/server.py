@@ -9,6 +9,7 @@ Routes (``<base>`` is the address the server prints when it starts):
     /board/, /board/appeal/<id>, /board/api/...        a page built by JavaScript
     /robots.txt                                        disallows /forum/private/
     /_replay/advance?minutes=N, /_replay/reset, /_replay/stats   the clock, faults and counters
+    POST /_replay/publish {"page", "text", "author": {"id", "name"}}   a new post on a page, now
     /_replay/stats?arrivals=1   also each request since the reset: [arrival time (Unix seconds),
                                 path, VK token or null], for tests of the crawl's pace
 
@@ -20,6 +21,10 @@ stops mid-post (always); one RSS item, one Atom entry and one forum topic carry 
 (always); the forum is windows-1251 (always); the club ``zakrytyi_club`` is private (VK error 30).
 VK tokens: ``bad-token`` fails auth (error 5); tokens starting with ``quota`` hit the daily limit
 (error 29).
+
+The world starts this minute unless ``--start`` says when; with ``--repeat-every HOURS`` it goes on
+writing (each page publishes its posts again every period, for ``--repeat-for`` hours). Its clock
+stands still unless advanced; with ``--live`` it also runs in real time.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import json
 import re
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
@@ -98,6 +104,7 @@ class ReplaySite:
         r.add_get("/_replay/advance", self.advance)
         r.add_get("/_replay/reset", self.reset)
         r.add_get("/_replay/stats", self.stats)
+        r.add_post("/_replay/publish", self.publish)
 
     async def vk_method(self, request: web.Request) -> web.Response:
         params = dict(request.query)
@@ -193,6 +200,19 @@ class ReplaySite:
         self.world.advance(float(request.query.get("minutes", "60")))
         return _json(json.dumps({"now": self.world.now.isoformat()}))
 
+    async def publish(self, request: web.Request) -> web.Response:
+        """A new post on a page, now: ``{"page": id, "text": ..., "author": {"id", "name"}}``."""
+        try:
+            body = await request.json()
+            page_id, text = str(body["page"]), str(body["text"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise web.HTTPBadRequest(text=f"expected JSON with page and text: {exc}") from exc
+        if page_id not in self.world.pages:
+            raise web.HTTPNotFound(text=f"no page {page_id!r}")
+        author = body.get("author") or {}
+        message = self.world.publish(page_id, text, author.get("id"), author.get("name"), body.get("label"))
+        return _json(json.dumps({"page": page_id, "id": message.id, "at": message.at.isoformat()}))
+
     async def reset(self, request: web.Request) -> web.Response:
         self.fired.clear()
         self.hits.clear()
@@ -244,8 +264,8 @@ def _opt_int(value: str | None) -> int | None:
         return None
 
 
-async def serve(host: str, port: int, faults: bool, scale: int = 1) -> None:
-    site = ReplaySite(load_world(scale=scale), faults=faults)
+async def serve(host: str, port: int, faults: bool, world: World) -> None:
+    site = ReplaySite(world, faults=faults)
     runner = web.AppRunner(site.app, access_log=None)
     await runner.setup()
     tcp = web.TCPSite(runner, host, port)
@@ -255,14 +275,36 @@ async def serve(host: str, port: int, faults: bool, scale: int = 1) -> None:
     await asyncio.Event().wait()
 
 
+def _moment(value: str) -> datetime:
+    """``--start``: an ISO 8601 time, UTC unless it says otherwise."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time, got {value!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m replay", description="Serve the demo region.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
     parser.add_argument("--no-faults", action="store_true", help="serve every route cleanly")
     parser.add_argument("--scale", type=int, default=1, help="repeat each page's history N times (benchmarks)")
+    parser.add_argument("--start", type=_moment, help="the world's \"now\" when it starts, ISO 8601 (default: "
+                                                      "this minute)")
+    parser.add_argument("--repeat-every", type=float, metavar="HOURS",
+                        help="every page publishes its posts again every HOURS after the start (a world that "
+                             "goes on writing)")
+    parser.add_argument("--repeat-for", type=float, default=168.0, metavar="HOURS",
+                        help="how long after the start it goes on (default: a week)")
+    parser.add_argument("--live", action="store_true", help="the world's clock runs in real time too")
     args = parser.parse_args(argv)
+    if args.repeat_every is not None and args.repeat_every <= 0:
+        parser.error(f"--repeat-every: expected a positive number of hours, got {args.repeat_every}")
+    repeat = timedelta(hours=args.repeat_every) if args.repeat_every else None
+    world = load_world(args.start, scale=args.scale, repeat_every=repeat,
+                       repeat_for=timedelta(hours=args.repeat_for), live=args.live)
     try:
-        asyncio.run(serve(args.host, args.port, not args.no_faults, args.scale))
+        asyncio.run(serve(args.host, args.port, not args.no_faults, world))
     except KeyboardInterrupt:
         sys.exit(0)

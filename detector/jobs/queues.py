@@ -62,11 +62,12 @@ def set_status(store: Store, incident_id: str, status: str, *, by: str = "staff"
 
 
 def record_verdict(store: Store, item_id: str, verdict: str, by: str, *, debunk: str | None = None,
-                   note: str = "") -> Incident:
+                   note: str = "", now: datetime | None = None) -> Incident:
     """A fact-checker's verdict on a fact-check item: ``fake`` and ``true`` close it, ``unverified``
     keeps it in work; a ``fake`` with a ``debunk`` link makes the story part of the debunk registry
     at the next detection."""
-    return change_incident(store, item_id, Change(by=by, verdict=verdict, debunk=debunk, note=note or None))
+    return change_incident(store, item_id, Change(by=by, verdict=verdict, debunk=debunk, note=note or None),
+                           now=now)
 
 
 def export_reviews(store: Store, path: Path | str) -> int:
