@@ -102,7 +102,7 @@ def ingest(store: Any, total: int, batch: int, directory: Path) -> dict[str, Any
     print(f"{'posts':>9} {'ours/s':>8} {'bare/s':>8} {'ours/bare':>9} {'findings/s':>10}")
     records = maker.records(total, UNTIL, Shape())
     spent = {"ours": 0.0, "bare": 0.0, "findings": 0.0}
-    words: Counter[str] = Counter()
+    words: dict[str, tuple[int, str]] = {}
     sources: Counter[str] = Counter()
     complaints: list[dict[str, Any]] = []
     stories: dict[str, dict[str, Any]] = {}
@@ -127,7 +127,7 @@ def ingest(store: Any, total: int, batch: int, directory: Path) -> dict[str, Any
         print(f"{done:>9,} {len(chunk) / ours:>8,.0f} {len(chunk) / floor:>8,.0f} {floor / ours:>9.2f} "
               f"{len(chunk) / findings:>10,.0f}", flush=True)
         if done == len(chunk):
-            words = Counter(w for r in chunk for w in set(r["text"].lower().split()) if w.isalpha())
+            words = document_frequencies([r["text"] for r in chunk])
         sources.update(r["source_id"] for r in chunk)
         complaints += [{k: r[k] for k in ("id", "created_at", "sector", "territory")} for r in chunk if r["is_complaint"]]
         for r in chunk:
@@ -148,11 +148,34 @@ def ingest(store: Any, total: int, batch: int, directory: Path) -> dict[str, Any
             "districts": sorted({(c["territory"] or {}).get("district") or "" for c in complaints} - {""})}
 
 
-def choose_words(df: Counter[str], sample: int) -> dict[str, list[str]]:
-    """Words in ~5-15% of the posts (common) and in 2-6 of the first slice's (rare, ~20-60 at 1 M)."""
-    common = [w for w, n in df.most_common() if 0.05 * sample <= n <= 0.15 * sample and len(w) > 3]
-    rare = sorted(w for w, n in df.items() if 2 <= n <= 6 and len(w) > 5)
-    return {"common": common[:8], "rare": random.Random(1).sample(rare, min(20, len(rare)))}
+def document_frequencies(texts: list[str]) -> dict[str, tuple[int, str]]:
+    """Stem → (in how many of ``texts``, its most frequent word form)."""
+    from indexer.text import stems, words
+
+    posts: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
+    for text in texts:
+        found = words(text)
+        posts.update(set(stems(text)))
+        for form, stem in zip(found, stems(text), strict=True):
+            forms.setdefault(stem, Counter())[form] += 1
+    return {stem: (n, forms[stem].most_common(1)[0][0]) for stem, n in posts.items()}
+
+
+def choose_words(df: dict[str, tuple[int, str]], sample: int) -> dict[str, list[str]]:
+    """As a person would type them (each stem's most frequent form): the most frequent Russian
+    words of four letters or more (common: in 2-6% of the posts), words in 10-15% of them (very
+    common, short ones mostly: это, что), and words in 2-4 of the first slice's posts (rare: a few
+    dozen in a million)."""
+    def cyrillic(form: str) -> bool:
+        return form.isalpha() and not any("a" <= c.lower() <= "z" for c in form)
+
+    by_posts = sorted(df.values(), reverse=True)
+    common = [form for n, form in by_posts if n <= 0.1 * sample and len(form) >= 4 and cyrillic(form)]
+    very = [form for n, form in by_posts if 0.1 * sample <= n <= 0.15 * sample and len(form) >= 3 and cyrillic(form)]
+    rare = sorted(form for n, form in df.values() if 2 <= n <= 4 and len(form) > 5 and cyrillic(form))
+    return {"common": common[:8], "very common": very[:4],
+            "rare": random.Random(1).sample(rare, min(20, len(rare)))}
 
 
 def make_incidents(complaints: list[dict[str, Any]], stories: list[dict[str, Any]]) -> list[Any]:
@@ -215,12 +238,15 @@ def kinds(facts: dict[str, Any]) -> Iterator[tuple[str, Callable[[int], Any], st
     IncidentQuery, or a count_buckets call."""
     from indexer.store import IncidentQuery, Query
 
-    common, rare, sources = facts["words"]["common"], facts["words"]["rare"], facts["sources"]
+    common, very, rare = facts["words"]["common"], facts["words"]["very common"], facts["words"]["rare"]
+    sources = facts["sources"]
     sectors, districts = facts["sectors"], facts["districts"]
     day = timedelta(days=1)
     yield "word, common", lambda n: Query(text=common[n % len(common)]), "newest first"
+    yield "word, very common", lambda n: Query(text=very[n % len(very)]), "newest first"
     yield "word, rare", lambda n: Query(text=rare[n % len(rare)]), "newest first"
     yield "word, common, relevance", lambda n: Query(text=common[n % len(common)], sort="relevance"), ""
+    yield "very common, relevance", lambda n: Query(text=very[n % len(very)], sort="relevance"), ""
     yield "two common words", lambda n: Query(text=f"{common[n % len(common)]} {common[(n + 1) % len(common)]}"), ""
     yield "word, last 24 h", lambda n: Query(text=common[n % len(common)], since=UNTIL - day), ""
     yield "page, no words", lambda n: Query(source_id=sources[n % len(sources)]), "the 20 busiest pages"
@@ -233,14 +259,16 @@ def kinds(facts: dict[str, Any]) -> Iterator[tuple[str, Callable[[int], Any], st
     yield "queue + sector + district", lambda n: IncidentQuery(
         queue="routing", status=("new", "assigned"), sector=sectors[n % len(sectors)],
         district=districts[n % len(districts)], limit=50), ""
-    yield "complaints per sector per day, a week", lambda n: ("buckets", UNTIL - 7 * day, UNTIL, day, ("sector",)), ""
+    yield "complaints/sector/day, 7 d", lambda n: ("buckets", UNTIL - 7 * day, UNTIL, day, ("sector",)), ""
     yield "spikes' read, 28 days", lambda n: ("buckets", UNTIL - 28 * day, UNTIL, timedelta(hours=1),
                                               ("sector", "municipality", "district")), "per hour x sector x territory"
 
 
 def measure(store: Any, facts: dict[str, Any], runs: int) -> None:
-    print(f"common words: {', '.join(facts['words']['common'])}; rare: {', '.join(facts['words']['rare'][:8])}, …")
-    print(f"\n{runs} runs each, ms      {'found':>9}  {'search p50':>10} {'p95':>7}  {'count p50':>9} {'p95':>7}")
+    words = facts["words"]
+    print(f"words: common {', '.join(words['common'])}; very common {', '.join(words['very common'])}; "
+          f"rare {', '.join(words['rare'][:6])}, …")
+    print(f"\n{runs} runs each, ms        {'found':>9}  {'search p50':>10} {'p95':>7}  {'count p50':>9} {'p95':>7}")
     for name, make, note in kinds(facts):
         searched: list[float] = []
         counted: list[float] = []
@@ -251,7 +279,7 @@ def measure(store: Any, facts: dict[str, Any], runs: int) -> None:
             found.append(many)
             if counting is not None:
                 counted.append(counting)
-        line = f"{name:<24} {statistics.median(found):>9,.0f}  {ms(searched, 50):>10} {ms(searched, 95):>7}"
+        line = f"{name:<26} {statistics.median(found):>9,.0f}  {ms(searched, 50):>10} {ms(searched, 95):>7}"
         if counted:
             line += f"  {ms(counted, 50):>9} {ms(counted, 95):>7}"
         print(line + (f"  ({note})" if note else ""), flush=True)

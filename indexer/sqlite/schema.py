@@ -18,6 +18,7 @@ from indexer.sqlite import keys
 logger = logging.getLogger(__name__)
 
 VERSION = 2
+_CHECKPOINT_PAGES = 16_384  # of 4 KiB: 64 MiB of WAL between checkpoints
 
 # ``rowid`` is the creation time (keys.py). ``text`` is read from the document, not kept twice.
 # The columns after ``doc`` are what the detector found, kept apart for the indexes below.
@@ -86,14 +87,18 @@ def connect(path: str, cache_mb: int) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) with the file at :data:`VERSION`.
 
     WAL lets searches read while the crawl writes; synchronous=NORMAL syncs at checkpoints only (a
-    power cut may lose the last commits, never the file); the page cache holds the indexes the
-    writes touch, so a large store does not reread them for every batch.
+    power cut may lose the last commits, never the file), and a checkpoint every 64 MiB of WAL
+    rather than SQLite's 4 MiB writes each page a run of batches touched once, not once a batch
+    (at a million posts, commits took half as long); the page cache holds the indexes the writes
+    touch, so a large store does not reread them for every batch.
     """
     # Writers may hand the store to one worker thread (IndexPipeline does); calls never overlap.
     db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False,
                          cached_statements=256)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
+    db.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
+    db.execute(f"PRAGMA journal_size_limit = {_CHECKPOINT_PAGES * 4096}")
     db.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
     db.execute("PRAGMA temp_store = MEMORY")
     if db.execute("PRAGMA user_version").fetchone()[0] != VERSION:

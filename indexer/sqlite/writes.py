@@ -26,7 +26,10 @@ from indexer.store import UpsertResult
 from indexer.text import search_terms_many
 
 _LADDER = (256, 64, 16, 4, 1)  # rows a statement writes: a batch of 500 is 8 statements
+# Documents come as orjson's UTF-8 bytes, taken as text by SQLite as they are (no decode, no encode).
+_DOC = "CAST(? AS TEXT)"
 _INSERT = f"INSERT INTO posts ({', '.join(POST_COLUMNS)}) {{values}}"
+_INSERT_ROW = ", ".join(_DOC if name == "doc" else "?" for name in POST_COLUMNS)
 # A re-crawl rewrites the crawl's columns, and the document with the detector's fields taken from
 # the stored one (json_patch: the new document, then the stored detector fields over it).
 _KEEP_FINDINGS = "json_object(" + ", ".join(f"'{name}', posts.doc -> '$.{name}'" for name in DETECTOR_FIELDS) + ")"
@@ -34,6 +37,7 @@ _UPDATE = ("UPDATE posts SET (platform, source_id, kind, parent_id, thread_root,
            " changed_at) = (v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7,"
            f" json_patch(v.column8, {_KEEP_FINDINGS}), CASE WHEN v.column9 THEN v.column10 ELSE posts.changed_at"
            " END) FROM ({values}) AS v WHERE posts.rowid = v.column11")
+_UPDATE_ROW = ", ".join(["?"] * 7 + [_DOC] + ["?"] * 3)
 _INDEX = "INSERT INTO posts_fts (rowid, stems) {values}"
 FULL = f"more than {keys.PER_MS:,} posts created in the same millisecond"
 # Columns the detector's fields also fill, by field: what ``write_findings`` keeps in step.
@@ -47,9 +51,10 @@ def write_posts(db: Any, posts: Sequence[Post]) -> UpsertResult:
     latest = {post.id: post for post in posts}  # a batch may see one item twice: keep the last
     known = _known(db, list(latest))
     fresh = [post for post in latest.values() if post.id not in known]
+    created = {post.id: _ts(post.created_at) for post in latest.values()}
     moving = [post for post in latest.values() if post.id in known
-              and keys.region(_ts(post.created_at)) != keys.region(known[post.id][3])]
-    new_keys = _allocate(db, [_ts(post.created_at) for post in fresh + moving])
+              and keys.region(created[post.id]) != keys.region(known[post.id][3])]
+    new_keys = _allocate(db, [created[post.id] for post in fresh + moving])
     result = UpsertResult()
     now = datetime.now(timezone.utc).timestamp()
     rows, indexed, unindexed, updates = [], [], [], []
@@ -57,7 +62,7 @@ def write_posts(db: Any, posts: Sequence[Post]) -> UpsertResult:
         if key is None:
             result.rejected.append((post, FULL))
             continue
-        values = _crawl_values(post)
+        values = _crawl_values(post, created[post.id])
         rows.append((key, post.id, *values[:7], now, values[7], *_finding_values(post)))
         indexed.append((key, post))
     moved = {}
@@ -74,12 +79,12 @@ def write_posts(db: Any, posts: Sequence[Post]) -> UpsertResult:
         if post.id in known:
             rowid, old_text, old_title, _ = known[post.id]
             changed = old_text != post.text or old_title != post.title
-            updates.append([*_crawl_values(post), changed, now, moved.get(post.id, rowid)])
+            updates.append([*_crawl_values(post, created[post.id]), changed, now, moved.get(post.id, rowid)])
             if old_text != post.text and post.id not in moved:
                 unindexed.append(rowid)
                 indexed.append((rowid, post))
-    _run(db, _INSERT, rows)
-    _run(db, _UPDATE, updates)
+    _run(db, _INSERT, _INSERT_ROW, rows)
+    _run(db, _UPDATE, _UPDATE_ROW, updates)
     _index(db, unindexed, indexed)
     result.new, result.updated = len(rows), len(updates)
     if result.rejected:
@@ -125,10 +130,10 @@ def _finding_values(post: Post) -> tuple[Any, ...]:
             place.street if place else None, post.cluster_id)
 
 
-def _crawl_values(post: Post) -> list[Any]:
+def _crawl_values(post: Post, created: float | None) -> list[Any]:
     """The crawl's columns in ``_UPDATE``'s order: platform … crawled_at, then the document."""
     return [post.platform, post.source_id, post.kind, post.parent_id, post.thread_root,
-            _ts(post.created_at), _ts(post.crawled_at), orjson.dumps(post.to_document()).decode()]
+            created, _ts(post.crawled_at), orjson.dumps(post.to_document())]
 
 
 def _index(db: Any, unindexed: list[int], indexed: list[tuple[int, Post]]) -> None:
@@ -137,13 +142,14 @@ def _index(db: Any, unindexed: list[int], indexed: list[tuple[int, Post]]) -> No
     # In rowid order: FTS5 writes out what it holds each time a rowid comes below the last one.
     indexed.sort(key=lambda pair: pair[0])
     terms = search_terms_many([f"{post.title}\n{post.text}" if post.title else post.text for _, post in indexed])
-    _run(db, _INDEX, [(key, stems) for (key, _), stems in zip(indexed, terms, strict=True)])
+    _run(db, _INDEX, "?, ?", [(key, stems) for (key, _), stems in zip(indexed, terms, strict=True)])
 
 
-def _run(db: Any, template: str, rows: Sequence[Sequence[Any]]) -> None:
-    """``template`` with its ``{values}`` for ``rows``, a ladder step at a time."""
+def _run(db: Any, template: str, row: str, rows: Sequence[Sequence[Any]]) -> None:
+    """``template`` with its ``{values}`` for ``rows`` (each with the placeholders ``row``), a
+    ladder step at a time."""
     for chunk in _chunks(rows):
-        db.execute(_statement(template, len(chunk[0]), len(chunk)), list(itertools.chain.from_iterable(chunk)))
+        db.execute(_statement(template, row, len(chunk)), list(itertools.chain.from_iterable(chunk)))
 
 
 def _chunks(rows: Sequence[Sequence[Any]]) -> Iterator[Sequence[Sequence[Any]]]:
@@ -155,8 +161,8 @@ def _chunks(rows: Sequence[Sequence[Any]]) -> Iterator[Sequence[Sequence[Any]]]:
 
 
 @cache
-def _statement(template: str, width: int, count: int) -> str:
-    one = "(" + ", ".join("?" * width) + ")"
+def _statement(template: str, row: str, count: int) -> str:
+    one = f"({row})"
     return template.format(values="VALUES " + ", ".join([one] * count))
 
 
