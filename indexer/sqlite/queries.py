@@ -64,7 +64,10 @@ def _pick(query: Query) -> tuple[str, str, list[Any]]:
     clauses, params = _columns(query)
     if not query.text:
         times, values = _times(query, "p.rowid")
-        return f"SELECT p.rowid FROM posts AS p {_where([*clauses, *times])}", "p.rowid", [*params, *values]
+        # Rows changed since a moment are few and anywhere in the table: find them by posts_changed
+        # and sort their rowids (unary +), rather than read the table backwards for them.
+        key = "+p.rowid" if query.changed_since is not None else "p.rowid"
+        return f"SELECT p.rowid FROM posts AS p {_where([*clauses, *times])}", key, [*params, *values]
     bounds, bound_values = _bounds(query)
     exact, exact_values = _exact(query)
     source = _FTS if clauses or exact else "posts_fts"  # the join only when a column is read

@@ -71,7 +71,12 @@ class SqliteStore:
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
         if "://" in path or not path:
             raise StoreConfigError(f"INDEXER_STORE_URL={url!r}: expected sqlite:///path or http(s)://host")
-        return cls(Path(path), int(options.get("INDEXER_SQLITE_CACHE_MB") or CACHE_MB) if options else CACHE_MB)
+        cache = (options or {}).get("INDEXER_SQLITE_CACHE_MB") or CACHE_MB
+        try:
+            cache_mb = int(cache)
+        except ValueError:
+            raise StoreConfigError(f"INDEXER_SQLITE_CACHE_MB={cache!r}: expected a whole number of MiB") from None
+        return cls(Path(path), cache_mb)
 
     def upsert(self, posts: Sequence[Post]) -> UpsertResult:
         try:
