@@ -120,9 +120,9 @@ def _columns(query: Query, times: bool = False) -> tuple[list[str], list[Any]]:
         clauses.append("p.changed_at >= ?")
         params.append(query.changed_since.timestamp())
     if times:
-        exact, values = _exact(query, plain=True)
+        exact, moments = _exact(query, plain=True)
         clauses += exact
-        params += values
+        params += moments
     return clauses, params
 
 
