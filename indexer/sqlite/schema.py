@@ -120,14 +120,17 @@ def _upgrade(db: sqlite3.Connection) -> None:
     incident_columns = {row[1] for row in db.execute("PRAGMA table_xinfo(incidents)")}
     if "version" not in incident_columns:  # files made before staff changes were versioned
         db.execute("ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
-    if "posts" in tables:
-        _rekey(db, bands="post_bands" in tables)
-    else:
+    started = time.monotonic()
+    moved = _rekey(db, bands="post_bands" in tables) if "posts" in tables else None
+    if moved is None:
         db.execute(_POSTS.format(name="posts"))
         db.execute(_FTS.format(name="posts_fts"))
         db.execute(_BANDS.format(name="post_bands"))
     _statements(db, _POST_INDEXES)
     db.execute(f"PRAGMA user_version = {VERSION}")
+    if moved is not None:
+        logger.info("Moved %d posts in %.0f s; the old layout's pages are free pages now, reused by new "
+                    "posts (VACUUM returns them to the disk at once)", moved, time.monotonic() - started)
 
 
 def _statements(db: sqlite3.Connection, script: str) -> None:
@@ -136,12 +139,12 @@ def _statements(db: sqlite3.Connection, script: str) -> None:
             db.execute(statement)
 
 
-def _rekey(db: sqlite3.Connection, bands: bool) -> None:
+def _rekey(db: sqlite3.Connection, bands: bool) -> int:
     """Rewrite a first-layout file: every post gets its time key (keys.py), and the full-text
-    index and the band keys follow it; the detector's columns are filled from the documents."""
-    started = time.monotonic()
+    index and the band keys follow it; the detector's columns are filled from the documents.
+    Returns how many posts moved."""
     count = db.execute("SELECT count(*) FROM posts").fetchone()[0]
-    logger.info("Moving the store's %d posts to time-ordered keys (once)", count)
+    logger.info("Moving the store's %d posts to time-ordered keys (once: about 90 s a million)", count)
     columns = {row[1] for row in db.execute("PRAGMA table_xinfo(posts)")}
     db.execute("CREATE TEMP TABLE rekey (new INTEGER PRIMARY KEY, old INTEGER NOT NULL)")
     rows = db.execute("SELECT rowid, created_at FROM posts ORDER BY created_at, rowid")
@@ -166,7 +169,7 @@ def _rekey(db: sqlite3.Connection, bands: bool) -> None:
     for name in ("posts", "posts_fts", "post_bands"):
         db.execute(f"ALTER TABLE {name}_next RENAME TO {name}")
     db.execute("DROP TABLE temp.rekey")
-    logger.info("Moved %d posts in %.0f s", count, time.monotonic() - started)
+    return int(count)
 
 
 def _new_keys(rows: Iterable[tuple[int, float | None]]) -> Iterator[tuple[int, int]]:
