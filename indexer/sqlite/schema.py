@@ -89,7 +89,7 @@ def connect(path: str, cache_mb: int) -> sqlite3.Connection:
     WAL lets searches read while the crawl writes; synchronous=NORMAL syncs at checkpoints only (a
     power cut may lose the last commits, never the file), and a checkpoint every 64 MiB of WAL
     rather than SQLite's 4 MiB writes each page a run of batches touched once, not once a batch
-    (at a million posts, commits took half as long); the page cache holds the indexes the writes
+    (at 300,000 posts, commits took half as long); the page cache holds the indexes the writes
     touch, so a large store does not reread them for every batch.
     """
     # Writers may hand the store to one worker thread (IndexPipeline does); calls never overlap.

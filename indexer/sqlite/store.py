@@ -19,6 +19,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import orjson
+
 from indexer.exceptions import StoreConfigError, StoreUnavailable, VersionConflict
 from indexer.schema import STAFF_FIELDS, Incident, Post
 from indexer.sqlite import keys, queries, schema
@@ -94,11 +96,11 @@ class SqliteStore:
 
     def get(self, post_id: str) -> Post | None:
         row = self._db.execute("SELECT doc FROM posts WHERE id = ?", (post_id,)).fetchone()
-        return Post.from_dict(json.loads(row[0])) if row else None
+        return Post.from_dict(orjson.loads(row[0])) if row else None
 
     def search(self, query: Query) -> list[Post]:
         sql, params = queries.search(query)
-        return [Post.from_dict(json.loads(doc)) for (doc,) in self._db.execute(sql, params).fetchall()]
+        return [Post.from_dict(orjson.loads(doc)) for (doc,) in self._db.execute(sql, params).fetchall()]
 
     def count(self, query: Query) -> int:
         sql, params = queries.count(query)

@@ -12,7 +12,7 @@ more than the rest of the insert (50 of ~90 µs a post).
 from __future__ import annotations
 
 import itertools
-from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from typing import Any, Iterator, Mapping, Sequence
@@ -50,46 +50,66 @@ def write_posts(db: Any, posts: Sequence[Post]) -> UpsertResult:
     and index the stems of every new or changed text. Runs inside the caller's transaction."""
     latest = {post.id: post for post in posts}  # a batch may see one item twice: keep the last
     known = _known(db, list(latest))
+    batch = _Batch({post.id: _ts(post.created_at) for post in latest.values()})
     fresh = [post for post in latest.values() if post.id not in known]
-    created = {post.id: _ts(post.created_at) for post in latest.values()}
     moving = [post for post in latest.values() if post.id in known
-              and keys.region(created[post.id]) != keys.region(known[post.id][3])]
-    new_keys = _allocate(db, [created[post.id] for post in fresh + moving])
-    result = UpsertResult()
-    now = datetime.now(timezone.utc).timestamp()
-    rows, indexed, unindexed, updates = [], [], [], []
-    for post, key in zip(fresh, new_keys[:len(fresh)], strict=True):
-        if key is None:
-            result.rejected.append((post, FULL))
-            continue
-        values = _crawl_values(post, created[post.id])
-        rows.append((key, post.id, *values[:7], now, values[7], *_finding_values(post)))
-        indexed.append((key, post))
-    moved = {}
-    for post, key in zip(moving, new_keys[len(fresh):], strict=True):
-        if key is None:
-            result.rejected.append((post, FULL))
-            del latest[post.id]
-            continue
-        moved[post.id] = key
-        _move(db, known[post.id][0], key)
-        unindexed.append(known[post.id][0])
-        indexed.append((key, post))
+              and keys.region(batch.created[post.id]) != keys.region(known[post.id][3])]
+    new_keys = iter(_allocate(db, [batch.created[post.id] for post in fresh + moving]))
+    for post in fresh:
+        batch.insert(post, next(new_keys))
+    for post in moving:
+        batch.move(db, post, known[post.id][0], next(new_keys))
     for post in latest.values():
-        if post.id in known:
-            rowid, old_text, old_title, _ = known[post.id]
-            changed = old_text != post.text or old_title != post.title
-            updates.append([*_crawl_values(post, created[post.id]), changed, now, moved.get(post.id, rowid)])
-            if old_text != post.text and post.id not in moved:
-                unindexed.append(rowid)
-                indexed.append((rowid, post))
-    _run(db, _INSERT, _INSERT_ROW, rows)
-    _run(db, _UPDATE, _UPDATE_ROW, updates)
-    _index(db, unindexed, indexed)
-    result.new, result.updated = len(rows), len(updates)
-    if result.rejected:
-        result.failures = dict(Counter(reason for _, reason in result.rejected))
-    return result
+        if post.id in known and post.id not in batch.refused:
+            batch.update(post, *known[post.id][:3])
+    _run(db, _INSERT, _INSERT_ROW, batch.rows)
+    _run(db, _UPDATE, _UPDATE_ROW, batch.updates)
+    _index(db, batch.unindexed, batch.indexed)
+    return batch.result()
+
+
+@dataclass
+class _Batch:
+    """What one batch writes: rows to insert and to update, full-text entries to drop and to add."""
+
+    created: dict[str, float | None]  # post id → creation time
+    now: float = field(default_factory=lambda: datetime.now(timezone.utc).timestamp())
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    updates: list[list[Any]] = field(default_factory=list)
+    indexed: list[tuple[int, Post]] = field(default_factory=list)
+    unindexed: list[int] = field(default_factory=list)
+    moved: dict[str, int] = field(default_factory=dict)  # post id → its new key
+    refused: dict[str, Post] = field(default_factory=dict)
+
+    def insert(self, post: Post, key: int | None) -> None:
+        if key is None:
+            self.refused[post.id] = post
+            return
+        values = _crawl_values(post, self.created[post.id])
+        self.rows.append((key, post.id, *values[:7], self.now, values[7], *_finding_values(post)))
+        self.indexed.append((key, post))
+
+    def move(self, db: Any, post: Post, old: int, key: int | None) -> None:
+        if key is None:
+            self.refused[post.id] = post
+            return
+        _move(db, old, key)
+        self.moved[post.id] = key
+        self.unindexed.append(old)
+        self.indexed.append((key, post))
+
+    def update(self, post: Post, rowid: int, old_text: str | None, old_title: str | None) -> None:
+        changed = old_text != post.text or old_title != post.title
+        rowid = self.moved.get(post.id, rowid)
+        self.updates.append([*_crawl_values(post, self.created[post.id]), changed, self.now, rowid])
+        if old_text != post.text and post.id not in self.moved:
+            self.unindexed.append(rowid)
+            self.indexed.append((rowid, post))
+
+    def result(self) -> UpsertResult:
+        rejected = [(post, FULL) for post in self.refused.values()]
+        return UpsertResult(new=len(self.rows), updated=len(self.updates), rejected=rejected,
+                            failures={FULL: len(rejected)} if rejected else {})
 
 
 def _known(db: Any, ids: list[str]) -> dict[str, tuple[int, str | None, str | None, float | None]]:
