@@ -25,7 +25,7 @@ district; complaints per sector per day over a week and the spike detector's rea
 sector × territory over 28 days: ``count_buckets``).
 
     taskset -c 1 python bench/store.py [--posts 1000000] [--dir /tmp/monitor-bench-store] [--reuse]
-        [--runs 50] [--code DIR]
+        [--runs 50] [--code DIR] [--cache-mb 64]
 
 ``--reuse`` skips the ingest and queries the store an earlier run left in ``--dir``. ``--code DIR``
 runs another checkout's ``indexer`` (the previous version: ``--code /path/to/old/checkout``), for
@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="query the store an earlier run left in --dir")
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--code", type=Path, help="another checkout whose indexer to measure")
+    parser.add_argument("--cache-mb", type=int, help="INDEXER_SQLITE_CACHE_MB (default: the setting's)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.code:
@@ -77,9 +78,12 @@ def main() -> None:
 
     url = f"sqlite:///{args.dir / 'store.db'}"
     options = {name: getattr(defaults, name) for name in dir(defaults) if name.startswith("INDEXER_")}
+    if args.cache_mb:
+        options["INDEXER_SQLITE_CACHE_MB"] = args.cache_mb
     print(f"indexer from {sys.modules['indexer'].__file__}; {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores (CPUs here: {sorted(os.sched_getaffinity(0))}), Python "
-          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; batches of {defaults.INDEXER_BATCH_SIZE}")
+          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; batches of {defaults.INDEXER_BATCH_SIZE}, "
+          f"page cache {options.get('INDEXER_SQLITE_CACHE_MB', '(not a setting)')} MiB")
     if not args.reuse:
         shutil.rmtree(args.dir, ignore_errors=True)
         args.dir.mkdir(parents=True)
