@@ -13,6 +13,7 @@ from typing import Iterator
 
 import pytest
 
+from indexer.exceptions import StoreUnavailable
 from indexer.schema import Author, Incident, Post, Territory
 from indexer.sqlite import keys, queries
 from indexer.sqlite.store import SqliteStore
@@ -202,3 +203,14 @@ def test_the_staffs_searches_read_an_index_in_order(store: SqliteStore, query: Q
         assert not whole or (query == Query() and sql.startswith("SELECT doc")), plan  # unless the newest 20
         if sql.startswith("SELECT doc") and query.sort == "newest" and query.changed_since is None:
             assert not [step for step in plan if "TEMP B-TREE" in step], plan  # no sort: read in order, stop
+
+
+def test_a_file_of_a_newer_layout_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreUnavailable, match="version 99, newer than this program"):
+        SqliteStore(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 99

@@ -95,6 +95,15 @@ def connect(path: str, cache_mb: int) -> sqlite3.Connection:
     # Writers may hand the store to one worker thread (IndexPipeline does); calls never overlap.
     db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False,
                          cached_statements=256)
+    try:
+        _set_up(db, cache_mb)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _set_up(db: sqlite3.Connection, cache_mb: int) -> None:
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
@@ -109,12 +118,15 @@ def connect(path: str, cache_mb: int) -> sqlite3.Connection:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-    return db
 
 
 def _upgrade(db: sqlite3.Connection) -> None:
-    if db.execute("PRAGMA user_version").fetchone()[0] == VERSION:  # another process did it meanwhile
+    found = db.execute("PRAGMA user_version").fetchone()[0]
+    if found == VERSION:  # another process did it meanwhile
         return
+    if found > VERSION:
+        raise StoreUnavailable(f"the store's layout is version {found}, newer than this program's ({VERSION}): "
+                               "upgrade the program")
     _statements(db, _OTHERS)  # not executescript: it would commit the transaction first
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     incident_columns = {row[1] for row in db.execute("PRAGMA table_xinfo(incidents)")}
