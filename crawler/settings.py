@@ -76,6 +76,7 @@ INDEXER_BATCH_SIZE = 500
 INDEXER_MAX_PENDING = 4  # batches queued for the writer thread before the crawl waits for it
 INDEXER_SPOOL_DIR = "var/spool"
 INDEXER_SPOOL_RETRY_SECONDS = 10.0  # while items wait in the spool, how often the writer retries the store
+INDEXER_SQLITE_CACHE_MB = 64  # the embedded store's page cache per connection: its indexes at a million posts
 INDEXER_STORE_URL = os.environ.get("MONITOR_STORE_URL") or os.environ.get("ES_URL") or "sqlite:///var/monitor.db"
 
 # --- Detector ------------------------------------------------------------------------------------
