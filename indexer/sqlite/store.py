@@ -80,8 +80,8 @@ class SqliteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = schema.connect(str(self.path), cache_mb)
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+        except sqlite3.Error as exc:  # not a database, damaged, locked
+            raise StoreUnavailable(f"SQLite store {self.path}: cannot open it: {exc}") from exc
 
     @classmethod
     def from_url(cls, url: str, options: Mapping[str, Any] | None = None) -> SqliteStore:
