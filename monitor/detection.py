@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.common import add_settings, add_store, open_store, settings, since
+from monitor.common import UsageError, add_settings, add_store, open_store, settings, since
 
 if TYPE_CHECKING:
     from detector import Detector
@@ -80,7 +80,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     train.set_defaults(run=run_train)
 
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
-    evaluation.add_argument("what", choices=["complaints", "fakes", "spikes"])
+    evaluation.add_argument("what", choices=["complaints", "fakes", "spikes", "chatter"])
     evaluation.add_argument("--data", nargs="+", type=Path,
                             help="labelled JSON Lines (default: the corpus' test split; fakes: dev and test; "
                                  "complaints with --cv: train and dev)")
@@ -92,6 +92,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                             help="fakes: also count false alarms on these all-ordinary files (default: complaints dev)")
     evaluation.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
                             help="also the later 30%% of these real appeals (sector, complaint recall)")
+    evaluation.add_argument("--split", choices=["train", "dev", "test"], default="test",
+                            help="chatter: which split of the real chatter (by id hash) to score")
     evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
     evaluation.add_argument("--record", type=Path, metavar="MODEL",
                             help="complaints, fakes: evaluate this model file and write the figures into its card")
@@ -178,6 +180,8 @@ def run_eval(args: argparse.Namespace) -> int:
         return _eval_spikes(args)
     if args.what == "fakes":
         return _eval_fakes(args)
+    if args.what == "chatter":
+        return _eval_chatter(args)
     from detector.training.data import corpus
 
     if args.cv:
@@ -204,6 +208,26 @@ def run_eval(args: argparse.Namespace) -> int:
             print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         print_reports(reports)
+    return 0
+
+
+def _eval_chatter(args: argparse.Namespace) -> int:
+    from detector.training.chatter import flagged_on_chatter
+
+    if not args.data:
+        raise UsageError("monitor eval chatter needs --data FILE: real everyday posts as JSON Lines "
+                         "(e.g. ../shared/data/rusentitweet_train.jsonl)")
+    detector = _detector(args)
+    reports = [flagged_on_chatter(detector, path, args.split) for path in args.data]
+    for report in reports:
+        if args.json:
+            print(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            print("\n".join(report.lines()))
+    if args.record:
+        from detector.model_files import record_figures
+
+        record_figures(args.record, [report.as_dict() for report in reports])
     return 0
 
 
