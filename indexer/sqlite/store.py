@@ -174,7 +174,7 @@ class SqliteStore:
         now = datetime.now(timezone.utc).timestamp()
         rows = [(i.id, i.queue, i.status, i.sector, i.territory.municipality if i.territory else None,
                  i.territory.district if i.territory else None, _ts(i.opened_at), _ts(i.deadline),
-                 json.dumps(i.to_dict(), ensure_ascii=False), now) for i in incidents]
+                 orjson.dumps(i.to_dict()).decode(), now) for i in incidents]
         try:
             with self._transaction():
                 self._db.executemany(_UPSERT_INCIDENT, rows)
@@ -198,7 +198,7 @@ class SqliteStore:
     @_reading
     def get_incident(self, incident_id: str) -> Incident | None:
         row = self._db.execute("SELECT doc, version FROM incidents WHERE id = ?", (incident_id,)).fetchone()
-        return Incident.from_dict(json.loads(row[0]), str(row[1])) if row else None
+        return Incident.from_dict(orjson.loads(row[0]), str(row[1])) if row else None
 
     @_reading
     def find_incidents(self, query: IncidentQuery) -> list[Incident]:
@@ -229,7 +229,7 @@ class SqliteStore:
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self._db.execute(f"SELECT doc, version FROM incidents {where} ORDER BY deadline IS NULL, deadline,"
                                 " opened_at DESC LIMIT ?", (*params, query.limit)).fetchall()
-        return [Incident.from_dict(json.loads(doc), str(version)) for doc, version in rows]
+        return [Incident.from_dict(orjson.loads(doc), str(version)) for doc, version in rows]
 
     def close(self) -> None:
         self._db.close()
