@@ -30,7 +30,7 @@ from detector.jobs.window import read_context
 from detector.records import apply_scores, detection_record, official_page, record_time
 from detector.scoring import Detector
 from indexer.schema import DETECTOR_FIELDS, utcnow
-from indexer.store import IncidentQuery, Query
+from indexer.store import Holding, IncidentQuery, Query
 
 if TYPE_CHECKING:
     from detector.config import DetectorConfig
@@ -112,17 +112,19 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         again = _posts_of(store, factcheck, {p.id for p in posts})
         context = [r for r in context if r["id"] not in {p.id for p in again}]
         posts, scored = posts + again, scored + _score(detector, again, sources)
-    opened = min((record_time(r.get("created_at")) for r in scored), default=started)
-    updated_since = None if checkpoint is None else opened - window
-    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
-                                                        updated_since=updated_since, limit=OPEN_INCIDENTS)))
-    # answered and closed within the window: a new post about one of them is a repeat appeal
-    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("answered", "closed"),
-                                                        status_since=min(opened, started) - window,
-                                                        limit=OPEN_INCIDENTS)))
     clusterer.add(context)  # history first: a new post joins an earlier cluster
     for record, cluster in zip(scored, clusterer.add(scored), strict=True):
         record["cluster_id"] = cluster
+    opened = min((record_time(r.get("created_at")) for r in scored), default=started)
+    updated_since = None if checkpoint is None else opened - window
+    holding = None if checkpoint is None else _joinable(scored, clusterer)  # a tick reads only these
+    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
+                                                        updated_since=updated_since, holding=holding,
+                                                        limit=OPEN_INCIDENTS)))
+    # answered and closed within the window: a new post about one of them is a repeat appeal
+    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("answered", "closed"),
+                                                        status_since=min(opened, started) - window,
+                                                        holding=holding, limit=OPEN_INCIDENTS)))
     checked = checker.check(scored + context) if detector.fakes is not None else []
     grouped = grouper.group(scored)
     by_post = {pid: g.incident.id for g in grouped for pid in g.incident.post_ids}
@@ -168,6 +170,24 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         report.webhook_pending, report.webhook_busy, report.outbox = sink.pending(), sink.busy, str(sink.outbox)
         report.outbox_quarantined, report.quarantine = sink.quarantined, str(sink.quarantine)
     return report
+
+
+def _joinable(scored: Sequence[Mapping[str, Any]], clusterer: Clusterer) -> Holding:
+    """What the incidents the scored posts can join hold (``Grouper._candidates``): the posts
+    themselves (one grouped by an earlier run stays there), their thread roots, their clusters and
+    every post of those clusters, their streets. Only complaints and threats are grouped."""
+    scored = [r for r in scored if (r.get("is_complaint") and r.get("sector")) or r.get("threat")]
+    clusters = sorted({str(r["cluster_id"]) for r in scored if r.get("cluster_id")})
+    posts = {str(r["id"]) for r in scored} | {str(r["thread_root"]) for r in scored if r.get("thread_root")}
+    for cluster_id in clusters:
+        cluster = clusterer.clusters.get(cluster_id)
+        posts.update(cluster.posts if cluster is not None else ())
+    streets = set()
+    for record in scored:
+        place = record.get("territory") or {}
+        if place.get("street"):
+            streets.add((place.get("municipality"), str(place["street"])))
+    return Holding(post_ids=tuple(sorted(posts)), clusters=tuple(clusters), streets=tuple(sorted(streets, key=str)))
 
 
 def _checkpoint(store: Store) -> datetime | None:
