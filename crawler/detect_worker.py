@@ -24,6 +24,7 @@ class Answer:
     exit: int
     lines: list[str]
     seconds: float
+    left: int = 0  # changed posts beyond what one run reads: the next run should come at once
 
     @property
     def summary(self) -> str:
@@ -91,7 +92,7 @@ class DetectWorker:
         try:
             answer: dict[str, Any] = json.loads(line)
             return Answer(int(answer["exit"]), [str(x) for x in answer.get("lines") or []],
-                          float(answer.get("seconds") or 0.0))
+                          float(answer.get("seconds") or 0.0), int(answer.get("left") or 0))
         except (ValueError, KeyError, TypeError):
             return Answer(1, [line.decode("utf-8", "replace")], 0.0)
 

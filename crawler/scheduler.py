@@ -167,6 +167,8 @@ class Scheduler:
             log = logger.info if answer.exit == 0 else logger.warning
             log("run detect: %s duration=%.1fs%s", answer.summary, now - asked_at,
                 "" if answer.exit == 0 else f" exit={answer.exit}: {' '.join(answer.lines)}")
+            if answer.left:  # more changed posts than one run reads: the rest at once
+                self.detect_due = now
         if starting and self.detect_interval > 0 and now >= self.detect_due:
             if self.detector is None:
                 self.detector = DetectWorker([sys.executable, "-m", "monitor", "detect", *self._watchlist_args,

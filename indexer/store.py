@@ -27,6 +27,7 @@ class Query:
     since: datetime | None = None
     until: datetime | None = None
     changed_since: datetime | None = None  # new, or text changed, since (what detection must read again)
+    changed_until: datetime | None = None  # ... and before
     # What the detector reads around new posts: any of these ids, pages, clusters, LSH band keys.
     ids: tuple[str, ...] | None = None
     source_ids: tuple[str, ...] | None = None

@@ -175,7 +175,7 @@ def _serve(args: argparse.Namespace, config: Any, detector_config: Any) -> int:
     """The detect worker: the models and the lemma cache stay loaded between runs, so a run costs
     what its new posts cost (a fresh process spends seconds importing and loading first). Each
     line on stdin asks for one incremental run; each run answers with one JSON line on stdout
-    (``run``, ``exit``, ``seconds``, ``lines``). A run that fails for an expected reason (the store
+    (``run``, ``exit``, ``seconds``, ``lines``, ``left``: changed posts left for the next run). A run that fails for an expected reason (the store
     is down) answers with its exit code and message and the worker waits for the next line; EOF
     ends it with 0."""
     import time
@@ -195,7 +195,7 @@ def _serve(args: argparse.Namespace, config: Any, detector_config: Any) -> int:
                 report = run_detect(store, detector_config, sources=_sources(config), detector=detector)
             finally:
                 store.close()
-            answer["lines"] = _report_lines(report)
+            answer.update(lines=_report_lines(report), left=report.left)
         except Exception as exc:
             code = exit_code(exc)
             if code is None:

@@ -95,3 +95,18 @@ def test_reviewed_fakes_added_at_every_run_are_registered_once() -> None:
         registry.extend([reviewed])
     assert len(registry.narratives) == 1
     assert registry.match(registry.lemmatizer.lemmas("говорят отравили воду в водопроводе города")) is not None
+
+
+def test_an_answer_says_how_many_changed_posts_wait_for_the_next_run(tmp_path: Path) -> None:
+    answers = ('import sys\nfor n, _ in enumerate(sys.stdin):\n'
+               '    print(\'{"run": %d, "exit": 0, "lines": ["incremental: scored 50"], "left": %d}\' % (n, 80 - 40 * n),'
+               ' flush=True)')
+    worker = DetectWorker([sys.executable, "-c", answers], tmp_path / "detect.log")
+    try:
+        lefts = []
+        for _ in range(3):
+            worker.ask(time.monotonic())
+            lefts.append(answer_of(worker).left)
+        assert lefts == [80, 40, 0]
+    finally:
+        worker.close()

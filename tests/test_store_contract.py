@@ -147,6 +147,9 @@ def test_a_post_counts_as_changed_when_new_or_its_text_changed_not_its_counters(
     time.sleep(0.05)
     store.upsert([post(1, "Нет света", likes=12), post(2, "Яма на Победы")])  # a re-crawl: counters, an edit
     assert [p.id for p in store.search(Query(changed_since=later))] == ["vk:-210001:2"]
+    assert store.count(Query(changed_since=later)) == 1
+    assert [p.id for p in store.search(Query(changed_until=later))] == ["vk:-210001:1"]
+    assert store.count(Query(changed_until=later)) == 1
 
 
 def test_round_trip_keeps_every_field(store: Store) -> None:

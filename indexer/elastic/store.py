@@ -304,8 +304,10 @@ class ElasticsearchStore:
             window["lt"] = query.until.isoformat()
         if window:
             filters.append({"range": {"created_at": window}})
-        if query.changed_since is not None:
-            filters.append({"range": {"changed_at": {"gte": query.changed_since.isoformat()}}})
+        changed = {bound: moment.isoformat() for bound, moment in (("gte", query.changed_since),
+                                                                   ("lt", query.changed_until)) if moment is not None}
+        if changed:
+            filters.append({"range": {"changed_at": changed}})
         for field, values in (("_id", query.ids), ("source_id", query.source_ids),
                               ("cluster_id", query.cluster_ids), ("bands", query.bands)):
             if values is not None:
