@@ -150,7 +150,13 @@ def run_detect(args: argparse.Namespace) -> int:
         store.close()
     for line in _report_lines(report):
         print(line)
-    return 0
+    return _exit_code(report)
+
+
+def _exit_code(report: Any) -> int:
+    """1 when outbox lines could not be read (moved aside, their incidents not sent): a run that
+    lost nothing and sent what it could exits 0."""
+    return 1 if report.outbox_quarantined else 0
 
 
 def _sources(config: Any) -> dict[str, Any]:
@@ -195,7 +201,7 @@ def _serve(args: argparse.Namespace, config: Any, detector_config: Any) -> int:
                 report = run_detect(store, detector_config, sources=_sources(config), detector=detector)
             finally:
                 store.close()
-            answer.update(lines=_report_lines(report), left=report.left)
+            answer.update(lines=_report_lines(report), left=report.left, exit=_exit_code(report))
         except Exception as exc:
             code = exit_code(exc)
             if code is None:
