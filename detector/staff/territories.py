@@ -43,6 +43,7 @@ class District(StaffModel):
     name: Text
     centre: Point | None = None
     forms: list[Text] = []
+    boundary: list[Point] = []  # the outline, for placing a house's point in its district
 
 
 class StreetSpec(StaffModel):
@@ -57,6 +58,7 @@ class StreetSpec(StaffModel):
     start: Point | None = None
     end: Point | None = None
     houses: HouseRange | None = None
+    house_points: dict[str, tuple[float, float]] = {}  # house number → (lat, lon), from OpenStreetMap
 
 
 class Landmark(StaffModel):

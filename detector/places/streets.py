@@ -1,0 +1,265 @@
+"""Street mentions found without a gazetteer entry: "ул. Полевая, 12", "пр-т Ветеранов", "на Полевой
+улице", "наб. реки Фонтанки", "Московское ш.", "на Чехова 14".
+
+A mention is a street-type word or abbreviation with a name after it (or an adjective name before
+it), or a capitalised name right before a house number. The name is put in the nominative where it
+agrees with the type word (adjectives: "Полевой улице" → "Полевая"); a name in the genitive ("ул.
+Ленина", "пр-т Ветеранов") stays as written. Only texts with a digit or a street-type word are read
+past the first check, so chatter costs a set look-up per word.
+
+natasha's ``AddrExtractor`` (a yargy grammar) was measured first on the same phrases: it read 18
+posts/s on the real appeals and did not find "на Чехова 14" or "наб. реки Фонтанки", nor put "на
+Полевой улице" in the nominative; this reader keeps to the detector's tokens and pymorphy3's tags.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+from detector.places.houses import house_after, house_before
+
+if TYPE_CHECKING:
+    from detector.text.lemmas import Lemmatizer, Token
+
+# Street types: the gender the name agrees with, and how the address writes the type.
+TYPES: dict[str, tuple[str, str]] = {
+    "улица": ("femn", "ул."), "проспект": ("masc", "пр-т"), "переулок": ("masc", "пер."),
+    "бульвар": ("masc", "б-р"), "шоссе": ("neut", "ш."), "площадь": ("femn", "пл."),
+    "набережная": ("femn", "наб."), "микрорайон": ("masc", "мкр"), "проезд": ("masc", "пр-д"),
+    "аллея": ("femn", "ал."), "тупик": ("masc", "туп."), "тракт": ("masc", "тракт"),
+}
+# Written abbreviations (as the tokeniser sees them: no dot) → type; those in _NEED_DOT count only
+# when a dot follows ("ш." but not the letter "ш").
+_ABBREVIATIONS = {
+    "ул": "улица", "пр-т": "проспект", "пр-кт": "проспект", "просп": "проспект", "пр": "проспект",
+    "пер": "переулок", "б-р": "бульвар", "бул": "бульвар", "бульв": "бульвар", "ш": "шоссе", "пл": "площадь",
+    "наб": "набережная", "мкр": "микрорайон", "мкрн": "микрорайон", "м-н": "микрорайон", "пр-д": "проезд",
+    "туп": "тупик",
+}
+_NEED_DOT = {"ш", "пр", "пл", "туп"}
+# Full type words by lemma; "площадь" and "линия" are ordinary words too and need a capitalised name.
+_WORDS = {name: name for name in TYPES} | {"набережный": "набережная"}
+_WEAK_WORDS = {"площадь", "тракт", "проезд", "аллея", "тупик"}
+_WATER = {"реки", "р", "канала", "кан", "озера"}  # "наб. реки Фонтанки"
+_NAMED = {"им", "имени"}
+_HOUSE_WORDS = {"д", "дом", "дома", "корп", "корпус", "кв", "к", "стр", "лит", "литера"}
+# After a bare "Name 12": the number counts something, it is not a house.
+_UNITS = re.compile(r"^\s*(?:-?(?:х|ти|ми|ть|го|й|я|е)\b|%|год|лет|руб|р\b|тыс|млн|чел|мин|час|сек|дн|день|сут|"
+                    r"недел|месяц|раз|км|м\b|метр|см|мм|кг|гр|шт|этаж|класс|градус|°|числ|марта|январ|феврал|"
+                    r"апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|декабр)", re.IGNORECASE)
+_NOT_NAMES = {"дом", "квартира", "подъезд", "этаж", "корпус", "школа", "сад", "детсад", "год", "маршрут",
+              "автобус", "номер", "час", "минута", "день", "неделя", "месяц", "сутки", "тысяча", "рубль",
+              "человек", "раз", "участок", "больница", "поликлиника", "магазин", "остановка", "гимназия",
+              "лицей", "группа", "класс", "пункт", "статья", "закон", "приказ", "ребенок", "мама", "папа",
+              "январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
+              "ноябрь", "декабрь", "город", "район", "область", "край", "поселок", "село", "деревня"}
+_CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
+_ORDINAL = re.compile(r"^(\d{1,2})-?(?:я|й|е|ая|ый|ой|ий|ое|го|ого|му|ому|м|ом|ю|ую)$")
+_ORDINAL_ENDS = {"femn": "я", "masc": "й", "neut": "е"}
+
+
+@dataclass(frozen=True)
+class StreetMention:
+    """A street named in a text: its name in the nominative, its type, the house, and where it is."""
+
+    name: str
+    kind: str | None  # a key of TYPES; None for a bare name whose type the text does not say
+    house: str | None
+    start: int  # token positions [start, end)
+    end: int
+    written: str
+
+    @property
+    def canonical(self) -> str:
+        """How an address writes it: "ул. Полевая", "пр-т Ветеранов", "Чехова" (type unknown)."""
+        return f"{TYPES[self.kind][1]} {self.name}" if self.kind else self.name
+
+
+class StreetReader:
+    """Finds street mentions in the detector's tokens; pymorphy3 reads only the words next to a
+    street-type word or a house number, through a cache of its own."""
+
+    def __init__(self, lemmatizer: Lemmatizer) -> None:
+        self._lemmatizer = lemmatizer
+        self._forms: dict[tuple[str, str, frozenset[str]], str | None] = {}
+        self._bare: dict[str, tuple[str, str | None] | None] = {}
+
+    def find(self, text: str, tokens: Sequence[Token]) -> list[StreetMention]:
+        """Every mention, left to right, none overlapping."""
+        found: list[StreetMention] = []
+        taken = 0
+        for i, token in enumerate(tokens):
+            if i < taken:
+                continue
+            kind = self._type_at(text, tokens, i)
+            mention = self._typed(text, tokens, i, kind) if kind else None
+            if mention is None and token.text.isdigit() and i > taken:
+                mention = self._bare_before(text, tokens, i, taken)
+            if mention is not None and mention.start >= taken:
+                found.append(mention)
+                taken = mention.end
+        return found
+
+    def _type_at(self, text: str, tokens: Sequence[Token], i: int) -> str | None:
+        token = tokens[i]
+        kind = _ABBREVIATIONS.get(token.text)
+        if kind is not None:
+            dotted = text[token.end:token.end + 1] == "."
+            return kind if dotted or token.text not in _NEED_DOT else None
+        return _WORDS.get(token.lemma)
+
+    # -- "ул. Полевая", "на Полевой улице" --------------------------------------------------------
+
+    def _typed(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> StreetMention | None:
+        after = self._name_after(text, tokens, i, kind)
+        if after is not None:
+            end, name = after
+            return self._mention(text, tokens, i, end, name, kind)
+        before = self._name_before(text, tokens, i, kind)
+        if before is not None:
+            start, name = before
+            return self._mention(text, tokens, start, i + 1, name, kind)
+        return None
+
+    def _name_after(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> tuple[int, str] | None:
+        j = i + 1
+        if j < len(tokens) and tokens[j].text in _NAMED:
+            j += 1
+        if j >= len(tokens) or _gap(text, tokens[j - 1], tokens[j]):
+            return None
+        prefix = ""
+        if tokens[j].text in _WATER and j + 1 < len(tokens) and _capital(text, tokens[j + 1]):
+            prefix = {"р": "реки", "кан": "канала"}.get(tokens[j].text, tokens[j].text) + " "
+            j += 1
+        first = tokens[j]
+        if first.text in _HOUSE_WORDS or (kind == "микрорайон" and i > 0 and tokens[i - 1].text.isdigit()):
+            return None
+        abbreviated = tokens[i].text in _ABBREVIATIONS
+        if not _capital(text, first) and not first.text[0].isdigit():
+            if not (abbreviated or house_after(text, first.end)) or kind in _WEAK_WORDS or len(first.text) < 3:
+                return None
+        words = [first]
+        while len(words) < 3 and j + len(words) < len(tokens):
+            nxt = tokens[j + len(words)]
+            if _gap(text, words[-1], nxt) or not _capital(text, nxt):
+                break
+            if nxt.text in _ABBREVIATIONS or nxt.lemma in _WORDS:
+                break
+            words.append(nxt)
+        if first.text.isdigit() and len(words) == 1 and kind != "микрорайон":
+            return None
+        cases = self._cases(tokens[i])
+        return j + len(words), prefix + " ".join(self._normal(text, w, kind, cases) for w in words)
+
+    def _name_before(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> tuple[int, str] | None:
+        cases = self._cases(tokens[i])
+        start = i
+        while start > 0 and i - start < 2 and not _gap(text, tokens[start - 1], tokens[start]):
+            word = tokens[start - 1]
+            numbered = kind == "микрорайон" and word.text.isdigit()
+            if not (numbered or _ORDINAL.match(word.text) or (_capital(text, word) and self._agrees(word.text, kind, cases))):
+                break
+            start -= 1
+        if start == i:
+            return None
+        return start, " ".join(self._normal(text, w, kind, cases) for w in tokens[start:i])
+
+    # -- "на Чехова 14", "Полевая, 12" ----------------------------------------------------------
+
+    def _bare_before(self, text: str, tokens: Sequence[Token], i: int, taken: int) -> StreetMention | None:
+        number = tokens[i]
+        name = tokens[i - 1]
+        if _UNITS.match(text[number.end:number.end + 12]) or not _capital(text, name):
+            return None
+        between = text[name.end:number.start]
+        if between.strip(" ,") or len(between) > 3 or len(number.text) > 4:
+            return None
+        read = self._bare_name(name.text)
+        if read is None:
+            return None
+        start = i - 1
+        while start > taken and start > i - 3 and _capital(text, tokens[start - 1]) \
+                and not _gap(text, tokens[start - 1], tokens[start]) and tokens[start - 1].lemma not in _NOT_NAMES \
+                and self._bare_name(tokens[start - 1].text) is not None and not _sentence_start(text, tokens[start]):
+            start -= 1
+        normal, kind = read
+        words = [_title(text, t) for t in tokens[start:i - 1]] + [normal[0].upper() + normal[1:]]
+        return self._mention(text, tokens, start, i, " ".join(words), kind)
+
+    def _bare_name(self, word: str) -> tuple[str, str | None] | None:
+        """A word that names a street alone: a surname or noun in the genitive ("Чехова",
+        "Победы") kept as it is, or a feminine adjective ("Полевой") put in the nominative."""
+        if word in self._bare:
+            return self._bare[word]
+        result: tuple[str, str | None] | None = None
+        parses = self._lemmatizer.parses(word)[:3]
+        top = parses[0] if parses else None
+        if top is not None and top.normal_form not in _NOT_NAMES and len(word) > 2:
+            tag = top.tag
+            if "ADJF" in tag and "Apro" not in tag and "femn" in tag:
+                inflected = top.inflect({"nomn", "femn", "sing"})
+                result = (inflected.word, "улица") if inflected else None
+            elif "NOUN" in tag and "gent" in tag and ("Surn" in tag or "Name" in tag or "Geox" in tag
+                                                        or "plur" in tag or "inan" in tag):
+                result = (word, None)
+        self._bare[word] = result
+        return result
+
+    # -- normalising ---------------------------------------------------------------------------
+
+    def _mention(self, text: str, tokens: Sequence[Token], start: int, end: int, name: str,
+                 kind: str | None) -> StreetMention:
+        house = house_after(text, tokens[end - 1].end) or house_before(text, tokens[start].start)
+        written = text[tokens[start].start:tokens[end - 1].end]
+        return StreetMention(name, kind, house, start, end, written)
+
+    def _cases(self, token: Token) -> frozenset[str]:
+        """The cases a type word is in; an abbreviation says none, so any case fits."""
+        if token.text in _ABBREVIATIONS:
+            return frozenset(_CASES)
+        return frozenset(c for p in self._lemmatizer.parses(token.text) for c in _CASES if c in p.tag)
+
+    def _agrees(self, word: str, kind: str, cases: frozenset[str]) -> bool:
+        return self._inflect(word, kind, cases) is not None
+
+    def _normal(self, text: str, token: Token, kind: str, cases: frozenset[str]) -> str:
+        ordinal = _ORDINAL.match(token.text)
+        if ordinal:
+            return f"{ordinal.group(1)}-{_ORDINAL_ENDS[TYPES[kind][0]]}"
+        inflected = self._inflect(token.text, kind, cases)
+        return inflected.capitalize() if inflected else _title(text, token)
+
+    def _inflect(self, word: str, kind: str, cases: frozenset[str]) -> str | None:
+        """An adjective that agrees with the type word, in the nominative; None for anything else
+        ("Хрустицкого" after "проспект" is a surname in the genitive, not an agreeing adjective)."""
+        key = (word, kind, cases)
+        if key not in self._forms:
+            gender = TYPES[kind][0]
+            if gender != "femn":
+                cases = cases - {"gent"}
+            parse = next((p for p in self._lemmatizer.parses(word) if "ADJF" in p.tag and "Apro" not in p.tag
+                          and gender in p.tag and "sing" in p.tag and any(c in p.tag for c in cases)), None)
+            inflected = parse.inflect({"nomn", gender, "sing"}) if parse is not None else None
+            self._forms[key] = inflected.word if inflected else None
+        return self._forms[key]
+
+
+def _capital(text: str, token: Token) -> bool:
+    return text[token.start].isupper()
+
+
+def _title(text: str, token: Token) -> str:
+    written = text[token.start:token.end].replace("ё", "е").replace("Ё", "Е")
+    return written[0].upper() + written[1:]
+
+
+def _gap(text: str, left: Token, right: Token) -> bool:
+    """Punctuation between two words ends a name ("ул. Ленина, Мира" is two streets)."""
+    return bool(text[left.end:right.start].strip(" ."))
+
+
+def _sentence_start(text: str, token: Token) -> bool:
+    before = text[:token.start].rstrip()
+    return not before or before[-1] in ".!?\n"
