@@ -28,7 +28,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "улица": ("femn", "ул."), "проспект": ("masc", "пр-т"), "переулок": ("masc", "пер."),
     "бульвар": ("masc", "б-р"), "шоссе": ("neut", "ш."), "площадь": ("femn", "пл."),
     "набережная": ("femn", "наб."), "микрорайон": ("masc", "мкр"), "проезд": ("masc", "пр-д"),
-    "аллея": ("femn", "ал."), "тупик": ("masc", "туп."), "тракт": ("masc", "тракт"),
+    "аллея": ("femn", "ал."), "тупик": ("masc", "туп."), "тракт": ("masc", "тракт"), "дорога": ("femn", "дор."),
 }
 # Written abbreviations (as the tokeniser sees them: no dot) → type; those in _NEED_DOT count only
 # when a dot follows ("ш." but not the letter "ш").
@@ -36,12 +36,17 @@ _ABBREVIATIONS = {
     "ул": "улица", "пр-т": "проспект", "пр-кт": "проспект", "просп": "проспект", "пр": "проспект",
     "пер": "переулок", "б-р": "бульвар", "бул": "бульвар", "бульв": "бульвар", "ш": "шоссе", "пл": "площадь",
     "наб": "набережная", "мкр": "микрорайон", "мкрн": "микрорайон", "м-н": "микрорайон", "пр-д": "проезд",
-    "туп": "тупик",
+    "туп": "тупик", "дор": "дорога",
 }
 _NEED_DOT = {"ш", "пр", "пл", "туп"}
+# Words of a name written in lower case as often as not: "ул. маршала Жукова", "Адмирала Трибуца".
+_TITLES = {"адмирала", "маршала", "академика", "генерала", "героя", "героев", "космонавта", "композитора",
+           "профессора", "капитана", "лейтенанта", "полковника", "летчика", "танкиста", "архитектора",
+           "художника", "писателя", "поэта", "доктора", "братьев", "сестер", "партизана", "матроса",
+           "пограничника", "путешественника", "авиаконструктора", "зодчего", "кораблестроителей"}
 # Full type words by lemma; "площадь" and "линия" are ordinary words too and need a capitalised name.
 _WORDS = {name: name for name in TYPES} | {"набережный": "набережная"}
-_WEAK_WORDS = {"площадь", "тракт", "проезд", "аллея", "тупик"}
+_WEAK_WORDS = {"площадь", "тракт", "проезд", "аллея", "тупик", "дорога"}
 _WATER = {"реки", "р", "канала", "кан", "озера"}  # "наб. реки Фонтанки"
 _NAMED = {"им", "имени"}
 _HOUSE_WORDS = {"д", "дом", "дома", "корп", "корпус", "кв", "к", "стр", "лит", "литера"}
@@ -55,6 +60,7 @@ _NOT_NAMES = {"дом", "квартира", "подъезд", "этаж", "ко�
               "лицей", "группа", "класс", "пункт", "статья", "закон", "приказ", "ребенок", "мама", "папа",
               "январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
               "ноябрь", "декабрь", "город", "район", "область", "край", "поселок", "село", "деревня"}
+_NOT_NAME_TAGS = ("PREP", "CONJ", "PRCL", "ADVB", "NPRO", "NUMR", "INTJ", "VERB", "INFN", "PRED", "Apro", "COMP")
 _CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 _ORDINAL = re.compile(r"^(\d{1,2})-?(?:я|й|е|ая|ый|ой|ий|ое|го|ого|му|ому|м|ом|ю|ую)$")
 _ORDINAL_ENDS = {"femn": "я", "masc": "й", "neut": "е"}
@@ -95,7 +101,7 @@ class StreetReader:
                 continue
             kind = self._type_at(text, tokens, i)
             mention = self._typed(text, tokens, i, kind) if kind else None
-            if mention is None and token.text.isdigit() and i > taken:
+            if mention is None and token.text[0].isdigit() and i > taken:
                 mention = self._bare_before(text, tokens, i, taken)
             if mention is not None and mention.start >= taken:
                 found.append(mention)
@@ -106,28 +112,32 @@ class StreetReader:
         token = tokens[i]
         kind = _ABBREVIATIONS.get(token.text)
         if kind is not None:
-            dotted = text[token.end:token.end + 1] == "."
-            return kind if dotted or token.text not in _NEED_DOT else None
+            if token.text not in _NEED_DOT or text[token.end:token.end + 1] == ".":
+                return kind
+            near = (i + 1 < len(tokens) and _capital(text, tokens[i + 1])) or (i > 0 and _capital(text, tokens[i - 1]))
+            return kind if near else None
         return _WORDS.get(token.lemma)
 
     # -- "ул. Полевая", "на Полевой улице" --------------------------------------------------------
 
     def _typed(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> StreetMention | None:
+        named_after = i + 1 < len(tokens) and (_capital(text, tokens[i + 1]) or tokens[i + 1].text in _TITLES)
+        before = None if named_after else self._name_before(text, tokens, i, kind)
+        if before is not None:
+            start, name = before
+            return self._mention(text, tokens, start, i + 1, name, kind)
         after = self._name_after(text, tokens, i, kind)
         if after is not None:
             end, name = after
             return self._mention(text, tokens, i, end, name, kind)
-        before = self._name_before(text, tokens, i, kind)
-        if before is not None:
-            start, name = before
-            return self._mention(text, tokens, start, i + 1, name, kind)
         return None
 
     def _name_after(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> tuple[int, str] | None:
         j = i + 1
+        abbreviated = tokens[i].text in _ABBREVIATIONS
         if j < len(tokens) and tokens[j].text in _NAMED:
             j += 1
-        if j >= len(tokens) or _gap(text, tokens[j - 1], tokens[j]):
+        if j >= len(tokens) or _gap(text, tokens[j - 1], tokens[j], dot=abbreviated or j > i + 1):
             return None
         prefix = ""
         if tokens[j].text in _WATER and j + 1 < len(tokens) and _capital(text, tokens[j + 1]):
@@ -136,16 +146,20 @@ class StreetReader:
         first = tokens[j]
         if first.text in _HOUSE_WORDS or (kind == "микрорайон" and i > 0 and tokens[i - 1].text.isdigit()):
             return None
-        abbreviated = tokens[i].text in _ABBREVIATIONS
-        if not _capital(text, first) and not first.text[0].isdigit():
+        if first.text[0].isdigit() and not (_ORDINAL.match(first.text) or kind == "микрорайон"
+                                             or (first.text.isdigit() and j + 1 < len(tokens)
+                                                 and _capital(text, tokens[j + 1]))):
+            return None
+        if not (_capital(text, first) or first.text[0].isdigit() or first.text in _TITLES):
             if not (abbreviated or house_after(text, first.end)) or kind in _WEAK_WORDS or len(first.text) < 3:
                 return None
         words = [first]
         while len(words) < 3 and j + len(words) < len(tokens):
             nxt = tokens[j + len(words)]
-            if _gap(text, words[-1], nxt) or not _capital(text, nxt):
+            if _gap(text, words[-1], nxt) or not (_capital(text, nxt) or words[-1].text in _TITLES
+                                                   or words[-1].text.isdigit()):
                 break
-            if nxt.text in _ABBREVIATIONS or nxt.lemma in _WORDS:
+            if nxt.text in _ABBREVIATIONS or nxt.lemma in _WORDS or nxt.text[0].isdigit():
                 break
             words.append(nxt)
         if first.text.isdigit() and len(words) == 1 and kind != "микрорайон":
@@ -155,54 +169,69 @@ class StreetReader:
 
     def _name_before(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> tuple[int, str] | None:
         cases = self._cases(tokens[i])
+        numbered = house_after(text, tokens[i].end) is not None
         start = i
         while start > 0 and i - start < 2 and not _gap(text, tokens[start - 1], tokens[start]):
             word = tokens[start - 1]
-            numbered = kind == "микрорайон" and word.text.isdigit()
-            if not (numbered or _ORDINAL.match(word.text) or (_capital(text, word) and self._agrees(word.text, kind, cases))):
+            counted = kind == "микрорайон" and word.text.isdigit()
+            written = _capital(text, word) or (numbered and start == i)
+            if not (counted or _ORDINAL.match(word.text) or (written and self._agrees(word.text, kind, cases))):
+                if start == i and numbered and _capital(text, word) and tokens[i].text in _ABBREVIATIONS \
+                        and self._bare_name(word.text) is not None:  # "Дыбенко ул., дом 4"
+                    start -= 1
                 break
             start -= 1
         if start == i:
             return None
         return start, " ".join(self._normal(text, w, kind, cases) for w in tokens[start:i])
 
-    # -- "на Чехова 14", "Полевая, 12" ----------------------------------------------------------
+    # -- "на Чехова 14", "Полевая, 12", "Пестеля, дом 19" --------------------------------------
 
     def _bare_before(self, text: str, tokens: Sequence[Token], i: int, taken: int) -> StreetMention | None:
+        """``tokens[i]`` is the house number; the name is right before it (or before "д."/"дом")."""
         number = tokens[i]
-        name = tokens[i - 1]
-        if _UNITS.match(text[number.end:number.end + 12]) or not _capital(text, name):
+        n = i - 1
+        if tokens[n].text in ("д", "дом") and n > taken:
+            n -= 1
+        name = tokens[n]
+        if not _capital(text, name) or _UNITS.match(text[number.end:number.end + 12]):
             return None
-        between = text[name.end:number.start]
-        if between.strip(" ,") or len(between) > 3 or len(number.text) > 4:
+        if len(text[name.end:number.start]) > 6 or house_after(text, name.end) is None:
             return None
         read = self._bare_name(name.text)
         if read is None:
             return None
-        start = i - 1
-        while start > taken and start > i - 3 and _capital(text, tokens[start - 1]) \
-                and not _gap(text, tokens[start - 1], tokens[start]) and tokens[start - 1].lemma not in _NOT_NAMES \
-                and self._bare_name(tokens[start - 1].text) is not None and not _sentence_start(text, tokens[start]):
+        start = n
+        while start > taken and start > n - 2 and not _gap(text, tokens[start - 1], tokens[start]):
+            before = tokens[start - 1]
+            title = before.text in _TITLES
+            if not title and not (_capital(text, before) and not _sentence_start(text, tokens[start])
+                                  and before.lemma not in _NOT_NAMES and self._bare_name(before.text) is not None):
+                break
             start -= 1
         normal, kind = read
-        words = [_title(text, t) for t in tokens[start:i - 1]] + [normal[0].upper() + normal[1:]]
-        return self._mention(text, tokens, start, i, " ".join(words), kind)
+        words = [_title(text, t) for t in tokens[start:n]] + [normal[0].upper() + normal[1:]]
+        return self._mention(text, tokens, start, n + 1, " ".join(words), kind)
 
     def _bare_name(self, word: str) -> tuple[str, str | None] | None:
-        """A word that names a street alone: a surname or noun in the genitive ("Чехова",
-        "Победы") kept as it is, or a feminine adjective ("Полевой") put in the nominative."""
+        """A word that may name a street alone, before a house number: an adjective ("Полевой",
+        "Комендантский") put in the nominative, or a surname, a noun in the genitive or a word the
+        dictionary does not know ("Чехова", "Победы", "Костюшко") kept as it is."""
         if word in self._bare:
             return self._bare[word]
         result: tuple[str, str | None] | None = None
-        parses = self._lemmatizer.parses(word)[:3]
+        parses = self._lemmatizer.parses(word)
         top = parses[0] if parses else None
-        if top is not None and top.normal_form not in _NOT_NAMES and len(word) > 2:
+        if top is not None and len(word) > 2 and top.normal_form not in _NOT_NAMES and not (
+                set(_NOT_NAME_TAGS) & set(str(top.tag).replace(" ", ",").split(","))):
             tag = top.tag
-            if "ADJF" in tag and "Apro" not in tag and "femn" in tag:
-                inflected = top.inflect({"nomn", "femn", "sing"})
-                result = (inflected.word, "улица") if inflected else None
-            elif "NOUN" in tag and "gent" in tag and ("Surn" in tag or "Name" in tag or "Geox" in tag
-                                                        or "plur" in tag or "inan" in tag):
+            if "ADJF" in tag and "Apro" not in tag and ("femn" in tag or ("masc" in tag and "nomn" in tag)):
+                gender = "femn" if "femn" in tag else "masc"
+                inflected = top.inflect({"nomn", gender, "sing"})
+                result = (inflected.word, "улица" if gender == "femn" else None) if inflected else None
+            elif not top.is_known or any(
+                    ("gent" in p.tag or "Fixd" in p.tag) and ({"Surn", "Name", "Geox"} & set(str(p.tag).replace(" ", ",").split(",")))
+                    for p in parses[:4]) or ("NOUN" in tag and "gent" in tag) or ("ADJF" in tag and "gent" in tag):
                 result = (word, None)
         self._bare[word] = result
         return result
@@ -240,7 +269,7 @@ class StreetReader:
             if gender != "femn":
                 cases = cases - {"gent"}
             parse = next((p for p in self._lemmatizer.parses(word) if "ADJF" in p.tag and "Apro" not in p.tag
-                          and gender in p.tag and "sing" in p.tag and any(c in p.tag for c in cases)), None)
+                          and "anim" not in p.tag and gender in p.tag and "sing" in p.tag and any(c in p.tag for c in cases)), None)
             inflected = parse.inflect({"nomn", gender, "sing"}) if parse is not None else None
             self._forms[key] = inflected.word if inflected else None
         return self._forms[key]
@@ -255,9 +284,10 @@ def _title(text: str, token: Token) -> str:
     return written[0].upper() + written[1:]
 
 
-def _gap(text: str, left: Token, right: Token) -> bool:
-    """Punctuation between two words ends a name ("ул. Ленина, Мира" is two streets)."""
-    return bool(text[left.end:right.start].strip(" ."))
+def _gap(text: str, left: Token, right: Token, dot: bool = False) -> bool:
+    """Punctuation between two words ends a name ("ул. Ленина, Мира" is two streets); a dot does
+    not after an abbreviation ("ул. Ленина")."""
+    return bool(text[left.end:right.start].strip(" ." if dot else " "))
 
 
 def _sentence_start(text: str, token: Token) -> bool:
