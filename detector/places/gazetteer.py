@@ -174,7 +174,8 @@ class Gazetteer:
             end = i + n
             written = text[tokens[i].start:tokens[end - 1].end]
             if isinstance(entry.target, Street):
-                house = house_after(text, tokens[end - 1].end) or house_before(text, tokens[i].start)
+                typed_after = end < len(words) and (words[end] in self.type_words or lemmas[end] in self.type_words)
+                house = house_after(text, tokens[end - 1 + typed_after].end) or house_before(text, tokens[i].start)
                 typed = (i > 0 and words[i - 1] in self.type_words) or (end < len(words) and (
                     words[end] in self.type_words or lemmas[end] in self.type_words))
                 named = text[tokens[i].start].isupper() and i > 0 and words[i - 1] in _ADDRESS_WORDS

@@ -7,9 +7,10 @@ import re
 
 _HOUSE_AFTER = re.compile(
     r"^[\s,.]*(?:(?:д|дом)\.?\s*)?(?:№\s*)?(\d{1,4})(?:([а-яё])(?![а-яё\d]))?"
-    r"(?:\s*(/|к\.?|корп\.?|корпус)\s*(\d{1,3}))?(?![\d:.]\d)", re.IGNORECASE)
-_HOUSE_BEFORE = re.compile(r"(?:д|дом|дома|доме|домом)\.?\s*№?\s*(\d{1,4})\s*([а-яё](?![а-яё]))?\s*(?:по|на)?\s*$",
-                           re.IGNORECASE)
+    r"(?:[\s,.]*(/|-|к\.?|корп\.?|корпус)\s*(\d{1,3}))?(?![\d:.]\d)", re.IGNORECASE)
+_HOUSE_BEFORE = re.compile(r"(?:д|дом|дома|доме|домом)\.?\s*№?\s*(\d{1,4})\s*([а-яё](?![а-яё]))?,?\s*(?:по|на)?\s*"
+                           r"(?:ул|улиц[аеуы]|пр-ту|проспект[ау]?|пер|переулк[ау]|б-ру|бульвар[ау]|ш|шоссе|пл|"
+                           r"площад[ьи]|наб|набережной)?\.?\s*$", re.IGNORECASE)
 _HOUSE_NEAR = re.compile(r"^[\s,]*(?:у|возле|около|напротив)\s+(?:д\.?\s*|дома\s+)?(\d{1,4})([а-яё](?![а-яё]))?"
                          r"(?:\s*-?(?:го|ого))?\s+(?:дом|д\b)", re.IGNORECASE)
 
@@ -25,11 +26,11 @@ def house_after(text: str, position: int) -> str | None:
     number, letter, sep, part = match.groups()
     house = number + (letter.lower() if letter else "")
     if part:
-        house += ("/" if sep == "/" else "к") + part
+        house += ("/" if sep == "/" else "к") + part  # "7-1" is building 1 of house 7, as "7к1"
     return house
 
 
 def house_before(text: str, position: int) -> str | None:
     """The house written right before ``position`` (the start of a street name): "д. 5 по"."""
-    match = _HOUSE_BEFORE.search(text[max(0, position - 16):position])
+    match = _HOUSE_BEFORE.search(text[max(0, position - 32):position])
     return (match.group(1) + (match.group(2) or "").lower()) if match else None

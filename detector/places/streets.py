@@ -144,7 +144,7 @@ class StreetReader:
             prefix = {"р": "реки", "кан": "канала"}.get(tokens[j].text, tokens[j].text) + " "
             j += 1
         first = tokens[j]
-        if first.text in _HOUSE_WORDS or (kind == "микрорайон" and i > 0 and tokens[i - 1].text.isdigit()):
+        if first.text in _HOUSE_WORDS or self._function_word(first.text) or (kind == "микрорайон" and i > 0 and tokens[i - 1].text.isdigit()):
             return None
         if first.text[0].isdigit() and not (_ORDINAL.match(first.text) or kind == "микрорайон"
                                              or (first.text.isdigit() and j + 1 < len(tokens)
@@ -213,6 +213,12 @@ class StreetReader:
         words = [_title(text, t) for t in tokens[start:n]] + [normal[0].upper() + normal[1:]]
         return self._mention(text, tokens, start, n + 1, " ".join(words), kind)
 
+    def _function_word(self, word: str) -> bool:
+        """"Но", "В", "Это": a capital letter that starts a sentence, not a name."""
+        parses = self._lemmatizer.parses(word)
+        return bool(parses) and parses[0].is_known and bool(
+            set(_NOT_NAME_TAGS) & set(str(parses[0].tag).replace(" ", ",").split(",")))
+
     def _bare_name(self, word: str) -> tuple[str, str | None] | None:
         """A word that may name a street alone, before a house number: an adjective ("Полевой",
         "Комендантский") put in the nominative, or a surname, a noun in the genitive or a word the
@@ -222,7 +228,7 @@ class StreetReader:
         result: tuple[str, str | None] | None = None
         parses = self._lemmatizer.parses(word)
         top = parses[0] if parses else None
-        if top is not None and len(word) > 2 and top.normal_form not in _NOT_NAMES and not (
+        if top is not None and len(word) > 2 and "а" <= word[0] <= "я" and top.normal_form not in _NOT_NAMES and not (
                 set(_NOT_NAME_TAGS) & set(str(top.tag).replace(" ", ",").split(","))):
             tag = top.tag
             if "ADJF" in tag and "Apro" not in tag and ("femn" in tag or ("masc" in tag and "nomn" in tag)):
