@@ -1,0 +1,144 @@
+"""A town's gazetteer from an OpenStreetMap extract (``.osm.pbf`` or ``.osm``), read with pyosmium.
+
+Streets are the named highways, merged by name (one street, however many ways it is drawn with);
+houses are the nodes and building outlines with ``addr:street`` and ``addr:housenumber`` (a building
+is placed at the mean of its outline's points); districts are administrative boundaries of
+``admin_level`` 8-10 and ``place=suburb|quarter|neighbourhood`` areas. The result is one
+``territories/*.yml`` file the detector reads as it is: each street with its type and bare name
+("улица Ленина" → ``ул. Ленина``, type ``улица``, name ``Ленина``), its ends, its houses' points and
+the district its middle lies in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from detector.exceptions import DetectorError
+from detector.places.outline import contains
+from detector.places.streets import TYPES
+
+_HIGHWAYS = {"primary", "secondary", "tertiary", "residential", "unclassified", "living_street", "pedestrian",
+             "service", "trunk", "road"}
+_DISTRICT_PLACES = {"suburb", "quarter", "neighbourhood"}
+_DISTRICT_LEVELS = {"8", "9", "10"}
+
+
+class OsmImportError(DetectorError):
+    """An extract that cannot be read: the file and what pyosmium said."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: cannot read the OpenStreetMap extract: {reason}")
+        self.path = path
+
+
+@dataclass
+class _Street:
+    points: list[tuple[float, float]] = field(default_factory=list)
+    houses: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+@dataclass
+class Extract:
+    """What an extract holds for the gazetteer."""
+
+    town: str | None = None
+    town_point: tuple[float, float] | None = None
+    streets: dict[str, _Street] = field(default_factory=lambda: defaultdict(_Street))
+    districts: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+
+def read_extract(path: Path) -> Extract:
+    """Streets, houses and districts of the extract at ``path``."""
+    import osmium  # only `monitor gazetteer import` needs it
+
+    extract = Extract()
+
+    class Handler(osmium.SimpleHandler):  # type: ignore[misc]
+        def node(self, n: Any) -> None:
+            tags = n.tags
+            if tags.get("place") in ("city", "town") and extract.town is None:
+                extract.town, extract.town_point = tags.get("name"), (n.location.lat, n.location.lon)
+            if "addr:street" in tags and "addr:housenumber" in tags:
+                _house(extract, tags, [(n.location.lat, n.location.lon)])
+
+        def way(self, w: Any) -> None:
+            tags = w.tags
+            points = [(nd.location.lat, nd.location.lon) for nd in w.nodes if nd.location.valid()]
+            if tags.get("highway") in _HIGHWAYS and tags.get("name"):
+                extract.streets[tags["name"]].points += points
+            if "addr:street" in tags and "addr:housenumber" in tags and points:
+                _house(extract, tags, points)
+
+        def area(self, a: Any) -> None:
+            tags = a.tags
+            district = (tags.get("boundary") == "administrative" and tags.get("admin_level") in _DISTRICT_LEVELS) \
+                or tags.get("place") in _DISTRICT_PLACES
+            if district and tags.get("name"):
+                for ring in a.outer_rings():
+                    extract.districts[tags["name"]] = [(p.lat, p.lon) for p in ring if p.location.valid()]
+                    break
+
+    try:
+        Handler().apply_file(str(path), locations=True)
+    except RuntimeError as exc:
+        raise OsmImportError(path, str(exc)) from exc
+    return extract
+
+
+def _house(extract: Extract, tags: Any, points: list[tuple[float, float]]) -> None:
+    lat = sum(p[0] for p in points) / len(points)
+    lon = sum(p[1] for p in points) / len(points)
+    number = tags["addr:housenumber"].lower().replace(" ", "").replace("корпус", "к").replace("корп.", "к")
+    extract.streets[tags["addr:street"]].houses[number] = (round(lat, 6), round(lon, 6))
+
+
+def split_name(osm_name: str) -> tuple[str, str | None]:
+    """"улица Ленина" → ("Ленина", "улица"); "Московское шоссе" → ("Московское", "шоссе")."""
+    words = osm_name.split()
+    kind = next((w.lower() for w in words if w.lower() in TYPES), None)
+    if kind is None:
+        return osm_name, None
+    index = next(i for i, w in enumerate(words) if w.lower() == kind)
+    return " ".join(words[:index] + words[index + 1:]), kind
+
+
+def territories(extract: Extract, town: str | None = None) -> dict[str, Any]:
+    """The extract as a ``territories/*.yml`` document."""
+    name = town or extract.town
+    if not name:
+        raise DetectorError("the extract names no town (no place=city or place=town node): give --town NAME")
+    districts = [{"name": d, "centre": _point(_middle(ring)), "boundary": [_point(p) for p in ring]}
+                 for d, ring in sorted(extract.districts.items())]
+    streets = []
+    seen: set[str] = set()
+    for osm_name, street in sorted(extract.streets.items()):
+        bare, kind = split_name(osm_name)
+        canonical = f"{TYPES[kind][1]} {bare}" if kind else osm_name
+        if canonical in seen:  # "улица Ленина" and "Ленина улица" in one extract: the first stays
+            continue
+        seen.add(canonical)
+        entry: dict[str, Any] = {"canonical": canonical, "type": kind, "name": bare}
+        points = street.points or list(street.houses.values())
+        if points:
+            entry["start"], entry["end"] = _point(points[0]), _point(points[-1])
+            middle = _middle(points)
+            entry["district"] = next((d for d, ring in extract.districts.items() if contains(ring, middle)), None)
+        if street.houses:
+            entry["house_points"] = {h: list(p) for h, p in sorted(street.houses.items())}
+        streets.append({k: v for k, v in entry.items() if v is not None})
+    town_entry: dict[str, Any] = {"name": name, "districts": districts, "streets": streets}
+    if extract.town_point:
+        town_entry["centre"] = _point(extract.town_point)
+    return {"version": 1, "street_types": {kind: [kind, abbreviation] for kind, (_, abbreviation) in TYPES.items()},
+            "municipalities": [town_entry]}
+
+
+def _middle(points: list[tuple[float, float]]) -> tuple[float, float]:
+    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+
+
+def _point(point: tuple[float, float]) -> dict[str, float]:
+    return {"lat": round(point[0], 6), "lon": round(point[1], 6)}

@@ -1,0 +1,137 @@
+"""Street mentions without a gazetteer entry, and a gazetteer imported from OpenStreetMap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from detector.places.gazetteer import Gazetteer
+from detector.places.streets import StreetReader
+from detector.staff.territories import read_territories
+from detector.text.lemmas import Lemmatizer
+from monitor.cli import main
+
+APPEALS = Path(__file__).resolve().parents[2] / "shared" / "data" / "spb_appeals_2020.jsonl"
+
+
+@pytest.fixture(scope="session")
+def lemmatizer() -> Lemmatizer:
+    return Lemmatizer()
+
+
+@pytest.mark.parametrize(("text", "name", "kind", "house"), [
+    ("ул. Полевая, 12 нет воды", "Полевая", "улица", "12"),
+    ("на Чехова 14 нет воды", "Чехова", None, "14"),
+    ("пр-т Ветеранов 5 яма", "Ветеранов", "проспект", "5"),
+    ("пер. Свечной д.3", "Свечной", "переулок", "3"),
+    ("На Полевой улице прорвало трубу", "Полевая", "улица", None),
+    ("наб. реки Фонтанки, 20", "реки Фонтанки", "набережная", "20"),
+    ("бульвар Профсоюзов 7", "Профсоюзов", "бульвар", "7"),
+    ("Московское ш. 10", "Московское", "шоссе", "10"),
+    ("пл. Победы", "Победы", "площадь", None),
+    ("3 мкр, дом 5", "3", "микрорайон", "5"),
+    ("по Свечному переулку", "Свечной", "переулок", None),
+    ("на проспекте Славы 30 к 2", "Славы", "проспект", "30к2"),
+    ("1-я Красноармейская улица, 5", "1-я Красноармейская", "улица", "5"),
+    ("на Большой Морской улице 10", "Большая Морская", "улица", "10"),
+    ("по адресу Дыбенко ул., дом 4, корп.2", "Дыбенко", "улица", "4к2"),
+    ("на ул. 8 Марта 4", "8 Марта", "улица", "4"),
+    ("Пестеля, дом 19, открыт подвал", "Пестеля", None, "19"),
+])
+def test_street_mentions_are_read_in_the_nominative_with_their_house(
+        lemmatizer: Lemmatizer, text: str, name: str, kind: str | None, house: str | None) -> None:
+    mention = StreetReader(lemmatizer).find(text, lemmatizer.tokens(text))[0]
+    assert (mention.name, mention.kind, mention.house) == (name, kind, house)
+
+
+@pytest.mark.parametrize("text", [
+    "Сегодня хороший день, погуляли в парке", "на улице темно", "В 2020 году", "Около 5 раз",
+    "Купчино 5 человек", "@KeyDatch 12 стульев", "и масками, и антисептиками и пр. Но своих тоже",
+])
+def test_chatter_names_no_street(lemmatizer: Lemmatizer, text: str) -> None:
+    assert StreetReader(lemmatizer).find(text, lemmatizer.tokens(text)) == []
+
+
+def _city(lemmatizer: Lemmatizer, path: Path) -> Gazetteer:
+    return Gazetteer.load([path], lemmatizer)
+
+
+OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="tests">
+ <node id="1" version="1" lat="56.0000" lon="40.0000"><tag k="place" v="town"/><tag k="name" v="Лесогорск"/></node>
+ <node id="2" version="1" lat="56.0000" lon="40.0010"/>
+ <node id="3" version="1" lat="56.0000" lon="40.0100"/>
+ <node id="4" version="1" lat="56.0010" lon="40.0020"><tag k="addr:street" v="улица Ленина"/>
+  <tag k="addr:housenumber" v="5"/></node>
+ <node id="10" version="1" lat="55.9900" lon="39.9900"/>
+ <node id="11" version="1" lat="55.9900" lon="40.0050"/>
+ <node id="12" version="1" lat="56.0100" lon="40.0050"/>
+ <node id="13" version="1" lat="56.0100" lon="39.9900"/>
+ <node id="14" version="1" lat="55.9900" lon="40.0200"/>
+ <node id="15" version="1" lat="56.0100" lon="40.0200"/>
+ <node id="20" version="1" lat="56.0005" lon="40.0080"/>
+ <node id="21" version="1" lat="56.0005" lon="40.0090"/>
+ <node id="22" version="1" lat="56.0008" lon="40.0090"/>
+ <node id="23" version="1" lat="56.0008" lon="40.0080"/>
+ <way id="100" version="1"><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/>
+  <tag k="name" v="улица Ленина"/></way>
+ <way id="101" version="1"><nd ref="20"/><nd ref="21"/><nd ref="22"/><nd ref="23"/><nd ref="20"/>
+  <tag k="building" v="yes"/><tag k="addr:street" v="улица Ленина"/><tag k="addr:housenumber" v="12А"/></way>
+ <way id="102" version="1"><nd ref="10"/><nd ref="11"/><nd ref="12"/><nd ref="13"/><nd ref="10"/>
+  <tag k="place" v="suburb"/><tag k="name" v="Западный"/></way>
+ <way id="103" version="1"><nd ref="11"/><nd ref="14"/><nd ref="15"/><nd ref="12"/><nd ref="11"/>
+  <tag k="place" v="suburb"/><tag k="name" v="Восточный"/></way>
+</osm>
+"""
+
+
+@pytest.fixture()
+def imported(tmp_path: Path) -> Path:
+    extract = tmp_path / "town.osm"
+    extract.write_text(OSM, encoding="utf-8")
+    out = tmp_path / "town.yml"
+    assert main(["gazetteer", "import", str(extract), "--out", str(out)]) == 0
+    return out
+
+
+def test_import_reads_streets_houses_and_districts(imported: Path) -> None:
+    spec = read_territories(imported)
+    town = spec.municipalities[0]
+    assert town.name == "Лесогорск"
+    assert {d.name for d in town.districts} == {"Западный", "Восточный"}
+    street = next(s for s in town.streets if s.canonical == "ул. Ленина")
+    assert (street.type, street.name) == ("улица", "Ленина")
+    assert set(street.house_points) == {"5", "12а"}
+
+
+def test_an_address_on_an_imported_street_gets_the_house_point_and_its_district(
+        imported: Path, lemmatizer: Lemmatizer) -> None:
+    gazetteer = _city(lemmatizer, imported)
+    text = "На ул. Ленина, 12а нет воды"
+    place = gazetteer.locate(text, lemmatizer.tokens(text), "Лесогорск").territory
+    assert (place.street, place.house, place.source) == ("ул. Ленина", "12а", "text")
+    assert place.geo == pytest.approx((56.00065, 40.0085), abs=1e-4)
+    assert place.district == "Восточный"
+    text = "на Ленина 5 яма"
+    place = gazetteer.locate(text, lemmatizer.tokens(text), "Лесогорск").territory
+    assert place.district == "Западный"
+
+
+def test_a_street_the_gazetteer_lacks_gets_the_source_territory(imported: Path, lemmatizer: Lemmatizer) -> None:
+    gazetteer = _city(lemmatizer, imported)
+    text = "на Полевой улице 7 прорвало трубу"
+    place = gazetteer.locate(text, lemmatizer.tokens(text), "Лесогорск").territory
+    assert (place.municipality, place.street, place.house, place.source) == ("Лесогорск", "ул. Полевая", "7", "text")
+
+
+def test_import_of_a_missing_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gazetteer", "import", str(tmp_path / "none.osm.pbf")]) != 0
+    assert "no such extract" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not APPEALS.exists(), reason="the St Petersburg appeals are not on this machine")
+def test_streets_in_real_appeals_are_found(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "places", "--real-appeals", str(APPEALS), "--split", "dev"]) == 0
+    out = capsys.readouterr().out
+    assert "St Petersburg appeals, dev split" in out
