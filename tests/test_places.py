@@ -137,3 +137,38 @@ def test_streets_in_real_appeals_are_found(capsys: pytest.CaptureFixture[str]) -
     assert main(["eval", "places", "--real-appeals", str(APPEALS), "--split", "dev"]) == 0
     out = capsys.readouterr().out
     assert "St Petersburg appeals, dev split" in out
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "osm" / "moscow-ostankino.osm.pbf"
+
+
+@pytest.fixture(scope="module")
+def ostankino(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("osm") / "moscow.yml"
+    assert main(["gazetteer", "import", str(FIXTURE), "--town", "Москва", "--out", str(out)]) == 0
+    return out
+
+
+def test_a_real_extract_becomes_a_gazetteer_the_detector_reads(ostankino: Path) -> None:
+    town = read_territories(ostankino).municipalities[0]
+    streets = {s.canonical: s for s in town.streets}
+    assert len(streets) >= 40 and sum(len(s.house_points) for s in town.streets) >= 300
+    korolev = streets["ул. Академика Королёва"]
+    assert (korolev.type, korolev.name, korolev.district) == ("улица", "Академика Королёва", "Останкино")
+    assert "пр-д Огородный" in streets and "б-р Звёздный" in streets
+
+
+def test_detect_with_the_imported_gazetteer_puts_a_post_on_its_house(ostankino: Path) -> None:
+    from detector import DetectorConfig
+    from detector.scoring import Detector
+
+    detector = Detector.from_config(DetectorConfig.from_settings({"DETECTOR_TERRITORIES": str(ostankino)}),
+                                    with_model=False)
+    house = read_territories(ostankino).municipalities[0]
+    point = next(s for s in house.streets if s.canonical == "ул. Академика Королёва").house_points["10"]
+    scored = detector.score_many([{"id": "1", "text": "На улице Академика Королёва, 10 третий день нет горячей воды",
+                                   "territory": "Москва"}])[0]
+    place = scored["territory"]
+    assert (place["street"], place["house"], place["district"], place["source"]) == (
+        "ул. Академика Королёва", "10", "Останкино", "text")
+    assert (place["geo"]["lat"], place["geo"]["lon"]) == pytest.approx(point)

@@ -48,6 +48,7 @@ class Extract:
     town_point: tuple[float, float] | None = None
     streets: dict[str, _Street] = field(default_factory=lambda: defaultdict(_Street))
     districts: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    centres: dict[str, tuple[float, float]] = field(default_factory=dict)  # place=suburb|quarter nodes
 
 
 def read_extract(path: Path) -> Extract:
@@ -63,6 +64,8 @@ def read_extract(path: Path) -> Extract:
                 extract.town, extract.town_point = tags.get("name"), (n.location.lat, n.location.lon)
             if "addr:street" in tags and "addr:housenumber" in tags:
                 _house(extract, tags, [(n.location.lat, n.location.lon)])
+            if tags.get("place") in _DISTRICT_PLACES and tags.get("name"):
+                extract.centres[tags["name"]] = (n.location.lat, n.location.lon)
 
         def way(self, w: Any) -> None:
             tags = w.tags
@@ -112,6 +115,8 @@ def territories(extract: Extract, town: str | None = None) -> dict[str, Any]:
         raise DetectorError("the extract names no town (no place=city or place=town node): give --town NAME")
     districts = [{"name": d, "centre": _point(_middle(ring)), "boundary": [_point(p) for p in ring]}
                  for d, ring in sorted(extract.districts.items())]
+    districts += [{"name": d, "centre": _point(point)} for d, point in sorted(extract.centres.items())
+                  if d not in extract.districts]
     streets = []
     seen: set[str] = set()
     for osm_name, street in sorted(extract.streets.items()):
@@ -124,8 +129,7 @@ def territories(extract: Extract, town: str | None = None) -> dict[str, Any]:
         points = street.points or list(street.houses.values())
         if points:
             entry["start"], entry["end"] = _point(points[0]), _point(points[-1])
-            middle = _middle(points)
-            entry["district"] = next((d for d, ring in extract.districts.items() if contains(ring, middle)), None)
+            entry["district"] = _district(extract, _middle(points))
         if street.houses:
             entry["house_points"] = {h: list(p) for h, p in sorted(street.houses.items())}
         streets.append({k: v for k, v in entry.items() if v is not None})
@@ -134,6 +138,21 @@ def territories(extract: Extract, town: str | None = None) -> dict[str, Any]:
         town_entry["centre"] = _point(extract.town_point)
     return {"version": 1, "street_types": {kind: [kind, abbreviation] for kind, (_, abbreviation) in TYPES.items()},
             "municipalities": [town_entry]}
+
+
+def _district(extract: Extract, point: tuple[float, float]) -> str | None:
+    """The district whose outline holds ``point``; else, where the extract has only the districts'
+    place nodes (an outline cut by the extract's edge cannot be assembled), the nearest one within
+    ~3 km, as geocoders place an address in a suburb."""
+    inside = next((d for d, ring in extract.districts.items() if contains(ring, point)), None)
+    if inside is not None or not extract.centres:
+        return inside
+    name, centre = min(extract.centres.items(), key=lambda item: _distance2(item[1], point))
+    return name if _distance2(centre, point) < 0.03 ** 2 else None
+
+
+def _distance2(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return (a[0] - b[0]) ** 2 + ((a[1] - b[1]) * 0.56) ** 2  # a degree of longitude is ~0.56 of latitude's at 56°
 
 
 def _middle(points: list[tuple[float, float]]) -> tuple[float, float]:
