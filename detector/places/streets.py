@@ -63,6 +63,7 @@ _NOT_NAMES = {"дом", "квартира", "подъезд", "этаж", "ко�
 _NOT_NAME_TAGS = ("PREP", "CONJ", "PRCL", "ADVB", "NPRO", "NUMR", "INTJ", "VERB", "INFN", "PRED", "Apro", "COMP")
 _CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 _ORDINAL = re.compile(r"^(\d{1,2})-?(?:я|й|е|ая|ый|ой|ий|ое|го|ого|му|ому|м|ом|ю|ую)$")
+_GLUED = re.compile(r"^([а-я]{3,})(\d{1,4})$")
 _ORDINAL_ENDS = {"femn": "я", "masc": "й", "neut": "е"}
 
 
@@ -93,7 +94,8 @@ class StreetReader:
         self._bare: dict[str, tuple[str, str | None] | None] = {}
 
     def find(self, text: str, tokens: Sequence[Token]) -> list[StreetMention]:
-        """Every mention, left to right, none overlapping."""
+        """Every mention, left to right, none overlapping; those with a street-type word first (a
+        bare name before a number is the less certain reading)."""
         found: list[StreetMention] = []
         taken = 0
         for i, token in enumerate(tokens):
@@ -101,12 +103,15 @@ class StreetReader:
                 continue
             kind = self._type_at(text, tokens, i)
             mention = self._typed(text, tokens, i, kind) if kind else None
-            if mention is None and token.text[0].isdigit() and i > taken:
-                mention = self._bare_before(text, tokens, i, taken)
+            if mention is None and token.text[0].isdigit():
+                mention = self._bare_after(text, tokens, i) or (self._bare_before(text, tokens, i, taken)
+                                                                if i > taken else None)
+            if mention is None and token.text[-1].isdigit() and token.text[0].isalpha():
+                mention = self._glued(text, tokens, i)
             if mention is not None and mention.start >= taken:
                 found.append(mention)
                 taken = mention.end
-        return found
+        return sorted(found, key=lambda m: m.kind is None)
 
     def _type_at(self, text: str, tokens: Sequence[Token], i: int) -> str | None:
         token = tokens[i]
@@ -114,7 +119,8 @@ class StreetReader:
         if kind is not None:
             if token.text not in _NEED_DOT or text[token.end:token.end + 1] == ".":
                 return kind
-            near = (i + 1 < len(tokens) and _capital(text, tokens[i + 1])) or (i > 0 and _capital(text, tokens[i - 1]))
+            near = (i + 1 < len(tokens) and _capital(text, tokens[i + 1])) or (i > 0 and _capital(text, tokens[i - 1])) \
+                or house_after(text, token.end) is not None
             return kind if near else None
         return _WORDS.get(token.lemma)
 
@@ -165,6 +171,8 @@ class StreetReader:
         if first.text.isdigit() and len(words) == 1 and kind != "микрорайон":
             return None
         cases = self._cases(tokens[i])
+        if TYPES[kind][0] != "femn":  # "пр-т Хрустицкого": a surname in the genitive, not an agreeing adjective
+            cases -= {"gent"}
         return j + len(words), prefix + " ".join(self._normal(text, w, kind, cases) for w in words)
 
     def _name_before(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> tuple[int, str] | None:
@@ -194,9 +202,10 @@ class StreetReader:
         if tokens[n].text in ("д", "дом") and n > taken:
             n -= 1
         name = tokens[n]
-        if not _capital(text, name) or _UNITS.match(text[number.end:number.end + 12]):
+        if not (_capital(text, name) or n == 0) or _UNITS.match(text[number.end:number.end + 12]):
             return None
-        if len(text[name.end:number.start]) > 6 or house_after(text, name.end) is None:
+        between = text[name.end:number.start]
+        if len(between) > 6 or "№" in between or _acronym(text, name) or house_after(text, name.end) is None:
             return None
         read = self._bare_name(name.text)
         if read is None:
@@ -219,6 +228,35 @@ class StreetReader:
         return bool(parses) and parses[0].is_known and bool(
             set(_NOT_NAME_TAGS) & set(str(parses[0].tag).replace(" ", ",").split(",")))
 
+    def _bare_after(self, text: str, tokens: Sequence[Token], i: int) -> StreetMention | None:
+        """"дома 8 по Курляндской", "дому 20 по Камышовой": the house, then the name."""
+        if not (0 < i and tokens[i - 1].lemma == "дом" and i + 2 < len(tokens) and tokens[i + 1].text in ("по", "на")):
+            return None
+        name = tokens[i + 2]
+        if not _capital(text, name) or _acronym(text, name) or _gap(text, tokens[i + 1], name):
+            return None
+        end = i + 3
+        while end < len(tokens) and end < i + 5 and _capital(text, tokens[end]) and not _gap(text, tokens[end - 1],
+                                                                                             tokens[end]):
+            end += 1
+        read = self._bare_name(tokens[end - 1].text)
+        if read is None:
+            return None
+        normal, kind = read
+        words = [_title(text, t) for t in tokens[i + 2:end - 1]] + [normal[0].upper() + normal[1:]]
+        return StreetMention(" ".join(words), kind, tokens[i].text, i + 2, end, text[name.start:tokens[end - 1].end])
+
+    def _glued(self, text: str, tokens: Sequence[Token], i: int) -> StreetMention | None:
+        """"Турку7", "Шаврова25": a name and its house number written together."""
+        glued = _GLUED.match(tokens[i].text)
+        if glued is None or not _capital(text, tokens[i]) or (i > 0 and tokens[i - 1].text in _ABBREVIATIONS):
+            return None
+        read = self._bare_name(glued.group(1))
+        if read is None:
+            return None
+        normal, kind = read
+        return StreetMention(normal[0].upper() + normal[1:], kind, glued.group(2), i, i + 1, text[tokens[i].start:tokens[i].end])
+
     def _bare_name(self, word: str) -> tuple[str, str | None] | None:
         """A word that may name a street alone, before a house number: an adjective ("Полевой",
         "Комендантский") put in the nominative, or a surname, a noun in the genitive or a word the
@@ -231,9 +269,11 @@ class StreetReader:
         if top is not None and len(word) > 2 and "а" <= word[0] <= "я" and top.normal_form not in _NOT_NAMES and not (
                 set(_NOT_NAME_TAGS) & set(str(top.tag).replace(" ", ",").split(","))):
             tag = top.tag
-            if "ADJF" in tag and "Apro" not in tag and ("femn" in tag or ("masc" in tag and "nomn" in tag)):
-                gender = "femn" if "femn" in tag else "masc"
-                inflected = top.inflect({"nomn", gender, "sing"})
+            adjective = next((p for p in parses[:3] if "ADJF" in p.tag and "Apro" not in p.tag and "sing" in p.tag
+                              and ("femn" in p.tag or "nomn" in p.tag)), None)
+            if adjective is not None:
+                gender = next(g for g in ("femn", "masc", "neut") if g in adjective.tag)
+                inflected = adjective.inflect({"nomn", gender, "sing"})
                 result = (inflected.word, "улица" if gender == "femn" else None) if inflected else None
             elif not top.is_known or any(
                     ("gent" in p.tag or "Fixd" in p.tag) and ({"Surn", "Name", "Geox"} & set(str(p.tag).replace(" ", ",").split(",")))
@@ -272,13 +312,16 @@ class StreetReader:
         key = (word, kind, cases)
         if key not in self._forms:
             gender = TYPES[kind][0]
-            if gender != "femn":
-                cases = cases - {"gent"}
             parse = next((p for p in self._lemmatizer.parses(word) if "ADJF" in p.tag and "Apro" not in p.tag
                           and "anim" not in p.tag and gender in p.tag and "sing" in p.tag and any(c in p.tag for c in cases)), None)
             inflected = parse.inflect({"nomn", gender, "sing"}) if parse is not None else None
             self._forms[key] = inflected.word if inflected else None
         return self._forms[key]
+
+
+def _acronym(text: str, token: Token) -> bool:
+    """"ЖКС", "МКД", "ХВС": an organisation or a term, not a street."""
+    return text[token.start:token.end].isupper() and token.end - token.start <= 6
 
 
 def _capital(text: str, token: Token) -> bool:

@@ -30,6 +30,8 @@ APPEALS_SOURCE = ("«Наш Санкт-Петербург» appeals, Oct-Dec 202
                   "raw data commit f639e6e): ids and labels only")
 CITY = "Санкт-Петербург"
 _TYPE_WORDS = {*TYPES, "линия", "дорога", "канал"}
+# A name in quotes is an organisation's (ТСЖ "Суворовский-61"), not an address.
+_QUOTED = re.compile(r"[\"«][^\"»]{0,60}[\"»]")
 _ABBREVIATIONS = sorted((abbr for _, abbr in TYPES.values()), key=len, reverse=True)
 
 
@@ -62,15 +64,16 @@ def split_of(item_id: str) -> str:
 
 
 def candidates(rows: Iterable[Mapping[str, Any]]) -> Iterable[dict[str, Any]]:
-    """Appeals whose text contains the address's street name (a stem of its longest word): the
-    candidates a reader then confirms or rejects."""
+    """Appeals whose text contains the address's street name (a stem of its longest word) outside
+    quotes. Read on a random sample of 70: 68 name the street; the 2 others named it only in an
+    organisation's quoted name, which the quotes rule now leaves out."""
     for row in rows:
         address = parse_address(str(row.get("address") or ""))
         if address is None:
             continue
         longest = max(address.street.split(), key=len)
         stem = _fold(longest[:max(4, len(longest) - 2)])
-        if stem in _fold(str(row["text"])):
+        if stem in _fold(_QUOTED.sub(" ", str(row["text"]))):
             house = address.house if address.house and re.search(
                 rf"(?<!\d){re.escape(address.house.split('к')[0].split('/')[0])}(?!\d)", str(row["text"])) else None
             yield {"id": row["id"], "split": split_of(str(row["id"])), "street": address.street,
