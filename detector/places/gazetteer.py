@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 from detector.files import Source
 from detector.places.houses import house_after, house_before
 from detector.places.outline import contains
-from detector.places.streets import StreetMention, StreetReader
+from detector.places.streets import ABBREVIATIONS, TYPES, StreetMention, StreetReader
 from detector.staff.fields import Point
 from detector.staff.territories import StreetSpec, TerritoryFile, read_territories
 from detector.text.lemmas import Lemmatizer, Token
@@ -104,7 +104,7 @@ class Gazetteer:
                  type_words: set[str], reader: StreetReader | None = None) -> None:
         self.streets = list(streets)
         self.places = list(places)
-        self.type_words = type_words
+        self.type_words = type_words | set(TYPES) | set(ABBREVIATIONS)
         self.reader = reader
         self._by_street_name: dict[str, list[Street]] = defaultdict(list)
         for street in streets:

@@ -8,7 +8,8 @@ import re
 _HOUSE_AFTER = re.compile(
     r"^[\s,.]*(?:(?:д|дом)\.?\s*)?(?:№\s*)?(\d{1,4})(?:([а-яё])(?![а-яё\d]))?"
     r"(?:[\s,.]*(/|-|к\.?|корп\.?|корпус)\s*(\d{1,3}))?(?![\d:.]\d)", re.IGNORECASE)
-_HOUSE_BEFORE = re.compile(r"(?:д|дом|дома|доме|домом)\.?\s*№?\s*(\d{1,4})\s*([а-яё](?![а-яё]))?,?\s*(?:по|на)?\s*"
+_HOUSE_BEFORE = re.compile(r"(?:д|дом|дома|доме|домом|дому)\.?\s*[№#]?\s*(\d{1,4})\s*([а-яё](?![а-яё]))?"
+                           r"(?:[\s,]*(?:к|корп|корпус)\.?\s*(\d{1,3}))?,?\s*(?:по|на)?\s*"
                            r"(?:ул|улиц[аеуы]|пр-ту|проспект[ау]?|пер|переулк[ау]|б-ру|бульвар[ау]|ш|шоссе|пл|"
                            r"площад[ьи]|наб|набережной)?\.?\s*$", re.IGNORECASE)
 _HOUSE_NEAR = re.compile(r"^[\s,]*(?:у|возле|около|напротив)\s+(?:д\.?\s*|дома\s+)?(\d{1,4})([а-яё](?![а-яё]))?"
@@ -32,5 +33,8 @@ def house_after(text: str, position: int) -> str | None:
 
 def house_before(text: str, position: int) -> str | None:
     """The house written right before ``position`` (the start of a street name): "д. 5 по"."""
-    match = _HOUSE_BEFORE.search(text[max(0, position - 32):position])
-    return (match.group(1) + (match.group(2) or "").lower()) if match else None
+    match = _HOUSE_BEFORE.search(text[max(0, position - 40):position])
+    if not match:
+        return None
+    number, letter, part = match.groups()
+    return number + (letter or "").lower() + (f"к{part}" if part else "")

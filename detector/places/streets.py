@@ -32,7 +32,7 @@ TYPES: dict[str, tuple[str, str]] = {
 }
 # Written abbreviations (as the tokeniser sees them: no dot) → type; those in _NEED_DOT count only
 # when a dot follows ("ш." but not the letter "ш").
-_ABBREVIATIONS = {
+ABBREVIATIONS = {
     "ул": "улица", "пр-т": "проспект", "пр-кт": "проспект", "просп": "проспект", "пр": "проспект",
     "пер": "переулок", "б-р": "бульвар", "бул": "бульвар", "бульв": "бульвар", "ш": "шоссе", "пл": "площадь",
     "наб": "набережная", "мкр": "микрорайон", "мкрн": "микрорайон", "м-н": "микрорайон", "пр-д": "проезд",
@@ -115,7 +115,7 @@ class StreetReader:
 
     def _type_at(self, text: str, tokens: Sequence[Token], i: int) -> str | None:
         token = tokens[i]
-        kind = _ABBREVIATIONS.get(token.text)
+        kind = ABBREVIATIONS.get(token.text)
         if kind is not None:
             if token.text not in _NEED_DOT or text[token.end:token.end + 1] == ".":
                 return kind
@@ -140,7 +140,7 @@ class StreetReader:
 
     def _name_after(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> tuple[int, str] | None:
         j = i + 1
-        abbreviated = tokens[i].text in _ABBREVIATIONS
+        abbreviated = tokens[i].text in ABBREVIATIONS
         if j < len(tokens) and tokens[j].text in _NAMED:
             j += 1
         if j >= len(tokens) or _gap(text, tokens[j - 1], tokens[j], dot=abbreviated or j > i + 1):
@@ -165,7 +165,7 @@ class StreetReader:
             if _gap(text, words[-1], nxt) or not (_capital(text, nxt) or words[-1].text in _TITLES
                                                    or words[-1].text.isdigit()):
                 break
-            if nxt.text in _ABBREVIATIONS or nxt.lemma in _WORDS or nxt.text[0].isdigit():
+            if nxt.text in ABBREVIATIONS or nxt.lemma in _WORDS or nxt.text[0].isdigit():
                 break
             words.append(nxt)
         if first.text.isdigit() and len(words) == 1 and kind != "микрорайон":
@@ -184,7 +184,7 @@ class StreetReader:
             counted = kind == "микрорайон" and word.text.isdigit()
             written = _capital(text, word) or (numbered and start == i)
             if not (counted or _ORDINAL.match(word.text) or (written and self._agrees(word.text, kind, cases))):
-                if start == i and numbered and _capital(text, word) and tokens[i].text in _ABBREVIATIONS \
+                if start == i and numbered and _capital(text, word) and tokens[i].text in ABBREVIATIONS \
                         and self._bare_name(word.text) is not None:  # "Дыбенко ул., дом 4"
                     start -= 1
                 break
@@ -249,7 +249,7 @@ class StreetReader:
     def _glued(self, text: str, tokens: Sequence[Token], i: int) -> StreetMention | None:
         """"Турку7", "Шаврова25": a name and its house number written together."""
         glued = _GLUED.match(tokens[i].text)
-        if glued is None or not _capital(text, tokens[i]) or (i > 0 and tokens[i - 1].text in _ABBREVIATIONS):
+        if glued is None or not _capital(text, tokens[i]) or (i > 0 and tokens[i - 1].text in ABBREVIATIONS):
             return None
         read = self._bare_name(glued.group(1))
         if read is None:
@@ -292,7 +292,7 @@ class StreetReader:
 
     def _cases(self, token: Token) -> frozenset[str]:
         """The cases a type word is in; an abbreviation says none, so any case fits."""
-        if token.text in _ABBREVIATIONS:
+        if token.text in ABBREVIATIONS:
             return frozenset(_CASES)
         return frozenset(c for p in self._lemmatizer.parses(token.text) for c in _CASES if c in p.tag)
 

@@ -111,12 +111,15 @@ class Group:
 class StreetReport:
     name: str
     groups: dict[str, Group] = field(default_factory=lambda: {"in the gazetteer": Group(),
-                                                              "not in the gazetteer": Group(), "all": Group()})
+                                                              "not in the gazetteer": Group(), "all": Group(),
+                                                              "all, no gazetteer": Group()})
 
-    def add(self, known: bool, found: Mapping[str, Any], gold: Mapping[str, Any]) -> None:
+    def add(self, known: bool | None, found: Mapping[str, Any], gold: Mapping[str, Any]) -> None:
+        """``known`` None: the item read with no gazetteer at all (the open-vocabulary reader alone)."""
         hit = found.get("source") == "text" and bool(found.get("street"))
         exact = hit and street_key(found.get("street")) == street_key(gold["street"])
-        for label in ("in the gazetteer" if known else "not in the gazetteer", "all"):
+        labels = ["all, no gazetteer"] if known is None else ["in the gazetteer" if known else "not in the gazetteer", "all"]
+        for label in labels:
             group = self.groups[label]
             group.items += 1
             group.found += hit
@@ -150,14 +153,17 @@ def evaluate_appeals(lemmatizer: Lemmatizer, labels_file: Source, appeals: Sourc
     texts = {str(row["id"]): str(row["text"]) for row in read_jsonl(appeals)}
     dev = [row for row in labels if row["split"] == "dev"]
     gazetteer = gazetteer_of(dev, lemmatizer)
+    alone = gazetteer_of([], lemmatizer)
     known = {street_key(row["street"]) for row in dev}
     report = StreetReport(f"St Petersburg appeals, {split} split")
     for row in labels:
         text = texts.get(str(row["id"]))
         if row["split"] != split or text is None:
             continue
-        found = gazetteer.locate(text, lemmatizer.tokens(text), {"municipality": CITY}).territory.to_dict()
+        tokens = lemmatizer.tokens(text)
+        found = gazetteer.locate(text, tokens, {"municipality": CITY}).territory.to_dict()
         report.add(street_key(row["street"]) in known, found, row)
+        report.add(None, alone.locate(text, tokens, {"municipality": CITY}).territory.to_dict(), row)
     return report
 
 
