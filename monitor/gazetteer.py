@@ -24,18 +24,19 @@ def run_import(args: argparse.Namespace) -> int:
 
     from detector.places.osm import read_extract, territories
     from detector.staff.territories import read_territories
+    from detector.text.lemmas import Lemmatizer
     from monitor.common import UsageError
 
     if not args.extract.is_file():
         raise UsageError(f"no such extract: {args.extract}")
     started = time.perf_counter()
-    document = territories(read_extract(args.extract), args.town)
+    document = territories(read_extract(args.extract), Lemmatizer(), args.town)
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
     if args.out is None:
         sys.stdout.write(text)
         return 0
     args.out.write_text(text, encoding="utf-8")
     summary = read_territories(args.out).summary()  # the file as the detector will read it
-    print(f"{args.out}: {summary}, {sum(len(s.get('house_points', {})) for s in document['municipalities'][0]['streets'])}"
-          f" house points, in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    houses = sum(len(s.house_points) for town in read_territories(args.out).municipalities for s in town.streets)
+    print(f"{args.out}: {summary}, {houses} house points, in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0

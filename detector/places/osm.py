@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detector.exceptions import DetectorError
 from detector.places.outline import contains
 from detector.places.streets import TYPES
+
+if TYPE_CHECKING:
+    from detector.text.lemmas import Lemmatizer
 
 _HIGHWAYS = {"primary", "secondary", "tertiary", "residential", "unclassified", "living_street", "pedestrian",
              "service", "trunk", "road"}
@@ -108,12 +111,13 @@ def split_name(osm_name: str) -> tuple[str, str | None]:
     return " ".join(words[:index] + words[index + 1:]), kind
 
 
-def territories(extract: Extract, town: str | None = None) -> dict[str, Any]:
-    """The extract as a ``territories/*.yml`` document."""
+def territories(extract: Extract, lemmatizer: Lemmatizer, town: str | None = None) -> dict[str, Any]:
+    """The extract as a ``territories/*.yml`` document; each street's lemmas are written in it, so
+    loading a city's gazetteer does not run the morphology on thousands of names."""
     name = town or extract.town
     if not name:
         raise DetectorError("the extract names no town (no place=city or place=town node): give --town NAME")
-    districts = [{"name": d, "centre": _point(_middle(ring)), "boundary": [_point(p) for p in ring]}
+    districts = [{"name": d, "centre": _point(_middle(ring)), "boundary": "; ".join(f"{p[0]:.6f} {p[1]:.6f}" for p in ring)}
                  for d, ring in sorted(extract.districts.items())]
     districts += [{"name": d, "centre": _point(point)} for d, point in sorted(extract.centres.items())
                   if d not in extract.districts]
@@ -125,13 +129,15 @@ def territories(extract: Extract, town: str | None = None) -> dict[str, Any]:
         if canonical in seen:  # "улица Ленина" and "Ленина улица" in one extract: the first stays
             continue
         seen.add(canonical)
-        entry: dict[str, Any] = {"canonical": canonical, "type": kind, "name": bare}
+        entry: dict[str, Any] = {"canonical": canonical, "type": kind, "name": bare,
+                                 "lemmas": " ".join(lemmatizer.lemmas(bare)) or None}
         points = street.points or list(street.houses.values())
         if points:
             entry["start"], entry["end"] = _point(points[0]), _point(points[-1])
             entry["district"] = _district(extract, _middle(points))
         if street.houses:
-            entry["house_points"] = {h: list(p) for h, p in sorted(street.houses.items())}
+            entry["house_points"] = "; ".join(f"{h.replace(' ', '')} {p[0]:.6f} {p[1]:.6f}"
+                                              for h, p in sorted(street.houses.items()))
         streets.append({k: v for k, v in entry.items() if v is not None})
     town_entry: dict[str, Any] = {"name": name, "districts": districts, "streets": streets}
     if extract.town_point:

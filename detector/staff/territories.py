@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Iterator, Literal, Sequence
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from detector.files import Source, as_file
 from detector.staff.base import Entry, FileKind
@@ -22,6 +22,26 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 HouseRange = tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]
+
+
+def _points(value: object) -> object:
+    """An outline written compactly, "lat lon; lat lon; ...": a city's districts load in
+    milliseconds where a YAML list of mappings takes seconds."""
+    if isinstance(value, str):
+        return [dict(zip(("lat", "lon"), pair.split())) for pair in value.split(";") if pair.strip()]
+    return value
+
+
+def _houses(value: object) -> object:
+    """House points written compactly, "5 56.0010 40.0020; 12а 56.0006 40.0085", as
+    ``monitor gazetteer import`` writes them (a mapping of number → [lat, lon] reads too)."""
+    if isinstance(value, str):
+        return {house: (lat, lon) for house, lat, lon in (item.split() for item in value.split(";") if item.strip())}
+    return value
+
+
+Outline = Annotated[list[Point], BeforeValidator(_points)]
+HousePoints = Annotated[dict[str, tuple[float, float]], BeforeValidator(_houses)]
 
 
 class RegionalRoad(StaffModel):
@@ -43,7 +63,7 @@ class District(StaffModel):
     name: Text
     centre: Point | None = None
     forms: list[Text] = []
-    boundary: list[Point] = []  # the outline, for placing a house's point in its district
+    boundary: Outline = []  # the outline, for placing a house's point in its district
 
 
 class StreetSpec(StaffModel):
@@ -58,7 +78,7 @@ class StreetSpec(StaffModel):
     start: Point | None = None
     end: Point | None = None
     houses: HouseRange | None = None
-    house_points: dict[str, tuple[float, float]] = {}  # house number → (lat, lon), from OpenStreetMap
+    house_points: HousePoints = {}  # house number → (lat, lon), from OpenStreetMap
 
 
 class Landmark(StaffModel):
