@@ -60,7 +60,7 @@ def read_extract(path: Path) -> Extract:
 
     extract = Extract()
 
-    class Handler(osmium.SimpleHandler):  # type: ignore[misc]
+    class Handler(osmium.SimpleHandler):
         def node(self, n: Any) -> None:
             tags = n.tags
             if tags.get("place") in ("city", "town") and extract.town is None:

@@ -28,7 +28,7 @@ def _points(value: object) -> object:
     """An outline written compactly, "lat lon; lat lon; ...": a city's districts load in
     milliseconds where a YAML list of mappings takes seconds."""
     if isinstance(value, str):
-        return [dict(zip(("lat", "lon"), pair.split())) for pair in value.split(";") if pair.strip()]
+        return [_fields(pair, ("lat", "lon")) for pair in value.split(";") if pair.strip()]
     return value
 
 
@@ -36,8 +36,16 @@ def _houses(value: object) -> object:
     """House points written compactly, "5 56.0010 40.0020; 12а 56.0006 40.0085", as
     ``monitor gazetteer import`` writes them (a mapping of number → [lat, lon] reads too)."""
     if isinstance(value, str):
-        return {house: (lat, lon) for house, lat, lon in (item.split() for item in value.split(";") if item.strip())}
+        rows = [_fields(item, ("house", "lat", "lon")) for item in value.split(";") if item.strip()]
+        return {row["house"]: (row["lat"], row["lon"]) for row in rows}
     return value
+
+
+def _fields(item: str, names: tuple[str, ...]) -> dict[str, str]:
+    values = item.split()
+    if len(values) != len(names):
+        raise ValueError(f"expected {' '.join(names)!r} between semicolons, found {item.strip()!r}")
+    return dict(zip(names, values, strict=True))
 
 
 Outline = Annotated[list[Point], BeforeValidator(_points)]
