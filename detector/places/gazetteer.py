@@ -7,8 +7,11 @@ next to a house number or a street-type word. The house is read right after the 
 д. 5 к. 2", "Победы 14/2") or right before it ("дом 12а по Речной"). A name two towns share (ул.
 Ленина) goes to the town the text names, else to the source's own territory. The point is
 interpolated along the street by house number, else the street's middle, the landmark, the
-district's or the town's centre. When the text names nothing, the source's default territory is
-used and ``source`` says so.
+district's or the town's centre (a house the gazetteer has a point for, from OpenStreetMap, gets
+its own point, and the district whose outline holds it). A street the gazetteer does not list is
+read by :class:`~detector.places.streets.StreetReader` and takes the town and district of the text
+or of the source's territory. When the text names nothing, the source's default territory is used
+and ``source`` says so.
 """
 
 from __future__ import annotations
