@@ -24,7 +24,8 @@ from typing import Any, Iterable, Sequence
 from detector.files import Source
 from detector.places.houses import house_after, house_before
 from detector.places.outline import contains
-from detector.places.streets import ABBREVIATIONS, TYPES, StreetMention, StreetReader
+from detector.places.streets import StreetMention, StreetReader
+from detector.places.words import ABBREVIATIONS, TYPES
 from detector.staff.fields import Point
 from detector.staff.territories import StreetSpec, TerritoryFile, read_territories
 from detector.text.lemmas import Lemmatizer, Token

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from detector.exceptions import DetectorError
 from detector.places.outline import contains
-from detector.places.streets import TYPES
+from detector.places.words import TYPES
 
 if TYPE_CHECKING:
     from detector.text.lemmas import Lemmatizer

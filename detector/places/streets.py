@@ -14,57 +14,15 @@ posts/s on the real appeals and did not find "на Чехова 14" or "наб. 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
+from detector.places import words as vocab
 from detector.places.houses import house_after, house_before
+from detector.places.words import ABBREVIATIONS, TYPES
 
 if TYPE_CHECKING:
     from detector.text.lemmas import Lemmatizer, Token
-
-# Street types: the gender the name agrees with, and how the address writes the type.
-TYPES: dict[str, tuple[str, str]] = {
-    "улица": ("femn", "ул."), "проспект": ("masc", "пр-т"), "переулок": ("masc", "пер."),
-    "бульвар": ("masc", "б-р"), "шоссе": ("neut", "ш."), "площадь": ("femn", "пл."),
-    "набережная": ("femn", "наб."), "микрорайон": ("masc", "мкр"), "проезд": ("masc", "пр-д"),
-    "аллея": ("femn", "ал."), "тупик": ("masc", "туп."), "тракт": ("masc", "тракт"), "дорога": ("femn", "дор."),
-}
-# Written abbreviations (as the tokeniser sees them: no dot) → type; those in _NEED_DOT count only
-# when a dot follows ("ш." but not the letter "ш").
-ABBREVIATIONS = {
-    "ул": "улица", "пр-т": "проспект", "пр-кт": "проспект", "просп": "проспект", "пр": "проспект",
-    "пер": "переулок", "б-р": "бульвар", "бул": "бульвар", "бульв": "бульвар", "ш": "шоссе", "пл": "площадь",
-    "наб": "набережная", "мкр": "микрорайон", "мкрн": "микрорайон", "м-н": "микрорайон", "пр-д": "проезд",
-    "туп": "тупик", "дор": "дорога",
-}
-_NEED_DOT = {"ш", "пр", "пл", "туп"}
-# Words of a name written in lower case as often as not: "ул. маршала Жукова", "Адмирала Трибуца".
-_TITLES = {"адмирала", "маршала", "академика", "генерала", "героя", "героев", "космонавта", "композитора",
-           "профессора", "капитана", "лейтенанта", "полковника", "летчика", "танкиста", "архитектора",
-           "художника", "писателя", "поэта", "доктора", "братьев", "сестер", "партизана", "матроса",
-           "пограничника", "путешественника", "авиаконструктора", "зодчего", "кораблестроителей"}
-# Full type words by lemma; "площадь" and "линия" are ordinary words too and need a capitalised name.
-_WORDS = {name: name for name in TYPES} | {"набережный": "набережная"}
-_WEAK_WORDS = {"площадь", "тракт", "проезд", "аллея", "тупик", "дорога"}
-_WATER = {"реки", "р", "канала", "кан", "озера"}  # "наб. реки Фонтанки"
-_NAMED = {"им", "имени"}
-_HOUSE_WORDS = {"д", "дом", "дома", "корп", "корпус", "кв", "к", "стр", "лит", "литера"}
-# After a bare "Name 12": the number counts something, it is not a house.
-_UNITS = re.compile(r"^\s*(?:-?(?:х|ти|ми|ть|го|й|я|е)\b|%|год|лет|руб|р\b|тыс|млн|чел|мин|час|сек|дн|день|сут|"
-                    r"недел|месяц|раз|км|м\b|метр|см|мм|кг|гр|шт|этаж|класс|градус|°|числ|марта|январ|феврал|"
-                    r"апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|декабр)", re.IGNORECASE)
-_NOT_NAMES = {"дом", "квартира", "подъезд", "этаж", "корпус", "школа", "сад", "детсад", "год", "маршрут",
-              "автобус", "номер", "час", "минута", "день", "неделя", "месяц", "сутки", "тысяча", "рубль",
-              "человек", "раз", "участок", "больница", "поликлиника", "магазин", "остановка", "гимназия",
-              "лицей", "группа", "класс", "пункт", "статья", "закон", "приказ", "ребенок", "мама", "папа",
-              "январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
-              "ноябрь", "декабрь", "город", "район", "область", "край", "поселок", "село", "деревня"}
-_NOT_NAME_TAGS = ("PREP", "CONJ", "PRCL", "ADVB", "NPRO", "NUMR", "INTJ", "VERB", "INFN", "PRED", "Apro", "COMP")
-_CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
-_ORDINAL = re.compile(r"^(\d{1,2})-?(?:я|й|е|ая|ый|ой|ий|ое|го|ого|му|ому|м|ом|ю|ую)$")
-_GLUED = re.compile(r"^([а-я]{3,})(\d{1,4})$")
-_ORDINAL_ENDS = {"femn": "я", "masc": "й", "neut": "е"}
 
 
 @dataclass(frozen=True)
@@ -117,17 +75,17 @@ class StreetReader:
         token = tokens[i]
         kind = ABBREVIATIONS.get(token.text)
         if kind is not None:
-            if token.text not in _NEED_DOT or text[token.end:token.end + 1] == ".":
+            if token.text not in vocab.NEED_DOT or text[token.end:token.end + 1] == ".":
                 return kind
             near = (i + 1 < len(tokens) and _capital(text, tokens[i + 1])) or (i > 0 and _capital(text, tokens[i - 1])) \
                 or house_after(text, token.end) is not None
             return kind if near else None
-        return _WORDS.get(token.lemma)
+        return vocab.WORDS.get(token.lemma)
 
     # -- "ул. Полевая", "на Полевой улице" --------------------------------------------------------
 
     def _typed(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> StreetMention | None:
-        named_after = i + 1 < len(tokens) and (_capital(text, tokens[i + 1]) or tokens[i + 1].text in _TITLES)
+        named_after = i + 1 < len(tokens) and (_capital(text, tokens[i + 1]) or tokens[i + 1].text in vocab.TITLES)
         before = None if named_after else self._name_before(text, tokens, i, kind)
         if before is not None:
             start, name = before
@@ -141,31 +99,31 @@ class StreetReader:
     def _name_after(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> tuple[int, str] | None:
         j = i + 1
         abbreviated = tokens[i].text in ABBREVIATIONS
-        if j < len(tokens) and tokens[j].text in _NAMED:
+        if j < len(tokens) and tokens[j].text in vocab.NAMED:
             j += 1
         if j >= len(tokens) or _gap(text, tokens[j - 1], tokens[j], dot=abbreviated or j > i + 1):
             return None
         prefix = ""
-        if tokens[j].text in _WATER and j + 1 < len(tokens) and _capital(text, tokens[j + 1]):
+        if tokens[j].text in vocab.WATER and j + 1 < len(tokens) and _capital(text, tokens[j + 1]):
             prefix = {"р": "реки", "кан": "канала"}.get(tokens[j].text, tokens[j].text) + " "
             j += 1
         first = tokens[j]
-        if first.text in _HOUSE_WORDS or self._function_word(first.text) or (kind == "микрорайон" and i > 0 and tokens[i - 1].text.isdigit()):
+        if first.text in vocab.HOUSE_WORDS or self._function_word(first.text) or (kind == "микрорайон" and i > 0 and tokens[i - 1].text.isdigit()):
             return None
-        if first.text[0].isdigit() and not (_ORDINAL.match(first.text) or kind == "микрорайон"
+        if first.text[0].isdigit() and not (vocab.ORDINAL.match(first.text) or kind == "микрорайон"
                                              or (first.text.isdigit() and j + 1 < len(tokens)
                                                  and _capital(text, tokens[j + 1]))):
             return None
-        if not (_capital(text, first) or first.text[0].isdigit() or first.text in _TITLES):
-            if not (abbreviated or house_after(text, first.end)) or kind in _WEAK_WORDS or len(first.text) < 3:
+        if not (_capital(text, first) or first.text[0].isdigit() or first.text in vocab.TITLES):
+            if not (abbreviated or house_after(text, first.end)) or kind in vocab.WEAK_WORDS or len(first.text) < 3:
                 return None
         words = [first]
         while len(words) < 3 and j + len(words) < len(tokens):
             nxt = tokens[j + len(words)]
-            if _gap(text, words[-1], nxt) or not (_capital(text, nxt) or words[-1].text in _TITLES
+            if _gap(text, words[-1], nxt) or not (_capital(text, nxt) or words[-1].text in vocab.TITLES
                                                    or words[-1].text.isdigit()):
                 break
-            if nxt.text in ABBREVIATIONS or nxt.lemma in _WORDS or nxt.text[0].isdigit():
+            if nxt.text in ABBREVIATIONS or nxt.lemma in vocab.WORDS or nxt.text[0].isdigit():
                 break
             words.append(nxt)
         if first.text.isdigit() and len(words) == 1 and kind != "микрорайон":
@@ -183,7 +141,7 @@ class StreetReader:
             word = tokens[start - 1]
             counted = kind == "микрорайон" and word.text.isdigit()
             written = _capital(text, word) or (numbered and start == i)
-            if not (counted or _ORDINAL.match(word.text) or (written and self._agrees(word.text, kind, cases))):
+            if not (counted or vocab.ORDINAL.match(word.text) or (written and self._agrees(word.text, kind, cases))):
                 if start == i and numbered and _capital(text, word) and tokens[i].text in ABBREVIATIONS \
                         and self._bare_name(word.text) is not None:  # "Дыбенко ул., дом 4"
                     start -= 1
@@ -202,7 +160,7 @@ class StreetReader:
         if tokens[n].text in ("д", "дом") and n > taken:
             n -= 1
         name = tokens[n]
-        if not (_capital(text, name) or n == 0) or _UNITS.match(text[number.end:number.end + 12]):
+        if not (_capital(text, name) or n == 0) or vocab.UNITS.match(text[number.end:number.end + 12]):
             return None
         between = text[name.end:number.start]
         if len(between) > 6 or "№" in between or _acronym(text, name) or house_after(text, name.end) is None:
@@ -213,9 +171,9 @@ class StreetReader:
         start = n
         while start > taken and start > n - 2 and not _gap(text, tokens[start - 1], tokens[start]):
             before = tokens[start - 1]
-            title = before.text in _TITLES
+            title = before.text in vocab.TITLES
             if not title and not (_capital(text, before) and not _sentence_start(text, tokens[start])
-                                  and before.lemma not in _NOT_NAMES and self._bare_name(before.text) is not None):
+                                  and before.lemma not in vocab.NOT_NAMES and self._bare_name(before.text) is not None):
                 break
             start -= 1
         normal, kind = read
@@ -226,7 +184,7 @@ class StreetReader:
         """"Но", "В", "Это": a capital letter that starts a sentence, not a name."""
         parses = self._lemmatizer.parses(word)
         return bool(parses) and parses[0].is_known and bool(
-            set(_NOT_NAME_TAGS) & set(str(parses[0].tag).replace(" ", ",").split(",")))
+            set(vocab.NOT_NAME_TAGS) & set(str(parses[0].tag).replace(" ", ",").split(",")))
 
     def _bare_after(self, text: str, tokens: Sequence[Token], i: int) -> StreetMention | None:
         """"дома 8 по Курляндской", "дому 20 по Камышовой": the house, then the name."""
@@ -248,7 +206,7 @@ class StreetReader:
 
     def _glued(self, text: str, tokens: Sequence[Token], i: int) -> StreetMention | None:
         """"Турку7", "Шаврова25": a name and its house number written together."""
-        glued = _GLUED.match(tokens[i].text)
+        glued = vocab.GLUED.match(tokens[i].text)
         if glued is None or not _capital(text, tokens[i]) or (i > 0 and tokens[i - 1].text in ABBREVIATIONS):
             return None
         read = self._bare_name(glued.group(1))
@@ -266,8 +224,8 @@ class StreetReader:
         result: tuple[str, str | None] | None = None
         parses = self._lemmatizer.parses(word)
         top = parses[0] if parses else None
-        if top is not None and len(word) > 2 and "а" <= word[0] <= "я" and top.normal_form not in _NOT_NAMES and not (
-                set(_NOT_NAME_TAGS) & set(str(top.tag).replace(" ", ",").split(","))):
+        if top is not None and len(word) > 2 and "а" <= word[0] <= "я" and top.normal_form not in vocab.NOT_NAMES and not (
+                set(vocab.NOT_NAME_TAGS) & set(str(top.tag).replace(" ", ",").split(","))):
             tag = top.tag
             adjective = next((p for p in parses[:3] if "ADJF" in p.tag and "Apro" not in p.tag and "sing" in p.tag
                               and ("femn" in p.tag or "nomn" in p.tag)), None)
@@ -293,16 +251,16 @@ class StreetReader:
     def _cases(self, token: Token) -> frozenset[str]:
         """The cases a type word is in; an abbreviation says none, so any case fits."""
         if token.text in ABBREVIATIONS:
-            return frozenset(_CASES)
-        return frozenset(c for p in self._lemmatizer.parses(token.text) for c in _CASES if c in p.tag)
+            return frozenset(vocab.CASES)
+        return frozenset(c for p in self._lemmatizer.parses(token.text) for c in vocab.CASES if c in p.tag)
 
     def _agrees(self, word: str, kind: str, cases: frozenset[str]) -> bool:
         return self._inflect(word, kind, cases) is not None
 
     def _normal(self, text: str, token: Token, kind: str, cases: frozenset[str]) -> str:
-        ordinal = _ORDINAL.match(token.text)
+        ordinal = vocab.ORDINAL.match(token.text)
         if ordinal:
-            return f"{ordinal.group(1)}-{_ORDINAL_ENDS[TYPES[kind][0]]}"
+            return f"{ordinal.group(1)}-{vocab.ORDINAL_ENDS[TYPES[kind][0]]}"
         inflected = self._inflect(token.text, kind, cases)
         return inflected.capitalize() if inflected else _title(text, token)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from detector.places.gazetteer import Gazetteer
-from detector.places.streets import TYPES
+from detector.places.words import TYPES
 from detector.staff.territories import StreetSpec, TerritoryFile, Town
 from detector.training.data import read_jsonl
 
