@@ -172,3 +172,37 @@ def test_detect_with_the_imported_gazetteer_puts_a_post_on_its_house(ostankino: 
     assert (place["street"], place["house"], place["district"], place["source"]) == (
         "ул. Академика Королёва", "10", "Останкино", "text")
     assert (place["geo"]["lat"], place["geo"]["lon"]) == pytest.approx(point)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Gazetteer:
+    from detector import DetectorConfig
+    from detector.scoring import Detector
+
+    return Detector.from_config(DetectorConfig(), with_model=False).gazetteer
+
+
+TOWN_CENTRE = (56.3, 44.0)
+
+
+@pytest.mark.parametrize(("text", "street", "district", "on_the_street"), [
+    ("На ул. Ленина, 5 нет света", "ул. Ленина", "Центральный", True),  # the gazetteer's street wins
+    ("на Чехова 14 нет воды", "Чехова", None, False),
+    ("пр-т Ветеранов 5 - яма во дворе", "пр-т Ветеранов", None, False),
+])
+def test_gazetteer_streets_win_and_unlisted_ones_take_the_source_town(
+        demo: Gazetteer, lemmatizer: Lemmatizer, text: str, street: str, district: str | None,
+        on_the_street: bool) -> None:
+    place = demo.locate(text, lemmatizer.tokens(text), "Приреченск").territory
+    assert (place.municipality, place.street, place.district, place.source) == ("Приреченск", street, district, "text")
+    assert (place.geo != TOWN_CENTRE) == on_the_street  # an unlisted street is placed at its town's centre
+
+
+def test_a_malformed_compact_house_entry_names_its_street(tmp_path: Path) -> None:
+    from detector.exceptions import StaffFileError
+
+    path = tmp_path / "town.yml"
+    path.write_text("version: 1\nmunicipalities:\n  - name: Лесогорск\n    streets:\n      - canonical: ул. Ленина\n"
+                    "        house_points: \"5 56.1; 6 56.1 40.1\"\n", encoding="utf-8")
+    with pytest.raises(StaffFileError, match=r"street 'ул. Ленина'.*house_points.*found '5 56.1'"):
+        read_territories(path)
