@@ -134,9 +134,15 @@ def test_import_of_a_missing_file_says_so(tmp_path: Path, capsys: pytest.Capture
 
 @pytest.mark.skipif(not APPEALS.exists(), reason="the St Petersburg appeals are not on this machine")
 def test_streets_in_real_appeals_are_found(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["eval", "places", "--real-appeals", str(APPEALS), "--split", "dev"]) == 0
-    out = capsys.readouterr().out
-    assert "St Petersburg appeals, dev split" in out
+    import json
+
+    assert main(["eval", "places", "--real-appeals", str(APPEALS), "--split", "dev", "--json"]) == 0
+    written, appeals = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert appeals["name"] == "St Petersburg appeals, dev split" and appeals["all"]["items"] > 500
+    assert appeals["all"]["found"] / appeals["all"]["items"] >= 0.95
+    alone = appeals["all, no gazetteer"]
+    assert alone["found"] / alone["items"] >= 0.9  # the reader with no gazetteer at all
+    assert written["not in the gazetteer"]["found"] == written["not in the gazetteer"]["items"]
 
 
 FIXTURE = Path(__file__).parent / "fixtures" / "osm" / "moscow-ostankino.osm.pbf"
