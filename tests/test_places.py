@@ -212,3 +212,10 @@ def test_a_malformed_compact_house_entry_names_its_street(tmp_path: Path) -> Non
                     "        house_points: \"5 56.1; 6 56.1 40.1\"\n", encoding="utf-8")
     with pytest.raises(StaffFileError, match=r"street 'ул. Ленина'.*house_points.*found '5 56.1'"):
         read_territories(path)
+
+
+def test_import_of_a_damaged_extract_says_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    damaged = tmp_path / "town.osm.pbf"
+    damaged.write_bytes(b"not an extract")
+    assert main(["gazetteer", "import", str(damaged), "--town", "Лесогорск"]) != 0
+    assert f"{damaged}: cannot read the OpenStreetMap extract" in capsys.readouterr().err
