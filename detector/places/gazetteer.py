@@ -199,7 +199,7 @@ class Gazetteer:
             spans.append((mention.start, mention.end))
         found = self._resolve(streets, places, default)
         if mention is not None and not streets:
-            found = self._unlisted(mention, found, default)
+            found = self._unlisted(mention, found)
         found.spans = spans
         return self._in_outline(found)
 
@@ -215,9 +215,10 @@ class Gazetteer:
         key = mention.name.lower().replace("ё", "е")
         return [s for s in self._by_street_name.get(key, []) if mention.kind is None or s.kind in (None, mention.kind)]
 
-    def _unlisted(self, mention: StreetMention, found: Found, default: str | dict[str, Any] | None) -> Found:
-        """A street the gazetteer does not list: the town and district the text or the source's
-        territory gives, no point of its own."""
+    @staticmethod
+    def _unlisted(mention: StreetMention, found: Found) -> Found:
+        """A street the gazetteer does not list: the town and district (and their point) that the
+        text or the source's territory gives."""
         place = found.territory if found.territory.municipality else Territory()
         town = place.municipality
         address = (f"{town}, " if town else "") + mention.canonical + (f", {mention.house}" if mention.house else "")
