@@ -108,30 +108,33 @@ class StreetReader:
             prefix = {"р": "реки", "кан": "канала"}.get(tokens[j].text, tokens[j].text) + " "
             j += 1
         first = tokens[j]
-        if first.text in vocab.HOUSE_WORDS or self._function_word(first.text) or (kind == "микрорайон" and i > 0 and tokens[i - 1].text.isdigit()):
+        if not self._may_start_name(text, tokens, i, j, kind):
             return None
-        if first.text[0].isdigit() and not (vocab.ORDINAL.match(first.text) or kind == "микрорайон"
-                                             or (first.text.isdigit() and j + 1 < len(tokens)
-                                                 and _capital(text, tokens[j + 1]))):
-            return None
-        if not (_capital(text, first) or first.text[0].isdigit() or first.text in vocab.TITLES):
-            if not (abbreviated or house_after(text, first.end)) or kind in vocab.WEAK_WORDS or len(first.text) < 3:
-                return None
-        words = [first]
-        while len(words) < 3 and j + len(words) < len(tokens):
-            nxt = tokens[j + len(words)]
-            if _gap(text, words[-1], nxt) or not (_capital(text, nxt) or words[-1].text in vocab.TITLES
-                                                   or words[-1].text.isdigit()):
-                break
-            if nxt.text in ABBREVIATIONS or nxt.lemma in vocab.WORDS or nxt.text[0].isdigit():
-                break
-            words.append(nxt)
+        words = _name_words(text, tokens, j)
         if first.text.isdigit() and len(words) == 1 and kind != "микрорайон":
             return None
         cases = self._cases(tokens[i])
         if TYPES[kind][0] != "femn":  # "пр-т Хрустицкого": a surname in the genitive, not an agreeing adjective
             cases -= {"gent"}
         return j + len(words), prefix + " ".join(self._normal(text, w, kind, cases) for w in words)
+
+    def _may_start_name(self, text: str, tokens: Sequence[Token], i: int, j: int, kind: str) -> bool:
+        """Whether ``tokens[j]`` can open the name of the street typed at ``tokens[i]``: not a house
+        word or a sentence's first word ("ул. Но"), a number only as an ordinal or before a name ("ул.
+        8 Марта"), a lower-case word only after an abbreviation or before a house number."""
+        first = tokens[j]
+        if first.text in vocab.HOUSE_WORDS or self._function_word(first.text) or (
+                kind == "микрорайон" and i > 0 and tokens[i - 1].text.isdigit()):
+            return False
+        if first.text[0].isdigit() and not (vocab.ORDINAL.match(first.text) or kind == "микрорайон"
+                                             or (first.text.isdigit() and j + 1 < len(tokens)
+                                                 and _capital(text, tokens[j + 1]))):
+            return False
+        if _capital(text, first) or first.text[0].isdigit() or first.text in vocab.TITLES:
+            return True
+        abbreviated = tokens[i].text in ABBREVIATIONS
+        return bool(abbreviated or house_after(text, first.end)) and kind not in vocab.WEAK_WORDS \
+            and len(first.text) >= 3
 
     def _name_before(self, text: str, tokens: Sequence[Token], i: int, kind: str) -> tuple[int, str] | None:
         cases = self._cases(tokens[i])
@@ -275,6 +278,21 @@ class StreetReader:
             inflected = parse.inflect({"nomn", gender, "sing"}) if parse is not None else None
             self._forms[key] = inflected.word if inflected else None
         return self._forms[key]
+
+
+def _name_words(text: str, tokens: Sequence[Token], j: int) -> list[Token]:
+    """The words of a name from ``tokens[j]`` on: up to three, capitalised (or after a title word or
+    a number: "Маршала Жукова", "8 Марта"), stopping at punctuation, a type word or a number."""
+    words = [tokens[j]]
+    while len(words) < 3 and j + len(words) < len(tokens):
+        nxt = tokens[j + len(words)]
+        if _gap(text, words[-1], nxt) or not (_capital(text, nxt) or words[-1].text in vocab.TITLES
+                                               or words[-1].text.isdigit()):
+            break
+        if nxt.text in ABBREVIATIONS or nxt.lemma in vocab.WORDS or nxt.text[0].isdigit():
+            break
+        words.append(nxt)
+    return words
 
 
 def _acronym(text: str, token: Token) -> bool:
