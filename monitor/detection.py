@@ -72,7 +72,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                        help="labelled JSON Lines (default: the project's corpus; complaints: train, dev and the "
                             "train-only extra; fakes: train)")
     train.add_argument("--ordinary", nargs="*", type=Path, default=None, metavar="FILE",
-                       help="fakes: more files whose every item is ordinary (default: the complaints train split)")
+                       help="fakes: more files whose every item is ordinary (default: the complaints train split "
+                            "and the official news and advice train split)")
+    train.add_argument("--chatter", type=Path, default=None, metavar="FILE",
+                       help="fakes: real everyday posts whose train split (by id hash) is learnt as ordinary "
+                            "(../shared/data/rusentitweet_train.jsonl)")
     train.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
                        help="also learn sectors from the earlier 70%% of these real appeals (../shared/data/...)")
     train.add_argument("--out", type=Path, required=True, help="the model file to write")
@@ -80,10 +84,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     train.set_defaults(run=run_train)
 
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
-    evaluation.add_argument("what", choices=["complaints", "fakes", "spikes", "chatter"])
+    evaluation.add_argument("what", choices=["complaints", "fakes", "threats", "spikes", "chatter"])
     evaluation.add_argument("--data", nargs="+", type=Path,
-                            help="labelled JSON Lines (default: the corpus' test split; fakes: dev and test; "
-                                 "complaints with --cv: train and dev)")
+                            help="labelled JSON Lines (default: the corpus' test split; fakes, threats: dev and "
+                                 "test; complaints with --cv: train and dev)")
     evaluation.add_argument("--cv", type=int, default=0, metavar="K",
                             help="complaints: K-fold cross-validation over --data, training as `monitor train` does")
     evaluation.add_argument("--extra", nargs="*", type=Path, default=None, metavar="FILE",
@@ -110,7 +114,7 @@ def _detector(args: argparse.Namespace, *, with_model: bool = True) -> Detector:
     if getattr(args, "threshold", None) is not None:
         overrides["threshold"] = args.threshold
     if getattr(args, "record", None) is not None:
-        overrides["fakes_model" if args.what == "fakes" else "model"] = str(args.record)
+        overrides["fakes_model" if args.what in ("fakes", "threats") else "model"] = str(args.record)
     config = DetectorConfig.from_settings(settings(args), **overrides)
     return Detector.from_config(config, with_model=with_model)
 
@@ -160,8 +164,10 @@ def run_train(args: argparse.Namespace) -> int:
     if args.what == "fakes":
         from detector.training.fakes import train_fakes
 
-        ordinary = args.ordinary if args.ordinary is not None else [corpus("complaints", "train")]
-        trained = train_fakes(detector, args.data or [corpus("fakes", "train")], args.out, ordinary=ordinary)
+        ordinary = args.ordinary if args.ordinary is not None else [corpus("complaints", "train"),
+                                                                    corpus("official", "train")]
+        trained = train_fakes(detector, args.data or [corpus("fakes", "train")], args.out, ordinary=ordinary,
+                              chatter=args.chatter)
         print(f"trained the fakes model on {trained.examples} labelled items in {trained.seconds:.1f}s → {args.out}")
         return 0
     from detector.training.complaints import train_complaints
@@ -182,6 +188,8 @@ def run_eval(args: argparse.Namespace) -> int:
         return _eval_fakes(args)
     if args.what == "chatter":
         return _eval_chatter(args)
+    if args.what == "threats":
+        return _eval_threats(args)
     from detector.training.data import corpus
 
     if args.cv:
@@ -231,6 +239,21 @@ def _eval_chatter(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_threats(args: argparse.Namespace) -> int:
+    from detector.training.data import corpus
+    from detector.training.threats import evaluate_threats
+
+    detector = _detector(args)
+    reports = [evaluate_threats(detector, path) for path in args.data or [corpus("threats", s) for s in ("dev", "test")]]
+    for report in reports:
+        print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else "\n".join(report.lines()))
+    if args.record:
+        from detector.model_files import record_figures
+
+        record_figures(args.record, [line for report in reports for line in report.lines()])
+    return 0
+
+
 def _eval_fakes(args: argparse.Namespace) -> int:
     from detector import DetectorConfig
     from detector.incidents.clusters import Clusterer
@@ -242,9 +265,11 @@ def _eval_fakes(args: argparse.Namespace) -> int:
     model = detector.fakes.model if detector.fakes else None
     print(f"model: {model.meta if model else 'none (lexicon only)'}")
     lines: list[str] = []
-    for path in args.data or [corpus("fakes", "dev"), corpus("fakes", "test")]:
+    pairs = [(path, None) for path in args.data] if args.data else [
+        (corpus("fakes", split), corpus("official", split)) for split in ("dev", "test")]
+    for path, official in pairs:
         clusterer = Clusterer(threshold=config.clusters_threshold, containment=config.clusters_containment)
-        lines += evaluate_fakes(detector, path, clusterer=clusterer)
+        lines += evaluate_fakes(detector, path, clusterer=clusterer, official=official)
     for path in args.ordinary if args.ordinary is not None else [corpus("complaints", "dev")]:
         lines.append(false_alarms(detector, path))
     print("\n".join(lines))

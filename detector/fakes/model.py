@@ -37,7 +37,7 @@ class FakeModel:
 
     @classmethod
     def train(cls, examples: Sequence[FakeExample], signal_names: list[str], *, seed: int = 13,
-              c: float = 16.0, meta: dict[str, Any] | None = None) -> FakeModel:
+              c: float = 4.0, meta: dict[str, Any] | None = None) -> FakeModel:
         from sklearn.linear_model import LogisticRegression
 
         hasher = TextHasher()

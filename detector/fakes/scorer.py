@@ -9,14 +9,20 @@ fact-checker the reasons next to the score. Per text (``monitor score``, one lin
   n-grams plus the rumour groups and the kind of source), which also catches calm, news-like fakes
   that use none of those words; its probability is the base of the score;
 * ``registry``: a match with a known story in the debunk registry, with the link to answer with;
-* ``source``: an official page's or account's own words, which are news or answers, not rumours.
+* ``source``: an official page's or account's own words, which are news or answers, not rumours;
+* ``markers``: how the text is sourced (:mod:`detector.fakes.sources`): ``source_named`` (a body that
+  spoke), ``document_cited``, ``advice``, and ``no_source`` (rumour words and no one named).
 
 With history (``monitor detect``; :mod:`detector.incidents.factcheck`): ``spread`` (the story's cluster
 reached many sources fast) and ``denied_by`` (an official page denies the same story).
 
-Threats and emergencies (the fast-track entries with ``threat: true`` in ``watchlists/routing.yml``,
-which also say who acts) are flagged whatever the fake score: they become high-priority incidents
-at once.
+``threat`` is a violent threat (:mod:`detector.fakes.threats`: someone will shoot, blow up or burn a
+school, a mall, an office, an official), flagged whatever the fake score. Reports of emergencies
+(the fast-track phrases with ``threat: true`` in ``watchlists/routing.yml``: пожар, стрельба,
+запах газа) are not threats: the evidence names them ``emergency`` (routed at once, with the
+emergency body) or, in a text that reads as a rumour (a fake suspect), ``emergency_rumour``: a
+story for the fact-check queue. A rumour of a threat ("говорят, в школе будет стрельба") is such
+a rumour too: no one's intent is shown, so it is checked, not raised.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from detector.fakes.model import FakeExample, FakeModel
 from detector.fakes.rumour import RumourLexicon, RumourReading
+from detector.fakes.sources import SIGNAL_NAMES, Sourcing, read_sourcing
 
 if TYPE_CHECKING:
     from detector.fakes.narratives import NarrativeMatch, Registry
+    from detector.fakes.threats import ThreatGrammar
     from detector.text.features import Counts
     from detector.text.phrases import PhraseMatcher
 
@@ -45,7 +53,9 @@ class FakeReading:
     example: FakeExample
     official: bool  # published by an official page (a community page's own account is not one)
     registry: NarrativeMatch | None
-    threat: list[str]
+    threat: list[str]  # the violent threats found, each with its form
+    emergency: list[str]  # routing.yml's threat-to-life phrases found
+    sourcing: Sourcing
 
 
 class FakeScorer:
@@ -53,22 +63,26 @@ class FakeScorer:
     # account has it, so it says nothing about whether the words are the authorities'. Not the
     # length or the comment/post kind either: on the demo region's pages they turned advice in a
     # forum thread into "rumours" (the labelled corpora differ in length and kind, reality does not).
-    SIGNALS = RumourLexicon.signal_names() + ["official_page", "question"]
+    SIGNALS = RumourLexicon.signal_names() + ["official_page", "question"] + SIGNAL_NAMES
 
     def __init__(self, rumour: RumourLexicon, registry: Registry, model: FakeModel | None,
-                 threshold: float = 0.5, threats: PhraseMatcher | None = None) -> None:
+                 threshold: float = 0.5, emergencies: PhraseMatcher | None = None,
+                 threats: ThreatGrammar | None = None) -> None:
         self.rumour = rumour
         self.registry = registry
         self.model = model
         self.threshold = threshold
+        self.emergencies = emergencies
         self.threats = threats
 
     def read(self, text: str, lemmas: Sequence[str], *, official_page: bool, is_comment: bool) -> FakeReading:
         rumour = self.rumour.read(text, lemmas)
-        signals = RumourLexicon.signals(rumour) + [float(official_page), float("?" in text)]
-        threat = [hit.phrase.text for hit in self.threats.find(lemmas)] if self.threats is not None else []
+        sourcing = read_sourcing(text, lemmas)
+        signals = RumourLexicon.signals(rumour) + [float(official_page), float("?" in text)] + sourcing.signals()
+        emergency = [hit.phrase.text for hit in self.emergencies.find(lemmas)] if self.emergencies is not None else []
+        threat = self.threats.find(text, lemmas) if self.threats is not None else []
         return FakeReading(rumour, FakeExample(" ".join(lemmas), text.lower(), signals),
-                           official_page, self.registry.match(lemmas), threat)
+                           official_page, self.registry.match(lemmas), threat, emergency, sourcing)
 
     def score_many(self, readings: Sequence[FakeReading], counts: Counts | None = None) -> list[dict[str, Any]]:
         """``counts``: the readings' hashed text counts, when the caller has them."""
@@ -101,12 +115,18 @@ class FakeScorer:
                                   else "an official page or account: news or an answer, weighs less as rumour")
         if reading.rumour.denial:
             evidence["denial"] = list(reading.rumour.denial)
-        # An official denial names the threat it denies ("слухи об отравлении"); it is not one.
-        threat = bool(reading.threat) and not (reading.official and reading.rumour.denial)
+        markers = reading.sourcing.evidence([g for g, found in reading.rumour.groups.items() if found])
+        if markers:
+            evidence["markers"] = markers
+        suspect = fake >= self.threshold
+        # An official denial names what it denies ("слухи об отравлении"); it is neither.
+        denied = bool(reading.official and reading.rumour.denial)
+        threat = bool(reading.threat) and not denied
         if threat:
             evidence["threat"] = list(reading.threat)
-        return {"fake": round(fake, 4), "is_fake_suspect": fake >= self.threshold, "threat": threat,
-                "fake_evidence": evidence}
+        if reading.emergency and not denied:
+            evidence["emergency_rumour" if suspect else "emergency"] = list(reading.emergency)
+        return {"fake": round(fake, 4), "is_fake_suspect": suspect, "threat": threat, "fake_evidence": evidence}
 
     @staticmethod
     def _lexicon_probability(rumour: RumourReading) -> float:
