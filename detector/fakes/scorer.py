@@ -20,8 +20,9 @@ reached many sources fast) and ``denied_by`` (an official page denies the same s
 school, a mall, an office, an official), flagged whatever the fake score. Reports of emergencies
 (the fast-track phrases with ``threat: true`` in ``watchlists/routing.yml``: пожар, стрельба,
 запах газа) are not threats: the evidence names them ``emergency`` (routed at once, with the
-emergency body) or, in a text that reads as a rumour (a fake suspect), ``emergency_rumour``: a
-story for the fact-check queue. A rumour of a threat ("говорят, в школе будет стрельба") is such
+emergency body) or, when told as hearsay ("говорят", "знакомый врач сказал", "перешлите", "власти
+молчат", a known story), ``emergency_rumour``: a story for the fact-check queue. An eyewitness's
+report routes whatever the fake model reads: a missed fire costs more than a checked rumour. A rumour of a threat ("говорят, в школе будет стрельба") is such
 a rumour too: no one's intent is shown, so it is checked, not raised.
 """
 
@@ -34,6 +35,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from detector.fakes.model import FakeExample, FakeModel
 from detector.fakes.rumour import RumourLexicon, RumourReading
 from detector.fakes.sources import SIGNAL_NAMES, Sourcing, read_sourcing
+from detector.fakes.threats import HEARSAY
+from detector.text.lemmas import words
 
 if TYPE_CHECKING:
     from detector.fakes.narratives import NarrativeMatch, Registry
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 
 OFFICIAL_FACTOR = 0.3  # official pages post true urgent news: their words weigh less as rumour
 DENIAL_FACTOR = 0.2  # an official denial is the answer to a fake, not the fake
+RETOLD_GROUPS = ("forwarding", "anonymous_authority", "cover_up")
+THREAT_RUMOUR_WEIGHT = 0.5  # hearsay of an attack to come: checked at once, whatever the model reads
 
 
 @dataclass
@@ -54,7 +59,9 @@ class FakeReading:
     official: bool  # published by an official page (a community page's own account is not one)
     registry: NarrativeMatch | None
     threat: list[str]  # the violent threats found, each with its form
+    threat_rumour: list[str]  # a threat's words retold as hearsay ("говорят, в школе будет стрельба")
     emergency: list[str]  # routing.yml's threat-to-life phrases found
+    retold: bool  # hearsay, a source nobody can check, a known story: an emergency told so is a rumour
     sourcing: Sourcing
 
 
@@ -80,9 +87,12 @@ class FakeScorer:
         sourcing = read_sourcing(text, lemmas)
         signals = RumourLexicon.signals(rumour) + [float(official_page), float("?" in text)] + sourcing.signals()
         emergency = [hit.phrase.text for hit in self.emergencies.find(lemmas)] if self.emergencies is not None else []
-        threat = self.threats.find(text, lemmas) if self.threats is not None else []
+        threat, told = self.threats.find(text, lemmas) if self.threats is not None else ([], [])
+        registry = self.registry.match(lemmas)
+        retold = bool(told or registry or any(rumour.groups[g] for g in RETOLD_GROUPS)
+                      or (emergency and not HEARSAY.isdisjoint(words(text))))
         return FakeReading(rumour, FakeExample(" ".join(lemmas), text.lower(), signals),
-                           official_page, self.registry.match(lemmas), threat, emergency, sourcing)
+                           official_page, registry, threat, told, emergency, retold, sourcing)
 
     def score_many(self, readings: Sequence[FakeReading], counts: Counts | None = None) -> list[dict[str, Any]]:
         """``counts``: the readings' hashed text counts, when the caller has them."""
@@ -108,6 +118,9 @@ class FakeScorer:
             # but is no evidence that it spreads the story.
             if not reading.rumour.denial:
                 fake = max(fake, 0.5 + 0.5 * match.similarity if match.narrative.status == "debunked" else 0.6)
+        if reading.threat_rumour and not reading.rumour.denial:
+            evidence["threat_rumour"] = list(reading.threat_rumour)
+            fake = combine(fake, THREAT_RUMOUR_WEIGHT)
         if reading.official:
             denial = bool(reading.rumour.denial)
             fake *= DENIAL_FACTOR if denial else OFFICIAL_FACTOR
@@ -125,7 +138,7 @@ class FakeScorer:
         if threat:
             evidence["threat"] = list(reading.threat)
         if reading.emergency and not denied:
-            evidence["emergency_rumour" if suspect else "emergency"] = list(reading.emergency)
+            evidence["emergency_rumour" if reading.retold else "emergency"] = list(reading.emergency)
         return {"fake": round(fake, 4), "is_fake_suspect": suspect, "threat": threat, "fake_evidence": evidence}
 
     @staticmethod

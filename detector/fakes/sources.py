@@ -24,7 +24,7 @@ DOCUMENTS = frozenset({"постановление", "приказ", "распо
                        "вестник", "регламент"})
 ADVICE = frozenset({"совет", "советовать", "рекомендовать", "рекомендация", "напоминать", "лайфхак",
                     "проверять", "проверить"})
-_NUMBERED = re.compile(r"№\s*\d|\b\d+-(?:фз|п|р|па)\b|\bопубликован", re.IGNORECASE)
+_NUMBERED = re.compile(r"\b\d+-(?:фз|п|р|па)\b|\bопубликован", re.IGNORECASE)  # not "школа №12"
 
 
 @dataclass
@@ -50,7 +50,7 @@ def read_sourcing(text: str, lemmas: Sequence[str]) -> Sourcing:
     bodies = sorted(present & BODIES) if present & SAID else []
     documents = sorted(present & DOCUMENTS)
     if _NUMBERED.search(text):
-        documents.append("№ / опубликован")
+        documents.append("опубликован / № закона")
     return Sourcing(bodies, documents, sorted(present & ADVICE))
 
 

@@ -96,29 +96,34 @@ _TYPO_PREFIXES = frozenset(verb[:2] for verb in _FOLDED) | frozenset(verb[:2] fo
 
 
 class ThreatGrammar:
-    """``find(text, lemmas)``: the threats in a text, each as a short phrase naming its form."""
+    """``find(text, lemmas)``: the threats in a text and the rumours of one, each as a short phrase
+    naming its form and word."""
 
     def __init__(self, morph: pymorphy3.MorphAnalyzer) -> None:
         self._morph = morph
         self._tags: dict[str, tuple[str, str, str, str, str, str]] = {}
         self._gate = VIOLENT | STAGING | COMING | EVENTS | frozenset(LEMMA_TYPOS) | {"взлететь", "сгореть"}
 
-    def find(self, text: str, lemmas: Sequence[str]) -> list[str]:
+    def find(self, text: str, lemmas: Sequence[str]) -> tuple[list[str], list[str]]:
+        """The threats, and the rumours of one (a threat's words retold as hearsay)."""
         if self._gate.isdisjoint(lemmas) and not any(
                 lemma[:2] in _TYPO_PREFIXES and _fold(lemma) in _FOLDED for lemma in lemmas):
-            return []  # most posts: no violent word at all, nothing to parse
+            return [], []  # most posts: no violent word at all, nothing to parse
         words = list(self._words(text))
         hearsay = any(w.form in HEARSAY for w in words)
-        retold = hearsay or any(w.lemma in SPEECH for w in words)
         handled = any(w.lemma in HANDLED for w in words)
-        found = []
+        retold = hearsay or any(w.lemma in SPEECH for w in words)
+        threats, rumours = [], []
         for i, word in enumerate(words):
-            form = self._form(words, i, hearsay=hearsay, handled=handled, question="?" in text)
-            if form == "announced" and retold:
-                form = None  # someone else's words about an attack to come: a rumour of one
-            if form and self._target(words, word.sentence, i):
-                found.append(f"{form}: {word.form}")
-        return found
+            if not self._target(words, word.sentence, i):
+                continue
+            form = self._form(words, i, handled=handled)
+            told = form in ("reported", "announced") and (hearsay or (form == "announced" and retold))
+            if told or (form == "announced" and "?" in text):
+                rumours.append(f"{form}: {word.form}")
+            elif form:
+                threats.append(f"{form}: {word.form}")
+        return threats, rumours
 
     def _words(self, text: str) -> Iterator[_Word]:
         sentence, last = 0, 0
@@ -142,8 +147,9 @@ class ThreatGrammar:
                 self._tags[form] = found
         return found
 
-    def _form(self, words: list[_Word], i: int, *, hearsay: bool, handled: bool, question: bool) -> str | None:
-        """The form of the violent predicate headed at ``words[i]``, or None when there is none."""
+    def _form(self, words: list[_Word], i: int, *, handled: bool) -> str | None:
+        """The form of the violent predicate headed at ``words[i]``, or None when there is none;
+        ``handled``: the post says the one who threatened was caught."""
         word = words[i]
         if not _predicate(words, i) or (i > 0 and words[i - 1].form in ("не", "бы")) or _conditional(words, i):
             return None
@@ -159,12 +165,12 @@ class ThreatGrammar:
             if helper is not None and (helper.person == "1per" or helper.lemma in MUST or helper.form == "кто"):
                 return "call" if helper.lemma in MUST or helper.form == "кто" else "first person"
             if helper is not None and helper.person == "3per" and helper.number == "sing" and helper.tense != "past":
-                return None if hearsay or handled else "reported"
+                return None if handled else "reported"
             return None
         if word.pos == "VERB" and word.person == "3per" and word.number == "sing" and word.tense == "futr":
             if word.lemma in ("быть", "взлететь", "сгореть"):
-                return None if hearsay or handled or question else "announced"
-            return None if hearsay or handled else "reported"
+                return "announced"
+            return None if handled else "reported"
         return None
 
     def _target(self, words: list[_Word], sentence: int, i: int) -> bool:
