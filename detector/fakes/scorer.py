@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 OFFICIAL_FACTOR = 0.3  # official pages post true urgent news: their words weigh less as rumour
 DENIAL_FACTOR = 0.2  # an official denial is the answer to a fake, not the fake
+SOURCED_FACTOR = 0.5
 RETOLD_GROUPS = ("forwarding", "anonymous_authority", "cover_up")
 THREAT_RUMOUR_WEIGHT = 0.5  # hearsay of an attack to come: checked at once, whatever the model reads
 
@@ -118,6 +119,8 @@ class FakeScorer:
             # but is no evidence that it spreads the story.
             if not reading.rumour.denial:
                 fake = max(fake, 0.5 + 0.5 * match.similarity if match.narrative.status == "debunked" else 0.6)
+        if reading.sourcing.checkable and not rumour:
+            fake *= SOURCED_FACTOR  # a document one can check, and no rumour words: news, not a rumour
         if reading.threat_rumour and not reading.rumour.denial:
             evidence["threat_rumour"] = list(reading.threat_rumour)
             fake = combine(fake, THREAT_RUMOUR_WEIGHT)

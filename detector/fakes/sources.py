@@ -4,7 +4,9 @@ Plain official news ("Губернатор сообщил…", "постанов
 ("если почувствовали запах газа, звоните 104") share the rumour's urgent words but not its way of
 sourcing: a rumour cites "знакомая медсестра" or nobody, news names a body and a document. These
 markers are evidence a fact-checker reads next to the score, and three of the fake model's signals
-(so it learns how much they weigh against the rumour groups; a fake notice may cite a decree too).
+(so it learns how much they weigh against the rumour groups). A fake notice cites a decree too
+("Постановление администрации: ... обязаны"), so a document counts for more only when a reader
+can check it: its number, or where it is published.
 """
 
 from __future__ import annotations
@@ -24,24 +26,27 @@ DOCUMENTS = frozenset({"постановление", "приказ", "распо
                        "вестник", "регламент"})
 ADVICE = frozenset({"совет", "советовать", "рекомендовать", "рекомендация", "напоминать", "лайфхак",
                     "проверять", "проверить"})
-_NUMBERED = re.compile(r"\b\d+-(?:фз|п|р|па)\b|\bопубликован", re.IGNORECASE)  # not "школа №12"
+# Where a reader can check the document: its number, or where it is published ("школа №12" is not one).
+_CHECKABLE = re.compile(r"№\s*\d+(?:-[а-я]+)?|\b\d+-(?:фз|п|р|па)\b|опубликован\w*\s+(?:на|в)\s+\w+(?:\s+\w+)?"
+                        r"|официальн\w+\s+(?:вестник|портал|сайт)\w*", re.IGNORECASE)
 
 
 @dataclass
 class Sourcing:
     source_named: list[str] = field(default_factory=list)  # the bodies named, when they speak
-    document_cited: list[str] = field(default_factory=list)
+    document_cited: list[str] = field(default_factory=list)  # the documents, and where to check them
+    checkable: bool = False  # a document with its number or where it is published
     advice: list[str] = field(default_factory=list)
 
     def evidence(self, rumour_groups: Sequence[str]) -> dict[str, list[str] | bool]:
         """The markers that fired; ``no_source`` when a text has rumour words and names no one."""
-        found: dict[str, list[str] | bool] = {k: v for k, v in self.__dict__.items() if v}
+        found: dict[str, list[str] | bool] = {k: v for k, v in self.__dict__.items() if v and k != "checkable"}
         if rumour_groups and not self.source_named and not self.document_cited:
             found["no_source"] = True
         return found
 
     def signals(self) -> list[float]:
-        return [float(bool(self.source_named)), float(bool(self.document_cited)), float(bool(self.advice))]
+        return [float(bool(self.source_named)), float(self.checkable), float(bool(self.advice))]
 
 
 def read_sourcing(text: str, lemmas: Sequence[str]) -> Sourcing:
@@ -49,9 +54,8 @@ def read_sourcing(text: str, lemmas: Sequence[str]) -> Sourcing:
     present = set(lemmas)
     bodies = sorted(present & BODIES) if present & SAID else []
     documents = sorted(present & DOCUMENTS)
-    if _NUMBERED.search(text):
-        documents.append("опубликован / № закона")
-    return Sourcing(bodies, documents, sorted(present & ADVICE))
+    where = [m.group().lower() for m in _CHECKABLE.finditer(text)] if documents else []
+    return Sourcing(bodies, documents + where, checkable=bool(where), advice=sorted(present & ADVICE))
 
 
-SIGNAL_NAMES = ["source:named", "source:document", "source:advice"]
+SIGNAL_NAMES = ["source:named", "source:checkable_document", "source:advice"]

@@ -155,7 +155,7 @@ class ThreatGrammar:
             return None
         if word.pos == "VERB" and word.person == "1per" and word.tense in ("futr", "pres"):
             return "first person"
-        if word.person == "impr" or (word.pos == "VERB" and word.person == "1per" and word.number == "plur"):
+        if word.person == "impr":
             return "call"
         if word.pos == "INFN":
             helper = _helper(words, i)
