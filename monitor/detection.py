@@ -34,11 +34,15 @@ output: the input fields plus
                   "method"}: the phrases and rules that drove the decision
   fake            0..1, how much it reads like a false story spreading (check-worthiness, not truth)
   is_fake_suspect fake >= the threshold (setting FAKES_THRESHOLD)
-  threat          true when it reports a threat or emergency (routing.yml's threat topics)
+  threat          true when it is a violent threat (someone will shoot, blow up, burn a school, a mall,
+                  an office, an official); an emergency reported is fake_evidence "emergency"
   fake_evidence   the named pieces behind the score, each present only when found: "rumour" (by group:
                   forwarding, urgency, anonymous_authority, cover_up, panic), "model" (the text model's
                   probability), "registry" (a known story: id, claim, status, debunk link, similarity),
-                  "source" (an official page's words), "denial", "threat" (the phrases). A line scored
+                  "source" (an official page's words), "denial", "markers" (source_named,
+                  document_cited, advice, no_source), "threat" (the threats with their form),
+                  "threat_rumour" (a threat retold as hearsay: to check), "emergency" (routing.yml's
+                  threat-to-life phrases, reported) or "emergency_rumour" (told as hearsay). A line scored
                   alone has no history: "spread" and "denied_by" are added by `monitor detect`.
 A line that is not a JSON object with "text" comes out as {"error": "..."} so line numbers still match.
 """
