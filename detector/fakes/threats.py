@@ -102,7 +102,8 @@ class ThreatGrammar:
     def __init__(self, morph: pymorphy3.MorphAnalyzer) -> None:
         self._morph = morph
         self._tags: dict[str, tuple[str, str, str, str, str, str]] = {}
-        self._gate = VIOLENT | STAGING | COMING | EVENTS | frozenset(LEMMA_TYPOS) | {"взлететь", "сгореть"}
+        # "устроить", "прийти" and "будет" are common: they count only with an attack noun or a weapon
+        self._gate = VIOLENT | EVENTS | WEAPONS | frozenset(LEMMA_TYPOS) | {"взлететь", "сгореть"}
 
     def find(self, text: str, lemmas: Sequence[str]) -> tuple[list[str], list[str]]:
         """The threats, and the rumours of one (a threat's words retold as hearsay)."""
