@@ -116,13 +116,13 @@ class ThreatGrammar:
         retold = hearsay or any(w.lemma in SPEECH for w in words)
         threats, rumours = [], []
         for i, word in enumerate(words):
-            if not self._target(words, word.sentence, i):
-                continue
             form = self._form(words, i, handled=handled)
+            if form is None or not self._target(words, word.sentence, i):
+                continue
             told = form in ("reported", "announced") and (hearsay or (form == "announced" and retold))
             if told or (form == "announced" and "?" in text):
                 rumours.append(f"{form}: {word.form}")
-            elif form:
+            else:
                 threats.append(f"{form}: {word.form}")
         return threats, rumours
 
