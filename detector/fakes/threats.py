@@ -20,7 +20,8 @@ the same sentence or the one next to it:
 
 Hearsay ("говорят", "пишут", "по слухам", "якобы") turns a reported or announced threat into a rumour
 of one: not a threat (no one's intent is shown), and its ``rumour`` words send it to fact-checking.
-A first person in the conditional ("сжёг бы") is not a threat. Unknown forms and typos ("взарву",
+So is an attack told of no one in particular ("мэрию подожгут") when retold. A first person in the
+conditional ("сжёг бы") is not a threat. Unknown forms and typos ("взарву",
 "пиристриляю") get pymorphy3's guess from their endings and fold vowels before the verb list is read.
 """
 
@@ -119,10 +120,11 @@ class ThreatGrammar:
             form = self._form(words, i, handled=handled)
             if form is None or not self._target(words, word.sentence, i):
                 continue
-            told = form in ("reported", "announced") and (hearsay or (form == "announced" and retold))
+            told = form in ("reported", "announced", "indefinite") and (
+                hearsay or (form in ("announced", "indefinite") and retold))
             if told or (form == "announced" and "?" in text):
                 rumours.append(f"{form}: {word.form}")
-            else:
+            elif form != "indefinite":
                 threats.append(f"{form}: {word.form}")
         return threats, rumours
 
@@ -172,6 +174,8 @@ class ThreatGrammar:
             if word.lemma in ("быть", "взлететь", "сгореть"):
                 return "announced"
             return None if handled else "reported"
+        if word.pos == "VERB" and word.person == "3per" and word.tense in ("futr", "pres"):
+            return "indefinite"  # "подожгут", "будут взрывать": no one in particular; a rumour when retold
         return None
 
     def _target(self, words: list[_Word], sentence: int, i: int) -> bool:
