@@ -68,6 +68,7 @@ def test_emergencies_and_everyday_violent_words_are_not_threats(grammar: ThreatG
     "говорят, в школе будет стрельба, не водите детей",
     "в чатах пишут что завтра в ТЦ Радуга будет теракт, не ходите",
     "Говорят, тот парень из 9Б хочет всех перестрелять в школе",
+    "Ходят слухи, что мэрию подожгут на выходных",
 ])
 def test_a_rumour_of_a_threat_is_checked_not_raised(detector: Detector, text: str) -> None:
     out = detector.score({"id": "r", "text": text, "source_kind": "city_group"})

@@ -93,7 +93,6 @@ def _fold(lemma: str) -> str:
 
 
 _FOLDED = {_fold(verb): verb for verb in VIOLENT}
-_TYPO_PREFIXES = frozenset(verb[:2] for verb in _FOLDED) | frozenset(verb[:2] for verb in VIOLENT)
 
 
 class ThreatGrammar:
@@ -103,13 +102,13 @@ class ThreatGrammar:
     def __init__(self, morph: pymorphy3.MorphAnalyzer) -> None:
         self._morph = morph
         self._tags: dict[str, tuple[str, str, str, str, str, str]] = {}
+        self._known: dict[str, bool] = {}
         # "устроить", "прийти" and "будет" are common: they count only with an attack noun or a weapon
         self._gate = VIOLENT | EVENTS | WEAPONS | frozenset(LEMMA_TYPOS) | {"взлететь", "сгореть"}
 
     def find(self, text: str, lemmas: Sequence[str]) -> tuple[list[str], list[str]]:
         """The threats, and the rumours of one (a threat's words retold as hearsay)."""
-        if self._gate.isdisjoint(lemmas) and not any(
-                lemma[:2] in _TYPO_PREFIXES and _fold(lemma) in _FOLDED for lemma in lemmas):
+        if not self._gated(lemmas):
             return [], []  # most posts: no violent word at all, nothing to parse
         words = list(self._words(text))
         hearsay = any(w.form in HEARSAY for w in words)
@@ -127,6 +126,20 @@ class ThreatGrammar:
             elif form != "indefinite":
                 threats.append(f"{form}: {word.form}")
         return threats, rumours
+
+    def _gated(self, lemmas: Sequence[str]) -> bool:
+        """Whether a lemma is a violent word (or a typo of one); remembered per lemma, since the
+        test runs on every post."""
+        known = self._known
+        for lemma in lemmas:
+            hit = known.get(lemma)
+            if hit is None:
+                hit = lemma in self._gate or _fold(lemma) in _FOLDED
+                if len(known) < 200_000:
+                    known[lemma] = hit
+            if hit:
+                return True
+        return False
 
     def _words(self, text: str) -> Iterator[_Word]:
         sentence, last = 0, 0
