@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 OFFICIAL_FACTOR = 0.3  # official pages post true urgent news: their words weigh less as rumour
 DENIAL_FACTOR = 0.2  # an official denial is the answer to a fake, not the fake
-SOURCED_FACTOR = 0.5
+SOURCED_FACTOR = 0.5  # a document a reader can check, and no rumour words: news more than rumour
 RETOLD_GROUPS = ("forwarding", "anonymous_authority", "cover_up")
 THREAT_RUMOUR_WEIGHT = 0.5  # hearsay of an attack to come: checked at once, whatever the model reads
 
@@ -120,8 +120,8 @@ class FakeScorer:
             if not reading.rumour.denial:
                 fake = max(fake, 0.5 + 0.5 * match.similarity if match.narrative.status == "debunked" else 0.6)
         if reading.sourcing.checkable and not rumour:
-            fake *= SOURCED_FACTOR  # a document one can check, and no rumour words: news, not a rumour
-        if reading.threat_rumour and not reading.rumour.denial:
+            fake *= SOURCED_FACTOR
+        if reading.threat_rumour and not (reading.official and reading.rumour.denial):
             evidence["threat_rumour"] = list(reading.threat_rumour)
             fake = combine(fake, THREAT_RUMOUR_WEIGHT)
         if reading.official:
@@ -134,21 +134,27 @@ class FakeScorer:
         markers = reading.sourcing.evidence([g for g, found in reading.rumour.groups.items() if found])
         if markers:
             evidence["markers"] = markers
-        suspect = fake >= self.threshold
-        # An official denial names what it denies ("слухи об отравлении"); it is neither.
-        denied = bool(reading.official and reading.rumour.denial)
-        threat = bool(reading.threat) and not denied
-        if threat:
-            evidence["threat"] = list(reading.threat)
-        if reading.emergency and not denied:
-            evidence["emergency_rumour" if reading.retold else "emergency"] = list(reading.emergency)
-        return {"fake": round(fake, 4), "is_fake_suspect": suspect, "threat": threat, "fake_evidence": evidence}
+        threat = _urgency(reading, evidence)
+        return {"fake": round(fake, 4), "is_fake_suspect": fake >= self.threshold, "threat": threat,
+                "fake_evidence": evidence}
 
     @staticmethod
     def _lexicon_probability(rumour: RumourReading) -> float:
         groups = sum(1 for w in rumour.weights.values() if w > 0)
         z = 0.6 * sum(min(w, 2.0) for w in rumour.weights.values()) + 0.8 * groups + 0.8 * rumour.shouting - 2.5
         return 1 / (1 + math.exp(-z))
+
+
+def _urgency(reading: FakeReading, evidence: dict[str, Any]) -> bool:
+    """Whether the text is a threat; names the threats and emergencies in ``evidence``. An official
+    denial names what it denies ("слухи об отравлении"): it is neither."""
+    if reading.official and reading.rumour.denial:
+        return False
+    if reading.threat:
+        evidence["threat"] = list(reading.threat)
+    if reading.emergency:
+        evidence["emergency_rumour" if reading.retold else "emergency"] = list(reading.emergency)
+    return bool(reading.threat)
 
 
 def combine(fake: float, weight: float) -> float:
