@@ -52,10 +52,13 @@ class Sourcing:
 def read_sourcing(text: str, lemmas: Sequence[str]) -> Sourcing:
     """A body counts as a source when the text also says it spoke ("сообщил", "по данным")."""
     present = set(lemmas)
+    if present.isdisjoint(_ANY):
+        return Sourcing()  # most posts: nothing to name
     bodies = sorted(present & BODIES) if present & SAID else []
     documents = sorted(present & DOCUMENTS)
     where = [m.group().lower() for m in _CHECKABLE.finditer(text)] if documents else []
     return Sourcing(bodies, documents + where, checkable=bool(where), advice=sorted(present & ADVICE))
 
 
+_ANY = BODIES | DOCUMENTS | ADVICE
 SIGNAL_NAMES = ["source:named", "source:checkable_document", "source:advice"]
