@@ -102,7 +102,7 @@ class ThreatGrammar:
     def __init__(self, morph: pymorphy3.MorphAnalyzer) -> None:
         self._morph = morph
         self._tags: dict[str, tuple[str, str, str, str, str, str]] = {}
-        self._known: dict[str, bool] = {}
+        self._clean: set[str] = set()  # lemmas that are no violent word, nor a typo of one
         # "устроить", "прийти" and "будет" are common: they count only with an attack noun or a weapon
         self._gate = VIOLENT | EVENTS | WEAPONS | frozenset(LEMMA_TYPOS) | {"взлететь", "сгореть"}
 
@@ -128,17 +128,16 @@ class ThreatGrammar:
         return threats, rumours
 
     def _gated(self, lemmas: Sequence[str]) -> bool:
-        """Whether a lemma is a violent word (or a typo of one); remembered per lemma, since the
-        test runs on every post."""
-        known = self._known
-        for lemma in lemmas:
-            hit = known.get(lemma)
-            if hit is None:
-                hit = lemma in self._gate or _fold(lemma) in _FOLDED
-                if len(known) < 200_000:
-                    known[lemma] = hit
-            if hit:
+        """Whether a lemma is a violent word or a typo of one. Runs on every post: set operations,
+        and the lemmas found clean once are not folded again."""
+        present = set(lemmas)
+        if not self._gate.isdisjoint(present):
+            return True
+        for lemma in present - self._clean:
+            if _fold(lemma) in _FOLDED:
                 return True
+            if len(self._clean) < 200_000:
+                self._clean.add(lemma)
         return False
 
     def _words(self, text: str) -> Iterator[_Word]:
