@@ -118,7 +118,7 @@ def _detector(args: argparse.Namespace, *, with_model: bool = True) -> Detector:
     if getattr(args, "threshold", None) is not None:
         overrides["threshold"] = args.threshold
     if getattr(args, "record", None) is not None:
-        overrides["fakes_model" if args.what in ("fakes", "threats") else "model"] = str(args.record)
+        overrides["fakes_model" if args.what == "fakes" else "model"] = str(args.record)
     config = DetectorConfig.from_settings(settings(args), **overrides)
     return Detector.from_config(config, with_model=with_model)
 
@@ -247,14 +247,13 @@ def _eval_threats(args: argparse.Namespace) -> int:
     from detector.training.data import corpus
     from detector.training.threats import evaluate_threats
 
+    if args.record:
+        raise UsageError("monitor eval threats has no --record: the threat grammar is no model file "
+                         "(the fakes model's card keeps `monitor eval fakes`'s figures)")
     detector = _detector(args)
     reports = [evaluate_threats(detector, path) for path in args.data or [corpus("threats", s) for s in ("dev", "test")]]
     for report in reports:
         print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else "\n".join(report.lines()))
-    if args.record:
-        from detector.model_files import record_figures
-
-        record_figures(args.record, [line for report in reports for line in report.lines()])
     return 0
 
 
