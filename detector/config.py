@@ -91,7 +91,7 @@ class DetectorConfig:
     registry: str = ""
     # thresholds and windows
     threshold: float = 0.5
-    fakes_threshold: float = 0.4
+    fakes_threshold: float = 0.35
     fakes_spread_hours: float = 6.0
     fakes_spread_sources: int = 3
     factcheck_deadline_hours: float = 1.0

@@ -22,6 +22,7 @@ from detector.fakes.model import FakeModel
 from detector.fakes.narratives import Registry
 from detector.fakes.rumour import RumourLexicon
 from detector.fakes.scorer import FakeReading, FakeScorer
+from detector.fakes.threats import ThreatGrammar
 from detector.files import Source
 from detector.incidents.routing import Router
 from detector.places.gazetteer import Found, Gazetteer
@@ -67,7 +68,7 @@ class Detector:
              vectors: str | os.PathLike[str] | None = None) -> Detector:
         """``model`` None: the lexicon alone scores. ``fakes`` (the rumour lexicon) turns the fake
         score on; without ``fakes_model`` that score comes from the lexicon alone. ``routing`` gives
-        the threat phrases; ``vectors``: word vectors other than natasha's navec (the model must
+        the emergency phrases (violent threats are read by a grammar); ``vectors``: word vectors other than natasha's navec (the model must
         have been trained with them)."""
         lemmatizer = Lemmatizer()
         loaded = ComplaintModel.load(model) if model is not None else None
@@ -75,7 +76,8 @@ class Detector:
         if fakes is not None:
             scorer = FakeScorer(RumourLexicon.load(fakes), Registry.load(narratives, lemmatizer),
                                 FakeModel.load(fakes_model) if fakes_model is not None else None,
-                                fakes_threshold, Router.load(routing).threats() if routing is not None else None)
+                                fakes_threshold, Router.load(routing).threats() if routing is not None else None,
+                                ThreatGrammar(lemmatizer.morph))
         detector = cls(Lexicon.load(sectors), Gazetteer.load(territory_files(territories), lemmatizer), loaded,
                        lemmatizer, threshold, scorer, vectors)
         if loaded is not None and loaded.text.vector_scale:

@@ -34,11 +34,15 @@ output: the input fields plus
                   "method"}: the phrases and rules that drove the decision
   fake            0..1, how much it reads like a false story spreading (check-worthiness, not truth)
   is_fake_suspect fake >= the threshold (setting FAKES_THRESHOLD)
-  threat          true when it reports a threat or emergency (routing.yml's threat topics)
+  threat          true when it is a violent threat (someone will shoot, blow up, burn a school, a mall,
+                  an office, an official); an emergency reported is fake_evidence "emergency"
   fake_evidence   the named pieces behind the score, each present only when found: "rumour" (by group:
                   forwarding, urgency, anonymous_authority, cover_up, panic), "model" (the text model's
                   probability), "registry" (a known story: id, claim, status, debunk link, similarity),
-                  "source" (an official page's words), "denial", "threat" (the phrases). A line scored
+                  "source" (an official page's words), "denial", "markers" (source_named,
+                  document_cited, advice, no_source), "threat" (the threats with their form),
+                  "threat_rumour" (a threat retold as hearsay: to check), "emergency" (routing.yml's
+                  threat-to-life phrases, reported) or "emergency_rumour" (told as hearsay). A line scored
                   alone has no history: "spread" and "denied_by" are added by `monitor detect`.
 A line that is not a JSON object with "text" comes out as {"error": "..."} so line numbers still match.
 """
@@ -75,7 +79,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                        help="labelled JSON Lines (default: the project's corpus; complaints: train, dev and the "
                             "train-only extra; fakes: train)")
     train.add_argument("--ordinary", nargs="*", type=Path, default=None, metavar="FILE",
-                       help="fakes: more files whose every item is ordinary (default: the complaints train split)")
+                       help="fakes: more files whose every item is ordinary (default: the complaints train split "
+                            "and the official news and advice train split)")
+    train.add_argument("--chatter", type=Path, default=None, metavar="FILE",
+                       help="fakes: real everyday posts whose train split (by id hash) is learnt as ordinary "
+                            "(../shared/data/rusentitweet_train.jsonl)")
     train.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
                        help="also learn sectors from the earlier 70%% of these real appeals (../shared/data/...)")
     train.add_argument("--out", type=Path, required=True, help="the model file to write")
@@ -83,10 +91,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     train.set_defaults(run=run_train)
 
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
-    evaluation.add_argument("what", choices=["complaints", "fakes", "spikes", "chatter", "places"])
+    evaluation.add_argument("what", choices=["complaints", "fakes", "threats", "spikes", "chatter", "places"])
     evaluation.add_argument("--data", nargs="+", type=Path,
-                            help="labelled JSON Lines (default: the corpus' test split; fakes: dev and test; "
-                                 "complaints with --cv: train and dev)")
+                            help="labelled JSON Lines (default: the corpus' test split; fakes, threats: dev and "
+                                 "test; complaints with --cv: train and dev)")
     evaluation.add_argument("--cv", type=int, default=0, metavar="K",
                             help="complaints: K-fold cross-validation over --data, training as `monitor train` does")
     evaluation.add_argument("--extra", nargs="*", type=Path, default=None, metavar="FILE",
@@ -219,8 +227,10 @@ def run_train(args: argparse.Namespace) -> int:
     if args.what == "fakes":
         from detector.training.fakes import train_fakes
 
-        ordinary = args.ordinary if args.ordinary is not None else [corpus("complaints", "train")]
-        trained = train_fakes(detector, args.data or [corpus("fakes", "train")], args.out, ordinary=ordinary)
+        ordinary = args.ordinary if args.ordinary is not None else [corpus("complaints", "train"),
+                                                                    corpus("official", "train")]
+        trained = train_fakes(detector, args.data or [corpus("fakes", "train")], args.out, ordinary=ordinary,
+                              chatter=args.chatter)
         print(f"trained the fakes model on {trained.examples} labelled items in {trained.seconds:.1f}s → {args.out}")
         return 0
     from detector.training.complaints import train_complaints
@@ -243,6 +253,8 @@ def run_eval(args: argparse.Namespace) -> int:
         return _eval_chatter(args)
     if args.what == "places":
         return _eval_places(args)
+    if args.what == "threats":
+        return _eval_threats(args)
     from detector.training.data import corpus
 
     if args.cv:
@@ -310,6 +322,20 @@ def _eval_places(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_threats(args: argparse.Namespace) -> int:
+    from detector.training.data import corpus
+    from detector.training.threats import evaluate_threats
+
+    if args.record:
+        raise UsageError("monitor eval threats has no --record: the threat grammar is no model file "
+                         "(the fakes model's card keeps `monitor eval fakes`'s figures)")
+    detector = _detector(args)
+    reports = [evaluate_threats(detector, path) for path in args.data or [corpus("threats", s) for s in ("dev", "test")]]
+    for report in reports:
+        print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else "\n".join(report.lines()))
+    return 0
+
+
 def _eval_fakes(args: argparse.Namespace) -> int:
     from detector import DetectorConfig
     from detector.incidents.clusters import Clusterer
@@ -321,9 +347,11 @@ def _eval_fakes(args: argparse.Namespace) -> int:
     model = detector.fakes.model if detector.fakes else None
     print(f"model: {model.meta if model else 'none (lexicon only)'}")
     lines: list[str] = []
-    for path in args.data or [corpus("fakes", "dev"), corpus("fakes", "test")]:
+    pairs = [(path, None) for path in args.data] if args.data else [
+        (corpus("fakes", split), corpus("official", split)) for split in ("dev", "test")]
+    for path, official in pairs:
         clusterer = Clusterer(threshold=config.clusters_threshold, containment=config.clusters_containment)
-        lines += evaluate_fakes(detector, path, clusterer=clusterer)
+        lines += evaluate_fakes(detector, path, clusterer=clusterer, official=official)
     for path in args.ordinary if args.ordinary is not None else [corpus("complaints", "dev")]:
         lines.append(false_alarms(detector, path))
     print("\n".join(lines))

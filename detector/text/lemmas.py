@@ -48,6 +48,11 @@ class Lemmatizer:
         self._cache: dict[str, str] = {}
         self._cache_size = cache_size
 
+    @property
+    def morph(self) -> pymorphy3.MorphAnalyzer:
+        """The analyser itself, for the parts that read tags (person, tense, case), not only lemmas."""
+        return self._morph
+
     def lemma(self, word: str) -> str:
         word = word.lower().replace("ё", "е")
         found = self._cache.get(word)
