@@ -61,21 +61,27 @@ class ComplaintModel:
               vectors: WordVectors | None = None) -> ComplaintModel:
         """``sector_examples``: more complaints with a sector (e.g. real appeals) for the sector model
         only; ``vectors``: the word vectors (by default natasha's navec)."""
-        from sklearn.linear_model import LogisticRegression
         from sklearn.svm import LinearSVC
 
         everything = list(examples) + list(sector_examples)
         vectors = vectors or WordVectors.load()
         hasher = TextHasher(vectors=vectors)
         text = TextFeatures.fit(text_counts(everything, hasher), signal_scale=SIGNAL_SCALE, vector_scale=VECTOR_SCALE)
-        labelled = [e for e in examples if e.is_complaint is not None]
-        complaint = LogisticRegression(C=16.0, class_weight="balanced", max_iter=3000, random_state=seed)
-        complaint.fit(text.matrix(labelled, hasher=hasher), [bool(e.is_complaint) for e in labelled])
+        complaint = fit_complaint(text, examples, hasher, seed)
         with_sector = [e for e in everything if e.is_complaint and e.sector]
         sector = LinearSVC(C=0.5, class_weight="balanced", max_iter=20_000, random_state=seed)
         sector.fit(by_domain(text.matrix(with_sector, hasher=hasher), with_sector), [e.sector for e in with_sector])
-        return cls(text, Linear.from_estimator(complaint), Linear.from_estimator(sector), signal_names,
+        return cls(text, complaint, Linear.from_estimator(sector), signal_names,
                    dict(meta or {}, vectors=vectors.fingerprint, seed=seed))
+
+    def calibrated(self, slope: float, intercept: float) -> ComplaintModel:
+        """The model with its complaint probability passed through Platt's sigmoid
+        ``1 / (1 + exp(-(slope·z + intercept)))`` of the logistic model's own score ``z``: a
+        product and a sum, so it is folded into the weights and scoring costs nothing more."""
+        old = self.complaint  # classes False, True: z is the score of True
+        complaint = Linear((old.coef * slope).astype(np.float32), old.intercept * slope + intercept, old.classes)
+        return ComplaintModel(self.text, complaint, self.sector, self.signal_names,
+                              dict(self.meta, calibration={"slope": round(slope, 6), "intercept": round(intercept, 6)}))
 
     def predict(self, examples: Sequence[Example],
                 counts: Counts | None = None) -> tuple[np.ndarray, list[dict[str, float]]]:
@@ -105,6 +111,25 @@ class ComplaintModel:
         arrays, card = read_model(path, KIND)
         return cls(TextFeatures.from_arrays(arrays, card["features"]), Linear.from_arrays(arrays, "complaint"),
                    Linear.from_arrays(arrays, "sector"), list(card["signal_names"]), dict(card.get("meta") or {}))
+
+
+def fit_complaint(text: TextFeatures, examples: Sequence[Example], hasher: TextHasher, seed: int) -> Linear:
+    """The complaint model: logistic regression over the labelled ``examples``."""
+    from sklearn.linear_model import LogisticRegression
+
+    labelled = [e for e in examples if e.is_complaint is not None]
+    complaint = LogisticRegression(C=16.0, class_weight="balanced", max_iter=3000, random_state=seed)
+    complaint.fit(text.matrix(labelled, hasher=hasher), [bool(e.is_complaint) for e in labelled])
+    return Linear.from_estimator(complaint)
+
+
+def platt(scores: np.ndarray, truth: Sequence[bool]) -> tuple[float, float]:
+    """Platt scaling (1999): the sigmoid of a model's score that best gives the share of
+    complaints observed among held-out items, as (slope, intercept)."""
+    from sklearn.linear_model import LogisticRegression
+
+    fitted = LogisticRegression(C=1e6, max_iter=1000).fit(np.asarray(scores).reshape(-1, 1), list(truth))
+    return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
 
 
 def by_domain(x: sparse.csr_matrix, examples: Sequence[Example]) -> sparse.csr_matrix:

@@ -21,6 +21,7 @@ class Report:
     items: int = 0
     complaint: tuple[float, float, float] | None = None  # precision, recall, F1
     complaint_recall: float | None = None  # when every item is a complaint (real appeals)
+    complaint_flagged: float | None = None  # when no item is a complaint (real chatter): false alarms
     complaints: int = 0
     sectors: dict[str, tuple[float, float, float, int]] = field(default_factory=dict)
     sector_macro_f1: float | None = None
@@ -36,6 +37,8 @@ class Report:
             out.append(f"  complaint    precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}  ({self.complaints} labelled complaints)")
         elif self.complaint_recall is not None:
             out.append(f"  complaint    recall {self.complaint_recall:.3f}  (every item is a complaint)")
+        elif self.complaint_flagged is not None:
+            out.append(f"  complaint    flagged {self.complaint_flagged:.3f}  (no item is a complaint)")
         if self.sectors:
             out.append(f"  sector       macro-F1 {self.sector_macro_f1:.3f}")
             for code, (p, r, f, n) in sorted(self.sectors.items()):
@@ -80,6 +83,8 @@ def evaluate(name: str, pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, An
         report.complaint = (float(p), float(r), float(f))
     elif truth and all(truth):
         report.complaint_recall = sum(guess) / len(guess)
+    elif truth:
+        report.complaint_flagged = sum(guess) / len(guess)
     if sector_truth:
         labels = sorted(set(sector_truth))
         p, r, f, n = precision_recall_fscore_support(sector_truth, sector_guess, labels=labels, zero_division=0)
