@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
 
 from detector.complaints.model import PORTAL, ComplaintModel, Example, fit_complaint, platt
 from detector.model_files import data_file
@@ -47,7 +50,7 @@ def train_complaints(detector: Detector, data: Sequence[Source], output: Path, *
     learnt = labelled_examples(detector, [r for p in data if str(p) not in held for r in read_jsonl(p)])
     dev = labelled_examples(detector, [r for p in data if str(p) in held for r in read_jsonl(p)])
     rows = read_jsonl(chatter) if chatter is not None else []
-    negatives = [detector.labelled_example(r, False, None) for r in chatter_negatives(rows)]
+    negatives = [replace(detector.labelled_example(r, False, None), chatter=True) for r in chatter_negatives(rows)]
     appeals = appeal_examples(detector, split_appeals(read_jsonl(real_appeals))[0]) if real_appeals else []
     examples, sector_examples = with_appeals(learnt + dev + negatives, appeals, seed)
     started = time.perf_counter()
@@ -56,14 +59,8 @@ def train_complaints(detector: Detector, data: Sequence[Source], output: Path, *
                                  meta={"examples": len(examples), "sector_examples": len(sector_examples)})
     card: dict[str, Any] = {"data": [data_file(p, name_of(p)) for p in data]}
     if dev:
-        learnt_ids = {id(e) for e in examples}
-        check = calibration_examples(detector, dev, rows, [e for e in appeals if id(e) not in learnt_ids], seed)
-        held_ids = {id(e) for e in dev}
-        twin = fit_complaint(model.text, [e for e in examples if id(e) not in held_ids], detector.hasher, seed)
-        scores = twin.decision(model.text.matrix(check, hasher=detector.hasher))[:, 0]
-        model = model.calibrated(*platt(scores, [bool(e.is_complaint) for e in check]))
-        card["calibration"] = {"items": len(check), "complaints": sum(bool(e.is_complaint) for e in check),
-                               "on": [name_of(p) for p in calibration] + ["chatter dev split", "real appeals"]}
+        model, card["calibration"] = calibrate(detector, model, examples, dev, rows, appeals, seed)
+        card["calibration"]["on"] = [name_of(p) for p in calibration] + ["chatter dev split", "real appeals"]
     if real_appeals is not None:
         card["real_appeals"] = {**data_file(real_appeals, name_of(real_appeals)), "source": APPEALS_SOURCE,
                                 "used": f"the earlier {TRAIN_SHARE:.0%} by id, with a sector"}
@@ -74,15 +71,30 @@ def train_complaints(detector: Detector, data: Sequence[Source], output: Path, *
     return Trained(model, len(examples), len(sector_examples), time.perf_counter() - started)
 
 
+def calibrate(detector: Detector, model: ComplaintModel, examples: list[Example], dev: list[Example],
+              chatter: list[dict[str, Any]], appeals: list[Example], seed: int) -> tuple[ComplaintModel, dict[str, Any]]:
+    """``model`` calibrated by Platt on the scores of its twin, fitted as it was but without
+    ``dev``, on :func:`calibration_examples`; and what they were."""
+    learnt = {id(e) for e in examples}
+    parts = calibration_examples(detector, dev, chatter, [e for e in appeals if id(e) not in learnt], seed)
+    check = [e for part in parts for e in part]
+    held = {id(e) for e in dev}
+    complaint, relevance = fit_complaint(model.text, [e for e in examples if id(e) not in held], detector.hasher, seed)
+    twin = replace(model, complaint=complaint, relevance=relevance, meta={})
+    p = np.clip(twin.complaint_probability(model.text.matrix(check, hasher=detector.hasher)), 1e-9, 1 - 1e-9)
+    truth = [bool(e.is_complaint) for e in check]
+    slope_intercept = platt(np.log(p / (1 - p)), truth, [n for n, part in enumerate(parts) for _ in part])
+    return model.calibrated(*slope_intercept), {"items": len(check), "complaints": sum(truth)}
+
+
 def calibration_examples(detector: Detector, dev: list[Example], chatter: list[dict[str, Any]],
-                         unseen: list[Example], seed: int) -> list[Example]:
+                         unseen: list[Example], seed: int) -> list[list[Example]]:
     """What the complaint probability is calibrated on: the held-out labelled posts, the chatter's
     dev split (every one taken as not a complaint) and ``CALIBRATION_APPEALS`` of the real appeals
-    the complaint model did not learn (``unseen``), so that complaints and the rest weigh about
-    the same."""
+    the complaint model did not learn (``unseen``): three kinds of text, which weigh the same."""
     picked = random.Random(seed).sample(unseen, min(CALIBRATION_APPEALS, len(unseen)))
     talk = [detector.labelled_example(chatter_record(r), False, None) for r in chatter_split(chatter, "dev")]
-    return dev + talk + picked
+    return [dev, talk, picked]
 
 
 def labelled_examples(detector: Detector, records: list[dict[str, Any]]) -> list[Example]:
