@@ -22,7 +22,7 @@ from detector.complaints.model import PORTAL, ComplaintModel, Example, fit_compl
 from detector.model_files import data_file
 from detector.training.chatter import CHATTER_SOURCE, chatter_negatives, chatter_record, chatter_split
 from detector.training.data import Trained, name_of, read_jsonl, unlabelled
-from detector.training.evaluation import Report, evaluate
+from detector.training.evaluation import Report, calibration_table, evaluate
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -159,6 +159,8 @@ def evaluate_complaints(detector: Detector, data: Sequence[Source], *, real_appe
         rows = chatter_split(read_jsonl(chatter), "test")
         talk = detector.score_many([chatter_record(r) for r in rows])
         pairs = [({"is_complaint": True}, s) for s in plain] + [({"is_complaint": False}, s) for s in talk]
-        reports.append(evaluate(f"{name_of(real_appeals)} later 30% (no platform field) against "
-                                f"{name_of(chatter)} test split (by id hash, not complaints)", pairs))
+        combined = evaluate(f"{name_of(real_appeals)} later 30% (no platform field) against "
+                            f"{name_of(chatter)} test split (by id hash, not complaints)", pairs)
+        combined.calibration = calibration_table(pairs)
+        reports.append(combined)
     return reports
