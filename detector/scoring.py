@@ -52,7 +52,7 @@ class _Prepared:
 
 class Detector:
     def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer, model: ComplaintModel | None,
-                 lemmatizer: Lemmatizer, threshold: float = 0.5, fakes: FakeScorer | None = None,
+                 lemmatizer: Lemmatizer, threshold: float = 0.6, fakes: FakeScorer | None = None,
                  vectors: str | os.PathLike[str] | None = None) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
@@ -64,7 +64,7 @@ class Detector:
         self.hasher = TextHasher()  # the models' text counts, shared and cached per word
 
     @classmethod
-    def load(cls, sectors: Source, territories: Source, model: Source | None, threshold: float = 0.5, *,
+    def load(cls, sectors: Source, territories: Source, model: Source | None, threshold: float = 0.6, *,
              fakes: Source | None = None, narratives: Source | None = None, fakes_model: Source | None = None,
              fakes_threshold: float = 0.5, routing: Source | None = None,
              vectors: str | os.PathLike[str] | None = None) -> Detector:
