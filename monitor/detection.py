@@ -19,7 +19,8 @@ input, one JSON object per line: at least {"id", "text"}; optional "platform" ("
 a city portal, whose sectors follow the portal's own categories), "kind" (post|comment),
 "source_kind" (city_group|governor|government|municipal|media|other), "territory" (the source's own
 territory: a town or district name, or an object with "municipality"/"district"), "created_at",
-"parent_id", "official" (true when the page's own account wrote it).
+"parent_id", "official" (true when the page's own account wrote it: its words are then an answer,
+unless a page that is not official says it passes on a reader's message, "анонимно", "пишет подписчик").
 
 output: the input fields plus
   complaint       0..1, the probability that a citizen reports a problem here
