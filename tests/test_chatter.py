@@ -93,3 +93,22 @@ def test_real_appeals_are_told_from_chatter_with_a_calibration_table(tmp_path: P
     assert combined.complaint is not None and combined.complaint[2] > 0.9
     assert sum(n for _, _, n, _, _ in combined.calibration) == combined.items
     assert any(line.strip().startswith("calibration") for line in combined.lines())
+
+
+def test_cross_validation_learns_the_chatter_and_scores_its_dev_split(tmp_path: Path) -> None:
+    from detector.config import DetectorConfig
+    from detector.scoring import Detector
+    from detector.training.crossval import cross_validate
+    from detector.training.data import corpus, read_jsonl
+
+    data = _jsonl(tmp_path / "some.jsonl", read_jsonl(corpus("complaints", "train"))[:200])
+    talk = _jsonl(tmp_path / "talk.jsonl", [{"id": f"t{n}", "text": f"{TALK[n % len(TALK)]} {n}"} for n in range(300)])
+    appeals = _jsonl(tmp_path / "appeals.jsonl", [
+        {"id": str(n), "text": f"Во дворе дома {n} не убирают мусор, контейнеры переполнены", "sector": "waste"}
+        for n in range(60)])
+    reports = cross_validate(Detector.from_config(DetectorConfig(), with_model=False), [data], real_appeals=appeals,
+                             chatter=talk, folds=2)
+    posts, hinted, plain, chatter, combined = reports
+    assert posts.items == 200 and hinted.items == plain.items == 2 * 9  # 20% of the earlier 70%, by both folds
+    assert chatter.items == 2 * len(chatter_split(read_jsonl(talk), "dev")) and chatter.complaint_flagged is not None
+    assert combined.complaint is not None
