@@ -92,7 +92,7 @@ DETECTOR_ROUTING = ""  # who acts and by when; empty: the demo region's, shipped
 DETECTOR_SECTORS = ""  # the sectors and their phrases; empty: watchlists/sectors.yml, shipped
 DETECTOR_TERRITORIES = ""  # the gazetteer (a file or a folder); empty: the demo region's, shipped
 DETECTOR_VECTORS = ""  # navec word vectors (.tar) the complaints model reads; empty: the ones inside natasha
-DETECTOR_THRESHOLD = 0.5  # complaint probability at which is_complaint becomes true (best F1 on dev: 0.45-0.55)
+DETECTOR_THRESHOLD = 0.6  # calibrated complaint probability at which is_complaint becomes true (chosen on dev)
 FAKES_LEXICON = ""  # the language of rumours and denials; empty: shipped, "none": no fake score
 FAKES_MODEL = ""  # the fakes model: empty = the one shipped (make model), "none" = lexicon only
 FAKES_REGISTRY = ""  # the debunk registry (empty: shipped); reviewed fakes join it from the store

@@ -90,7 +90,7 @@ class DetectorConfig:
     fakes_model: str = ""
     registry: str = ""
     # thresholds and windows
-    threshold: float = 0.5
+    threshold: float = 0.6
     fakes_threshold: float = 0.35
     fakes_spread_hours: float = 6.0
     fakes_spread_sources: int = 3

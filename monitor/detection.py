@@ -19,7 +19,8 @@ input, one JSON object per line: at least {"id", "text"}; optional "platform" ("
 a city portal, whose sectors follow the portal's own categories), "kind" (post|comment),
 "source_kind" (city_group|governor|government|municipal|media|other), "territory" (the source's own
 territory: a town or district name, or an object with "municipality"/"district"), "created_at",
-"parent_id", "official" (true when the page's own account wrote it).
+"parent_id", "official" (true when the page's own account wrote it: its words are then an answer,
+unless a page that is not official says it passes on a reader's message, "анонимно", "пишет подписчик").
 
 output: the input fields plus
   complaint       0..1, the probability that a citizen reports a problem here
@@ -86,6 +87,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                             "(../shared/data/rusentitweet_train.jsonl)")
     train.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
                        help="also learn sectors from the earlier 70%% of these real appeals (../shared/data/...)")
+    train.add_argument("--chatter", type=Path, default=None, metavar="FILE",
+                       help="complaints: real everyday posts whose train split (by id hash) is learnt as not "
+                            "complaints, whose dev split calibrates the probability (../shared/data/...)")
+    train.add_argument("--calibrate-on", nargs="*", type=Path, default=None, metavar="FILE",
+                       help="complaints: files of --data the complaint probability is calibrated on (default: the "
+                            "corpus' dev split when --data is not given)")
     train.add_argument("--out", type=Path, required=True, help="the model file to write")
     add_settings(train)
     train.set_defaults(run=run_train)
@@ -105,6 +112,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                             help="also the later 30%% of these real appeals (sector, complaint recall)")
     evaluation.add_argument("--split", choices=["train", "dev", "test"], default="test",
                             help="chatter: which split of the real chatter (by id hash) to score")
+    evaluation.add_argument("--chatter", type=Path, default=None, metavar="FILE",
+                            help="complaints: real everyday posts; with --real-appeals, complaint F1 of the real "
+                                 "appeals against the chatter's test split (with --cv: learnt, train split)")
     evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
     evaluation.add_argument("--record", type=Path, metavar="MODEL",
                             help="complaints, fakes: evaluate this model file and write the figures into its card")
@@ -236,7 +246,9 @@ def run_train(args: argparse.Namespace) -> int:
     from detector.training.complaints import train_complaints
 
     data = args.data or [corpus("complaints", name) for name in ("train", "dev", "extra")]
-    trained = train_complaints(detector, data, args.out, real_appeals=args.real_appeals)
+    calibration = args.calibrate_on if args.calibrate_on is not None else [] if args.data else [data[1]]
+    trained = train_complaints(detector, data, args.out, real_appeals=args.real_appeals, chatter=args.chatter,
+                               calibration=calibration)
     appeals = f" + {trained.sector_examples} portal appeals (sectors only)" if trained.sector_examples else ""
     print(f"trained on {trained.examples} labelled items{appeals} in {trained.seconds:.1f}s → {args.out}")
     return 0
@@ -263,13 +275,13 @@ def run_eval(args: argparse.Namespace) -> int:
         detector = _detector(args, with_model=False)  # each fold trains its own
         extra = args.extra if args.extra is not None else [corpus("complaints", "extra")]
         reports = cross_validate(detector, args.data or [corpus("complaints", n) for n in ("train", "dev")],
-                                 extra=extra, real_appeals=args.real_appeals, folds=args.cv)
+                                 extra=extra, real_appeals=args.real_appeals, chatter=args.chatter, folds=args.cv)
     else:
         from detector.training.complaints import evaluate_complaints
 
         detector = _detector(args)
         reports = evaluate_complaints(detector, args.data or [corpus("complaints", "test")],
-                                      real_appeals=args.real_appeals)
+                                      real_appeals=args.real_appeals, chatter=args.chatter)
         if not args.json:
             print(f"model: {detector.model.meta if detector.model else 'none (lexicon only)'}")
     if args.record:
