@@ -178,14 +178,18 @@ class Post:
         }
 
     @property
+    def shared_text(self) -> str:
+        """Its own text and what it shares, its original's (a repost's, a forward's), a paragraph
+        each: what the detector reads, so a repost of a complaint is scored as that complaint."""
+        origin = self.origin.text if self.origin is not None else ""
+        if not origin or origin == self.text:
+            return self.text
+        return f"{self.text}\n\n{origin}" if self.text else origin
+
+    @property
     def full_text(self) -> str:
-        """What the post says with what it shares: its title, its own text and its original's
-        (a repost's or a forward's), one paragraph each. What search indexes and the detector reads,
-        so a repost of a complaint is found and scored as that complaint."""
-        parts = [self.title or "", self.text]
-        if self.origin is not None and self.origin.text and self.origin.text != self.text:
-            parts.append(self.origin.text)
-        return "\n\n".join(part for part in parts if part)
+        """Its title and :attr:`shared_text`: what search indexes, so the original's words find a repost."""
+        return f"{self.title}\n\n{self.shared_text}" if self.title else self.shared_text
 
     def findings(self, fields: Sequence[str] = ()) -> dict[str, Any]:
         """The detector's fields (``fields``, by default all of :data:`DETECTOR_FIELDS`) as the
