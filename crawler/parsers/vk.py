@@ -235,7 +235,8 @@ def _largest_keyed(body: dict[str, Any], pattern: re.Pattern[str]) -> str | None
 
 
 def _title(value: Any) -> str | None:
-    return read_text(value).strip() or None if value else None
+    title = read_text(value).strip() if value else ""
+    return title or None
 
 
 def _str(value: Any) -> str | None:
