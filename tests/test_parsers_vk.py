@@ -99,3 +99,32 @@ def test_a_repost_with_own_text_keeps_both_texts_and_the_original() -> None:
 
 def test_an_own_post_has_no_origin() -> None:
     assert all(p.origin is None for p in wall("wall_get_sizes_entities_link.json").values())
+
+
+@pytest.mark.parametrize("attachment, expected", [
+    ({"type": "photo", "photo": {"sizes": [{"type": "w", "url": "https://v/w.jpg", "width": 0, "height": 0},
+                                           {"type": "z", "url": "https://v/z.jpg", "width": 0, "height": 0},
+                                           {"type": "s", "url": "https://v/s.jpg", "width": 0, "height": 0}]}},
+     ("photo", "https://v/w.jpg", None)),  # no sizes given: VK's order of types, s < … < z < w
+    ({"type": "photo", "photo": {"sizes": [{"type": "x", "url": "https://v/x.jpg", "width": 604, "height": 403}],
+                                 "orig_photo": {"url": "https://v/orig.jpg", "width": 2560, "height": 1707}}},
+     ("photo", "https://v/orig.jpg", None)),  # 5.199's original
+    ({"type": "photo", "photo": {"photo_75": "https://v/75.jpg", "photo_1280": "https://v/1280.jpg",
+                                 "photo_604": "https://v/604.jpg"}}, ("photo", "https://v/1280.jpg", None)),
+    ({"type": "photo", "photo": {"src": "https://v/s.jpg", "src_xbig": "https://v/xbig.jpg",
+                                 "src_big": "https://v/big.jpg"}}, ("photo", "https://v/xbig.jpg", None)),  # API 3
+    ({"type": "video", "video": {"title": "Прорыв на Речной", "image": [
+        {"url": "https://v/320.jpg", "width": 320}, {"url": "https://v/1280.jpg", "width": 1280},
+        {"url": "https://v/800.jpg", "width": 800}]}}, ("video", "https://v/1280.jpg", "Прорыв на Речной")),
+    ({"type": "doc", "doc": {"title": "График отключений.pdf", "url": "https://vk.com/doc1_2"}},
+     ("doc", "https://vk.com/doc1_2", "График отключений.pdf")),
+    ({"type": "audio", "audio": {"artist": "Ансамбль", "title": "Песня", "url": ""}}, ("audio", None, "Ансамбль – Песня")),
+    ({"type": "poll", "poll": {"question": "Когда дадут воду?"}}, ("poll", None, "Когда дадут воду?")),
+    ({"type": "photos_list", "photos_list": None}, ("photos_list", None, None)),
+])
+def test_each_attachment_shape_gives_its_url_and_title(attachment: dict[str, Any],
+                                                       expected: tuple[str, str | None, str | None]) -> None:
+    page = parse_wall({"count": 1, "items": [{"id": 1, "owner_id": -1, "date": 1700000000, "text": "",
+                                              "attachments": [attachment]}]}, "vk_shapes")
+    (found,) = page.entries[0].post.attachments
+    assert (found.type, found.url, found.title) == expected
