@@ -75,6 +75,14 @@ def by_token(path: str, token: str | None) -> str | None:
     return token
 
 
+def keeps_the_rate(between: list[float], rate: float) -> bool:
+    """Whether requests ``between`` seconds apart kept ``rate`` per second. A turn is taken when a
+    request leaves; on a loaded machine one may reach the site late, so that one gap shrinks by
+    what the next grows: every two gaps together still hold two turns, and none falls near zero."""
+    pairs = [a + b for a, b in itertools.pairwise(between)]
+    return min(pairs, default=2 / rate) >= 2 / rate - CLOCK and min(between, default=1 / rate) >= 1 / rate - 2 * CLOCK
+
+
 # --- a crawl's requests, as the site sees them --------------------------------------------------
 
 def test_three_processes_never_send_a_token_faster_than_its_rate(crawl, site, walls_only):
@@ -84,7 +92,7 @@ def test_three_processes_never_send_a_token_faster_than_its_rate(crawl, site, wa
     tokens = gaps("/vk/", site.control("stats", arrivals=1)["arrivals"], by_token)
     assert set(tokens) == set(TOKENS) and sum(map(len, tokens.values())) > 25
     for token, between in tokens.items():
-        assert min(between) >= 1 / RATE - CLOCK, (token, sorted(between)[:5])
+        assert keeps_the_rate(between, RATE), (token, between)
 
 
 def test_without_shared_limits_the_same_processes_go_past_the_rate(crawl, site, walls_only):
@@ -92,7 +100,7 @@ def test_without_shared_limits_the_same_processes_go_past_the_rate(crawl, site, 
     runs = [("vk_podslushano", "vk_svetloyarsk"), ("vk_online", "vk_closed"), ("vk_governor", "vk_admin")]
     in_parallel(crawl, runs, STAGGER, watchlist=walls_only, CRAWLER_LIMITS_ENABLED=False, **VK_PAGES)
     tokens = gaps("/vk/", site.control("stats", arrivals=1)["arrivals"], by_token)
-    assert min(min(between) for between in tokens.values()) < 1 / RATE / 2
+    assert not all(keeps_the_rate(between, RATE) for between in tokens.values()), tokens
 
 
 def test_two_processes_share_a_slot_delay(crawl, site):
@@ -103,11 +111,7 @@ def test_two_processes_share_a_slot_delay(crawl, site):
     channels = {path.split("/")[3] for _, path, _ in arrivals if path.startswith("/tg/s/")}
     assert channels == {"prirechensk_news", "minzdrav_prirechye", "chp_prirechensk"}
     between = gaps("/tg/", arrivals)[""]
-    # Turns are taken when a request leaves; on a loaded machine one may reach the site late, so
-    # one gap shrinks and the next grows: every two gaps together still hold two turns.
-    pairs = [a + b for a, b in itertools.pairwise(between)]
-    assert len(between) >= 4 and min(pairs) >= 2 / rate - CLOCK, between
-    assert min(between) >= 1 / rate - 2 * CLOCK, between
+    assert len(between) >= 4 and keeps_the_rate(between, rate), between
 
 
 def test_two_processes_share_a_hosts_download_delay(crawl, site):
@@ -241,4 +245,4 @@ def test_processes_sharing_redis_never_send_a_token_faster_than_its_rate(crawl, 
     tokens = gaps("/vk/", site.control("stats", arrivals=1)["arrivals"], by_token)
     assert set(tokens) == set(TOKENS) and sum(map(len, tokens.values())) > 18
     for token, between in tokens.items():
-        assert min(between) >= 1 / RATE - CLOCK, (token, sorted(between)[:5])
+        assert keeps_the_rate(between, RATE), (token, between)
