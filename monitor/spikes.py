@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any, Iterator
 
 from monitor.common import add_settings, add_store, open_store, settings, since
 
@@ -68,10 +69,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _from_file(args: argparse.Namespace, config: object) -> int:
     from detector import spikes_in_records
-    from detector.training.data import read_jsonl
+    from detector.exceptions import DataError
+    from detector.jobs.spikes import read_scored
 
-    records = read_jsonl(args.from_jsonl) if args.from_jsonl != "-" else [
-        json.loads(line) for line in sys.stdin if line.strip()]
-    for line in spikes_in_records(records, config, args.bucket):  # type: ignore[arg-type]
+    if args.from_jsonl == "-":
+        return _write(spikes_in_records(read_scored(sys.stdin.buffer, "<stdin>"), config, args.bucket))  # type: ignore[arg-type]
+    try:
+        lines = open(args.from_jsonl, "rb")  # noqa: SIM115 (closed below; only opening is a reading error)
+    except OSError as exc:
+        raise DataError(f"{args.from_jsonl}: cannot read: {exc.strerror or exc}") from exc
+    with lines:
+        return _write(spikes_in_records(read_scored(lines, args.from_jsonl), config, args.bucket))  # type: ignore[arg-type]
+
+
+def _write(alerts: Iterator[dict[str, Any]]) -> int:
+    for line in alerts:
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     return 0

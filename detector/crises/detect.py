@@ -24,15 +24,16 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 from scipy import special
 
-from detector.crises.budget import CALIBRATION_MIN_WEEKS, budget_threshold
 from detector.crises.baseline import fit_baseline, fit_rhythm, own_rhythm
+from detector.crises.budget import CALIBRATION_MIN_WEEKS, budget_threshold
 from detector.crises.series import Counts, SeriesKey
 from detector.exceptions import ConfigError
 
 _SETTINGS = (("SPIKES_BUCKET", "bucket", str), ("SPIKES_ALPHA", "alpha", float),
              ("SPIKES_ALPHA_FIRST", "alpha_first", float), ("SPIKES_MIN_COUNT", "min_count", int),
              ("SPIKES_WINDOWS", "windows_hours", tuple), ("SPIKES_COOLDOWN_HOURS", "cooldown_hours", float),
-             ("SPIKES_HISTORY_DAYS", "history_days", float), ("SPIKES_ALERTS_PER_WEEK", "alerts_per_week", float))
+             ("SPIKES_HISTORY_DAYS", "history_days", float), ("SPIKES_ALERTS_PER_WEEK", "alerts_per_week", float),
+             ("SPIKES_STORIES", "stories", int), ("SPIKES_STORY_HOURS", "story_hours", float))
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class SpikeConfig:
     gap_hours: float = 24.0
     prior_days: float = 1.0
     alerts_per_week: float = 2.0  # across every series, on the run's past (0: the model's thresholds alone)
+    stories: int = 20  # clusters that are series of their own: those growing most in the last story_hours
+    story_hours: float = 24.0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], **overrides: Any) -> SpikeConfig:
@@ -76,11 +79,13 @@ class SpikeConfig:
                 raise ConfigError(f"{setting}={raw!r}: {exc}") from exc
         config = cls(**{**values, **overrides})
         if not (0 < config.alpha < 1 and 0 < config.alpha_first < 1) or config.min_count < 1 \
-                or not config.windows_hours or config.alerts_per_week < 0:
+                or not config.windows_hours or config.alerts_per_week < 0 or config.stories < 0 \
+                or config.story_hours <= 0:
             raise ConfigError(f"SPIKES_ALPHA and SPIKES_ALPHA_FIRST must be in (0, 1), SPIKES_MIN_COUNT ≥ 1, "
-                              f"SPIKES_WINDOWS not empty and SPIKES_ALERTS_PER_WEEK ≥ 0; got {config.alpha}, "
-                              f"{config.alpha_first}, {config.min_count}, {config.windows_hours}, "
-                              f"{config.alerts_per_week}")
+                              f"SPIKES_WINDOWS not empty, SPIKES_ALERTS_PER_WEEK ≥ 0, SPIKES_STORIES ≥ 0 and "
+                              f"SPIKES_STORY_HOURS > 0; got {config.alpha}, {config.alpha_first}, "
+                              f"{config.min_count}, {config.windows_hours}, {config.alerts_per_week}, "
+                              f"{config.stories}, {config.story_hours}")
         return config
 
     def buckets(self, hours: float) -> int:

@@ -120,13 +120,33 @@ class Counts:
 
 def record_keys(record: Mapping[str, Any]) -> list[SeriesKey]:
     """The series one scored post (a ``monitor spikes --from-jsonl`` line) counts in: its sector ×
-    territory when it has a sector, its cluster when it has one."""
-    keys = []
-    if record.get("sector"):
-        keys.append(SeriesKey(str(record["sector"]), territory_name(record.get("territory"))))
+    territory, and its cluster when it has one; none without a sector."""
+    if not record.get("sector"):
+        return []
+    keys = [SeriesKey(str(record["sector"]), territory_name(record.get("territory")))]
     if record.get("cluster_id"):
         keys.append(SeriesKey(cluster=str(record["cluster_id"])))
     return keys
+
+
+def growing_stories(cells: Iterable[tuple[SeriesKey, datetime, int]], until: datetime, *, hours: float,
+                    stories: int, min_count: int) -> list[tuple[SeriesKey, datetime, int]]:
+    """The cells of the ``stories`` clusters that grow most at the end of the range: of those with
+    posts in the last ``hours`` before ``until``, the ones whose last quarter of it holds at least
+    ``min_count`` posts and more per hour than the rest, most posts in that quarter first.
+
+    A story is a series only while it grows: one series per cluster ever seen would grow with the
+    posts (most clusters are a single post, which can never be a spike)."""
+    cells = [cell for cell in cells if cell[1] >= until - timedelta(hours=hours)]
+    recent_from = until - timedelta(hours=hours / 4)
+    recent: dict[SeriesKey, int] = {}
+    before: dict[SeriesKey, int] = {}
+    for key, when, count in cells:
+        side = recent if when >= recent_from else before
+        side[key] = side.get(key, 0) + count
+    growing = [key for key, n in recent.items() if n >= min_count and n > before.get(key, 0) / 3]
+    chosen = set(sorted(growing, key=lambda k: (-recent[k], str(k)))[:stories])
+    return [cell for cell in cells if cell[0] in chosen]
 
 
 def record_time(record: Mapping[str, Any]) -> datetime | None:

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
+import orjson
+
 from detector.crises.alerts import alert_line, crisis_incident, detect_in_records, detect_in_store, merge
 from detector.crises.explain import Explainer
 from detector.crises.series import parse_bucket
+from detector.exceptions import DataError
 from detector.incidents.routing import Router
 from detector.sectors import load_sectors
 from detector.text.lemmas import Lemmatizer
@@ -96,9 +99,23 @@ def send_crises(config: DetectorConfig, crises: list[Incident]) -> list[Delivery
 
 def spikes_in_records(records: Iterable[Mapping[str, Any]], config: DetectorConfig,
                       bucket: str | None = None) -> Iterator[dict[str, Any]]:
-    """Alerts over scored posts (``monitor spikes --from-jsonl``), one output line each."""
+    """Alerts over scored posts (``monitor spikes --from-jsonl``), one output line each; the
+    records are read once, as they come (a generator is never held whole)."""
     spike_config = config.spike_config(**({"bucket": parse_bucket(bucket)} if bucket else {}))
-    records = list(records)
-    explainer = Explainer(Lemmatizer() if any(r.get("text") for r in records) else None)
-    for alert in detect_in_records(records, spike_config, explainer):
+    for alert in detect_in_records(records, spike_config, Explainer(Lemmatizer())):
         yield alert_line(alert, spike_config.bucket)
+
+
+def read_scored(lines: Iterable[bytes | str], name: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects of JSON Lines, one at a time; a line that is not one names ``name`` and
+    its number (:class:`~detector.exceptions.DataError`)."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise DataError(f"{name}:{number}: not JSON ({exc})") from exc
+        if not isinstance(record, dict):
+            raise DataError(f"{name}:{number}: expected a JSON object, got {type(record).__name__}")
+        yield record
