@@ -6,7 +6,7 @@ real ones do not quite: one person files five appeals about five yards within a 
 housing office enters a day's letters at once. Their p-values are too small, and a hundred series
 tested every hour turn a few such hours a day into a stream of alerts nobody reads. So the
 threshold is set where the staff's tolerance puts it: on the calibration buckets (the run's past,
-after the baseline's first week), the scores ``corrected p / alpha`` of every series and bucket
+after the baseline's first days), the scores ``corrected p / alpha`` of every series and bucket
 are thresholded as the detector would (minimum count, one alert per event), and the threshold is
 lowered until the events it gives are within the budget — never raised above ``alpha``, so a
 clean series keeps the model's threshold. It is a correction for the number of series tested
@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 CALIBRATION_MIN_WEEKS = 1.0  # less past than this: the model's thresholds alone
+CALIBRATION_SKIP_HOURS = 72  # after the gap: the baseline's first days, while its level is mostly prior
 
 
 def budget_threshold(score: np.ndarray, eligible: np.ndarray, events: Callable[[np.ndarray], int],

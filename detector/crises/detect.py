@@ -25,10 +25,11 @@ import numpy as np
 from scipy import special
 
 from detector.crises.baseline import fit_baseline, fit_rhythm, own_rhythm
-from detector.crises.budget import CALIBRATION_MIN_WEEKS, budget_threshold
+from detector.crises.budget import CALIBRATION_MIN_WEEKS, CALIBRATION_SKIP_HOURS, budget_threshold
 from detector.crises.series import Counts, SeriesKey
 from detector.exceptions import ConfigError
 
+FIRST_SHARE = 0.5  # of the alert budget, for the one-bucket window; the longer ones share the rest
 _SETTINGS = (("SPIKES_BUCKET", "bucket", str), ("SPIKES_ALPHA", "alpha", float),
              ("SPIKES_ALPHA_FIRST", "alpha_first", float), ("SPIKES_MIN_COUNT", "min_count", int),
              ("SPIKES_WINDOWS", "windows_hours", tuple), ("SPIKES_COOLDOWN_HOURS", "cooldown_hours", float),
@@ -129,7 +130,7 @@ class SpikeDetector:
 
     def __init__(self, config: SpikeConfig | None = None) -> None:
         self.config = config or SpikeConfig()
-        self.threshold = 1.0  # the last run's: the share of ``alpha`` the alert budget left
+        self.thresholds = (1.0, 1.0)  # the last run's: the share of ``alpha`` the budget left (1 bucket, longer)
 
     def detect(self, counts: Counts, report_from: int = 0, rhythm_until: int | None = None,
                calibrate_until: int | None = None) -> list[Alert]:
@@ -155,25 +156,29 @@ class SpikeDetector:
         corrected = np.minimum(best_p * len(config.windows), 1.0)
         score, eligible = corrected / config.alpha_for(best_w), best_x >= config.min_count
         cool = round(config.cooldown_hours * 3600 / config.bucket.total_seconds())
-        self.threshold = self._budget(counts, score, eligible, cool, gap, calibrate_until or report_from or None)
-        events = cooldown(eligible & (score < self.threshold), cool, strength=counts.matrix)
+        until = calibrate_until or report_from or None
+        first = best_w == 1
+        self.thresholds = tuple(self._budget(counts, score, eligible & part, cool, gap, until, share)
+                                for part, share in ((first, FIRST_SHARE), (~first, 1 - FIRST_SHARE)))
+        threshold = np.where(first, *self.thresholds)
+        events = cooldown(eligible & (score < threshold), cool, strength=counts.matrix)
         return [Alert(counts.keys[s], t, counts.time(t), int(best_w[s, t]), int(best_x[s, t]),
                       round(float(best_m[s, t]), 2), float(corrected[s, t]))
                 for s, t in events if t >= report_from]
 
     def _budget(self, counts: Counts, score: np.ndarray, eligible: np.ndarray, cool: int, gap: int,
-                until: int | None) -> float:
-        """The share of the thresholds that keeps the calibration buckets' alerts in the budget
-        (:mod:`detector.crises.budget`): from the baseline's first week to ``until``."""
+                until: int | None, share: float) -> float:
+        """The share of the threshold that keeps the calibration buckets' alerts within ``share`` of
+        the budget (:mod:`detector.crises.budget`): from the baseline's first days to ``until``."""
         config = self.config
-        begin, end = gap + config.buckets(7 * 24), until if until is not None else counts.buckets
+        begin, end = gap + config.buckets(CALIBRATION_SKIP_HOURS), until if until is not None else counts.buckets
         weeks = (end - begin) / config.buckets(7 * 24)
         if config.alerts_per_week <= 0 or weeks < CALIBRATION_MIN_WEEKS:
             return 1.0
         strength = counts.matrix[:, begin:end]
         return budget_threshold(score[:, begin:end], eligible[:, begin:end],
                                 lambda hot: sum(1 for _ in cooldown(hot, cool, strength=strength)),
-                                config.alerts_per_week * weeks)
+                                config.alerts_per_week * share * weeks)
 
     def _tails(self, matrix: np.ndarray, expected: np.ndarray, dispersion: np.ndarray,
                clumping: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
