@@ -107,9 +107,7 @@ def _clumping(capped: np.ndarray, expected: np.ndarray, day: float, shrink: floa
     0.2 posts the negative binomial's variance is ≈ its mean, and such a clump would look like an
     event of one chance in a billion."""
     excess = ((capped - expected) ** 2 / (1.0 + day * expected)).sum(axis=1, keepdims=True)
-    posts = expected.sum(axis=1, keepdims=True)
-    pooled = max(1.0, float(excess.sum() / max(posts.sum(), 1e-9)))
-    return np.clip((excess + shrink * pooled) / (posts + shrink), 1.0, 10.0)
+    return np.clip((excess + shrink) / (expected.sum(axis=1, keepdims=True) + shrink), 1.0, 10.0)
 
 
 def _prior_level(counts: np.ndarray, rhythm: np.ndarray) -> np.ndarray:

@@ -53,7 +53,7 @@ class SpikeConfig:
     history_days: float = 28.0
     gap_hours: float = 24.0
     prior_days: float = 1.0
-    alerts_per_week: float = 2.0  # across every series, on the run's past (0: the model's thresholds alone)
+    alerts_per_week: float = 1.0  # across every series, on the run's past (0: the model's thresholds alone)
     stories: int = 20  # clusters that are series of their own: those growing most in the last story_hours
     story_hours: float = 24.0
 
