@@ -148,11 +148,11 @@ def through_store(db: str, until: datetime = UNTIL) -> dict[str, Any]:
         plain.execute(FORGET_CRISES)
     store = SqliteStore(db)
     before = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = run_spikes(store, config(), until=until)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     store.close()
-    return {"seconds": seconds, "alerts": len(report.crises), "rss_before": before}
+    return {"seconds": seconds, "cpu": cpu, "alerts": len(report.crises), "rss_before": before}
 
 
 def from_jsonl(path: str) -> dict[str, Any]:
@@ -162,10 +162,11 @@ def from_jsonl(path: str) -> dict[str, Any]:
 
     settings = config()
     before = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with open(path, "rb") as lines:
         alerts = sum(1 for _ in spikes_in_records(read_scored(lines, path), settings))
-    return {"seconds": time.perf_counter() - started, "alerts": alerts, "rss_before": before}
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu, "alerts": alerts,
+            "rss_before": before}
 
 
 def previous(root: str, kind: str, path: str, until: str, max_gb: float, max_seconds: float) -> dict[str, Any]:
@@ -296,7 +297,9 @@ def given(args: argparse.Namespace) -> None:
         with open(args.jsonl, "rb") as lines:
             print(f"file {args.jsonl}: {sum(1 for _ in lines):,} lines")
         runs.append(("jsonl", args.jsonl, from_jsonl, (args.jsonl,)))
-    print(f"  {'path':<48} {'wall s':>13} {'peak RSS MB':>12} {'alerts':>7}   previous code")
+    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start: wall time waits for "
+          "the CPU, CPU time does not)")
+    print(f"  {'path':<52} {'wall s':>13} {'CPU s':>11} {'peak RSS MB':>12} {'alerts':>7}   previous code")
     for kind, path, func, call in runs:
         ours = [run_limited(func, *call, **limits) for _ in range(args.rounds)]
         before = (run_limited(previous, args.previous, kind, path, (call[1] if kind == "store" else UNTIL).isoformat(),
@@ -309,11 +312,12 @@ def _given_line(label: str, ours: list[Outcome], before: Outcome | None) -> None
     finished = [o for o in ours if o.finished]
     for outcome in ours:
         if not outcome.finished:
-            print(f"  {label:<48} {outcome.stopped}")
+            print(f"  {label:<52} {outcome.stopped}")
     if not finished:
         return
     seconds = [o.result["seconds"] for o in finished]
-    line = (f"  {label:<48} {span(seconds, 2):>13} {max(o.peak_mb for o in finished):>12,.0f} "
+    cpu = [o.result["cpu"] for o in finished]
+    line = (f"  {label:<52} {span(seconds, 2):>13} {span(cpu, 2):>11} {max(o.peak_mb for o in finished):>12,.0f} "
             f"{span([o.result['alerts'] for o in finished]):>7}   ")
     old = before.result if before is not None and before.finished else None
     if before is None:

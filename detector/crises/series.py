@@ -54,7 +54,7 @@ class SeriesKey:
 def territory_name(territory: Any) -> str | None:
     """The territory a post's series is keyed by: its district, else its town, else its street;
     a plain string is taken as it is."""
-    if isinstance(territory, Mapping):
+    if isinstance(territory, (dict, Mapping)):  # a dict first: no ABC check per post
         for part in ("district", "municipality", "street"):
             if territory.get(part):
                 return str(territory[part])

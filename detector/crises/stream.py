@@ -5,25 +5,37 @@ does not grow with the number of posts (``monitor spikes --from-jsonl``).
 - Stories: counts per cluster and bucket only for clusters seen in the last ``story_hours`` of the
   range read so far; a cluster silent for longer is dropped as the range moves on. At the end,
   :func:`~detector.crises.series.growing_stories` keeps the few that grow.
-- Explanations: for each series and day, a uniform sample (reservoir) of ``per_day`` posts, cut
-  to the fields an explanation shows, so an alert is explained without reading the file again.
+- Explanations: for each series and day, and for each story, a uniform sample (reservoir) of
+  ``per_day`` posts, so an alert is explained without reading the file again.
 
 Memory is bounded by series × buckets plus the last ``story_hours``' clusters, not by posts.
+Series are plain tuples while counting (a dataclass key would be hashed in Python a million times).
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from detector.crises.series import SeriesKey, record_time, territory_name
 
-TEXT_CHARS = 1000  # of a sampled post's text: enough for its new words and its example line
-SAMPLE_PER_DAY = 12  # posts kept per series and day for explanations
+SAMPLE_PER_DAY = 12  # posts kept per series and day (and per story) for explanations
+
+Sample = list[Any]  # [posts seen, [(time, record), ...]]: one reservoir
+
+
+class _Story:
+    """One cluster read lately: its latest bucket, its posts per bucket, its sample."""
+
+    __slots__ = ("last", "slots", "sample")
+
+    def __init__(self, slot: int) -> None:
+        self.last = slot
+        self.slots: dict[int, int] = {}
+        self.sample: Sample = [0, []]
 
 
 @dataclass
@@ -33,17 +45,18 @@ class SeriesStream:
     bucket: timedelta
     story_hours: float = 24.0
     per_day: int = SAMPLE_PER_DAY
-    counts: Counter[tuple[SeriesKey, int]] = field(default_factory=Counter)
-    stories: dict[str, Counter[int]] = field(default_factory=dict)  # cluster → slot → posts
-    samples: dict[tuple[SeriesKey, int], list[dict[str, Any]]] = field(default_factory=dict)
-    seen: Counter[tuple[SeriesKey, int]] = field(default_factory=Counter)
     last_slot: int | None = None
+    _counts: dict[tuple[str, str | None, int], int] = field(default_factory=dict)
+    _samples: dict[tuple[str, str | None, int], Sample] = field(default_factory=dict)
+    _stories: dict[str, _Story | tuple[int, datetime, Mapping[str, Any]]] = field(default_factory=dict)
     _pruned_at: int = -(10**12)
     _rng: random.Random = field(default_factory=lambda: random.Random(1))
+    step: float = field(init=False)
+    story_buckets: int = field(init=False)
 
-    @property
-    def step(self) -> float:
-        return self.bucket.total_seconds()
+    def __post_init__(self) -> None:
+        self.step = self.bucket.total_seconds()
+        self.story_buckets = max(1, round(self.story_hours * 3600 / self.step))
 
     def add_all(self, records: Iterable[Mapping[str, Any]]) -> SeriesStream:
         for record in records:
@@ -52,84 +65,81 @@ class SeriesStream:
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Count one scored post; one without a sector or a date is skipped."""
-        if not record.get("sector"):
-            return
-        when = record_time(record)
+        sector = record.get("sector")
+        when = record_time(record) if sector else None
         if when is None:
             return
-        slot = math.floor(when.timestamp() / self.step)
-        key = SeriesKey(str(record["sector"]), territory_name(record.get("territory")))
-        self.counts[key, slot] += 1
-        self._sample(key, slot, record)
+        seconds = when.timestamp()
+        slot = math.floor(seconds / self.step)
+        series = (str(sector), territory_name(record.get("territory")))
+        cell = (*series, slot)
+        self._counts[cell] = self._counts.get(cell, 0) + 1
+        day = (*series, math.floor(seconds / 86400))
+        self._keep(self._samples.get(day) or self._samples.setdefault(day, [0, []]), when, record)
         if record.get("cluster_id"):
-            self._story(str(record["cluster_id"]), slot, record)
+            self._story(str(record["cluster_id"]), slot, when, record)
         if self.last_slot is None or slot > self.last_slot:
             self.last_slot = slot
 
     def cells(self) -> list[tuple[SeriesKey, datetime, int]]:
         """The sector × territory counts as ``(key, bucket start, posts)``."""
-        return [(key, self.time(slot), n) for (key, slot), n in self.counts.items()]
+        return [(SeriesKey(sector, territory), self.time(slot), n)
+                for (sector, territory, slot), n in self._counts.items()]
 
     def story_cells(self) -> list[tuple[SeriesKey, datetime, int]]:
-        """Each recent cluster's counts in the last ``story_hours`` of the range."""
+        """Each recent cluster's counts in the last ``story_hours`` of the range (one post: none,
+        it cannot grow)."""
         if self.last_slot is None:
             return []
-        first = self.last_slot - self._story_buckets() + 1
-        return [(SeriesKey(cluster=cluster), self.time(slot), n) for cluster, slots in self.stories.items()
-                for slot, n in slots.items() if slot >= first]
+        first = self.last_slot - self.story_buckets + 1
+        return [(SeriesKey(cluster=cluster), self.time(slot), n) for cluster, story in self._stories.items()
+                if isinstance(story, _Story) and story.last >= first for slot, n in story.slots.items()
+                if slot >= first]
 
-    def sample(self, key: SeriesKey, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    def sample(self, key: SeriesKey, since: datetime, until: datetime) -> list[Mapping[str, Any]]:
         """The sampled posts of ``key`` created in ``[since, until)``."""
-        first, last = math.floor(since.timestamp() / 86400), math.floor(until.timestamp() / 86400)
-        kept = (p for day in range(first, last + 1) for p in self.samples.get((key, day), ()))
-        return [p for p in kept if since <= p["_when"] < until]
+        if key.cluster is not None:
+            story = self._stories.get(key.cluster)
+            kept = story.sample[1] if isinstance(story, _Story) else []
+        else:
+            first, last = math.floor(since.timestamp() / 86400), math.floor(until.timestamp() / 86400)
+            kept = [p for day in range(first, last + 1)
+                    for p in self._samples.get((str(key.sector), key.territory, day), [0, []])[1]]
+        return [record for when, record in kept if since <= when < until]
 
     def time(self, slot: int) -> datetime:
         return datetime.fromtimestamp(slot * self.step, timezone.utc)
 
-    def _story_buckets(self) -> int:
-        return max(1, round(self.story_hours * 3600 / self.step))
-
-    def _story(self, cluster: str, slot: int, record: Mapping[str, Any]) -> None:
-        self.stories.setdefault(cluster, Counter())[slot] += 1
-        self._sample(SeriesKey(cluster=cluster), slot, record)
-        horizon = (self.last_slot or slot) - self._story_buckets()
-        if horizon - self._pruned_at >= self._story_buckets():  # once per story window read
+    def _story(self, cluster: str, slot: int, when: datetime, record: Mapping[str, Any]) -> None:
+        """Most clusters are one post: it is held as it is, and a story is built at the second."""
+        story = self._stories.get(cluster)
+        if story is None:
+            self._stories[cluster] = (slot, when, record)
+        else:
+            if isinstance(story, tuple):
+                first, first_when, first_record = story
+                story = self._stories[cluster] = _Story(first)
+                story.slots[first] = 1
+                self._keep(story.sample, first_when, first_record)
+            story.slots[slot] = story.slots.get(slot, 0) + 1
+            story.last = max(story.last, slot)
+            self._keep(story.sample, when, record)
+        horizon = (self.last_slot if self.last_slot is not None else slot) - self.story_buckets
+        if horizon - self._pruned_at >= self.story_buckets:  # once per story window read
             self._prune(horizon)
 
     def _prune(self, horizon: int) -> None:
         """Drop the clusters with no post after ``horizon``: none of theirs can be in the last
         story window of the range, which ends at or after the latest post read so far."""
-        old = [c for c, slots in self.stories.items() if max(slots) < horizon]
-        for cluster in old:
-            del self.stories[cluster]
-        gone = {SeriesKey(cluster=c) for c in old}
-        for sampled in [k for k in self.samples if k[0] in gone]:
-            del self.samples[sampled]
-            self.seen.pop(sampled, None)
+        self._stories = {c: story for c, story in self._stories.items()
+                         if (story[0] if isinstance(story, tuple) else story.last) >= horizon}
         self._pruned_at = horizon
 
-    def _sample(self, key: SeriesKey, slot: int, record: Mapping[str, Any]) -> None:
-        """Reservoir sampling (Algorithm R) per series and day."""
-        day = math.floor(slot * self.step / 86400)
-        cell = (key, day)
-        self.seen[cell] += 1
-        kept = self.samples.setdefault(cell, [])
+    def _keep(self, sample: Sample, when: datetime, record: Mapping[str, Any]) -> None:
+        """Reservoir sampling (Algorithm R); the record is kept as it was read."""
+        sample[0] += 1
+        kept = sample[1]
         if len(kept) < self.per_day:
-            kept.append(_compact(record, self.time(slot)))
-        else:
-            n = self._rng.randrange(self.seen[cell])
-            if n < self.per_day:
-                kept[n] = _compact(record, self.time(slot))
-
-
-def _compact(record: Mapping[str, Any], bucket_start: datetime) -> dict[str, Any]:
-    """The fields an explanation reads, the text cut to ``TEXT_CHARS``."""
-    when = record_time(record) or bucket_start
-    territory = record.get("territory")
-    return {"id": record.get("id"), "created_at": record.get("created_at"), "source_id": record.get("source_id"),
-            "url": record.get("url"), "metrics": record.get("metrics") or {},
-            "text": str(record.get("text") or "")[:TEXT_CHARS],
-            "territory": {"street": territory.get("street")} if isinstance(territory, Mapping) else None,
-            "_when": when}
-
+            kept.append((when, record))
+        elif (n := self._rng.random() * sample[0]) < self.per_day:  # uniform in [0, per_day) when it is
+            kept[int(n)] = (when, record)
