@@ -133,7 +133,7 @@ def growing_stories(cells: Iterable[tuple[SeriesKey, datetime, int]], until: dat
                     stories: int, min_count: int) -> list[tuple[SeriesKey, datetime, int]]:
     """The cells of the ``stories`` clusters that grow most at the end of the range: of those with
     posts in the last ``hours`` before ``until``, the ones whose last quarter of it holds at least
-    ``min_count`` posts and more per hour than the rest, most posts in that quarter first.
+    ``min_count`` posts and half as many again per hour as the rest, most posts in that quarter first.
 
     A story is a series only while it grows: one series per cluster ever seen would grow with the
     posts (most clusters are a single post, which can never be a spike)."""
@@ -144,7 +144,7 @@ def growing_stories(cells: Iterable[tuple[SeriesKey, datetime, int]], until: dat
     for key, when, count in cells:
         side = recent if when >= recent_from else before
         side[key] = side.get(key, 0) + count
-    growing = [key for key, n in recent.items() if n >= min_count and n > before.get(key, 0) / 3]
+    growing = [key for key, n in recent.items() if n >= min_count and n > before.get(key, 0) / 2]
     chosen = set(sorted(growing, key=lambda k: (-recent[k], str(k)))[:stories])
     return [cell for cell in cells if cell[0] in chosen]
 
