@@ -158,8 +158,8 @@ class SpikeDetector:
         cool = round(config.cooldown_hours * 3600 / config.bucket.total_seconds())
         until = calibrate_until or report_from or None
         first = best_w == 1
-        self.thresholds = tuple(self._budget(counts, score, eligible & part, cool, gap, until, share)
-                                for part, share in ((first, FIRST_SHARE), (~first, 1 - FIRST_SHARE)))
+        self.thresholds = (self._budget(counts, score, eligible & first, cool, gap, until, FIRST_SHARE),
+                           self._budget(counts, score, eligible & ~first, cool, gap, until, 1 - FIRST_SHARE))
         threshold = np.where(first, *self.thresholds)
         events = cooldown(eligible & (score < threshold), cool, strength=counts.matrix)
         return [Alert(counts.keys[s], t, counts.time(t), int(best_w[s, t]), int(best_x[s, t]),
