@@ -22,6 +22,17 @@ JSON Lines file, as scored posts. Then, each in a fresh process under ``--max-gb
 
     python bench/spikes.py [--sizes 10000,100000] [--large] [--rounds 2] [--max-gb 6] [--max-seconds 600]
 
+Over inputs that exist already (a store of a million posts takes long to build), each path in a
+fresh process, and the same path with another checkout's code for ratios (``--previous``: run in
+a process of its own under the same limits, its peak RSS read from ``RUSAGE_CHILDREN``):
+
+    python bench/spikes.py --store STORE.db --jsonl SCORED.jsonl [--previous ../main] [--rounds 3]
+
+The store path reports the day before the store's latest post; only its ``crisis-`` incidents are
+deleted between runs (every run a first run). The file is streamed as ``monitor spikes
+--from-jsonl FILE`` reads it. CPU time is printed beside wall time: on a shared machine the wall
+time also measures the wait for a core.
+
 Left out: the crisis webhook and Telegram (none configured: nothing is sent); the Elasticsearch
 store; scoring and clustering the posts (given, not computed: bench/score.py and bench/cluster.py);
 a store that also holds the months before the history window (the store here holds just the
