@@ -14,10 +14,11 @@ crashes never takes the others down, and a Twisted reactor never needs restartin
   are asked to stop), then the scheduler exits 0.
 
 One log line per run: source, posts and comments collected, new items stored, errors, duration.
-A run that stored new items starts ``monitor detect`` (incremental: it scores what is new since
-its last run) as soon as none is running, so a new complaint reaches the routing queue seconds
-after its crawl; it also runs every ``SCHEDULE_DETECT_INTERVAL`` seconds without new items (a
-deadline passing marks incidents overdue). Every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) it runs
+A run that stored new items asks for a detect run (incremental: it scores what is new since its
+last run) as soon as none is running, so a new complaint reaches the routing queue seconds after
+its crawl; one also runs every ``SCHEDULE_DETECT_INTERVAL`` seconds without new items (a deadline
+passing marks incidents overdue). Detect runs in a worker kept loaded between runs
+(:mod:`crawler.detect_worker`; started again every ``SCHEDULE_DETECT_WORKER_RUNS`` runs). Every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) it runs
 ``monitor spikes``, so emerging crises reach the routing queue and the alert sinks. The heartbeat
 file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container health checks.
 """
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from crawler.detect_worker import DetectWorker, WorkerDied
 from crawler.exceptions import WatchlistError
 from crawler.watchlist import Source, Watchlist, load_watchlist
 
@@ -89,7 +91,8 @@ class Scheduler:
         self.tick = settings.getfloat("SCHEDULE_TICK")
         self.detect_interval = settings.getfloat("SCHEDULE_DETECT_INTERVAL")
         self.detect_due = 0.0
-        self.detecting: tuple[subprocess.Popen[bytes], float] | None = None
+        self.detect_worker_runs = settings.getint("SCHEDULE_DETECT_WORKER_RUNS")
+        self.detector: DetectWorker | None = None  # started at the first detect run
         self.spikes_interval = settings.getfloat("SCHEDULE_SPIKES_INTERVAL")
         self.spikes_due = 0.0
         self.spiking: subprocess.Popen[bytes] | None = None
@@ -147,25 +150,39 @@ class Scheduler:
         self.stopping = True
 
     def _detect(self, now: float, starting: bool = True) -> None:
-        """Reap a finished ``monitor detect`` and start the next one when it is due."""
-        if self.detecting is not None:
-            process, started = self.detecting
-            if process.poll() is None:
+        """Read the answer of a detect run in progress, and ask for the next one when it is due."""
+        worker = self.detector
+        if worker is not None and worker.busy:
+            asked_at = worker.asked_at or now
+            try:
+                answer = worker.poll()
+            except WorkerDied as exc:
+                logger.warning("run detect: %s (see %s)", exc, worker.log)
                 return
-            self.detecting = None
-            lines = (self.run_dir / "detect.log").read_text(encoding="utf-8", errors="replace").splitlines()
-            summary = next((line for line in reversed(lines) if "scored" in line), "no summary")
-            log = logger.info if process.returncode == 0 else logger.warning
-            log("run detect: %s duration=%.1fs%s", summary, now - started,
-                "" if process.returncode == 0 else f" exit={process.returncode} (see {self.run_dir / 'detect.log'})")
+            if answer is None:
+                if now - asked_at > self.run_timeout:
+                    logger.error("run detect: exceeded %.0fs, stopping the worker", self.run_timeout)
+                    worker.close(timeout=0)
+                return
+            log = logger.info if answer.exit == 0 else logger.warning
+            log("run detect: %s duration=%.1fs%s", answer.summary, now - asked_at,
+                "" if answer.exit == 0 else f" exit={answer.exit}: {' '.join(answer.lines)}")
+            if answer.left:  # more changed posts than one run reads: the rest at once
+                self.detect_due = now
         if starting and self.detect_interval > 0 and now >= self.detect_due:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            with (self.run_dir / "detect.log").open("wb") as log_file:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "monitor", "detect", *self._watchlist_args, *self.crawl_args],
-                    stdout=log_file, stderr=subprocess.STDOUT)
-            self.detecting = (process, now)
+            if self.detector is None:
+                self.detector = DetectWorker([sys.executable, "-m", "monitor", "detect", *self._watchlist_args,
+                                              *self.crawl_args], self.run_dir / "detect.log",
+                                             max_runs=self.detect_worker_runs)
+            try:
+                self.detector.ask(now)
+            except WorkerDied as exc:
+                logger.warning("run detect: %s (see %s)", exc, self.detector.log)
             self.detect_due = now + self.detect_interval
+
+    @property
+    def _detecting(self) -> bool:
+        return self.detector is not None and self.detector.busy
 
     def _spikes(self, now: float) -> None:
         """Start ``monitor spikes`` every SCHEDULE_SPIKES_INTERVAL, one at a time (its log: spikes.log)."""
@@ -192,9 +209,10 @@ class Scheduler:
                 self.spiking.wait(timeout=max(0.0, self.stop_timeout))
             except subprocess.TimeoutExpired:
                 self.spiking.terminate()
-        while self.running or self.detecting is not None:
-            if self.detecting is not None and time.monotonic() >= deadline:
-                self.detecting[0].terminate()
+        while self.running or self._detecting:
+            if self._detecting and time.monotonic() >= deadline:
+                assert self.detector is not None
+                self.detector.close(timeout=0)
             now = time.monotonic()
             if now >= deadline:
                 for run in self.running.values():
@@ -203,6 +221,8 @@ class Scheduler:
             self._reap(now)
             self._detect(now, starting=False)
             time.sleep(min(self.tick, 0.2))
+        if self.detector is not None:
+            self.detector.close()
 
     # -- runs --------------------------------------------------------------------------------
 

@@ -146,6 +146,7 @@ KIBANA_OBJECTS = ""  # empty: the saved objects shipped with the package (indexe
 
 # --- Scheduler (monitor schedule) ---------------------------------------------------------------
 SCHEDULE_DETECT_INTERVAL = 300.0  # `monitor detect` at least this often (0: never); also after new items
+SCHEDULE_DETECT_WORKER_RUNS = 100  # the detect worker is started afresh after this many runs (reads changed files)
 SCHEDULE_HEARTBEAT = "var/scheduler.heartbeat"  # touched every loop, for health checks
 SCHEDULE_INTERVALS = {"high": 30, "normal": 900, "low": 3600}  # seconds between runs, by priority
 SCHEDULE_JITTER = 0.1  # each interval is stretched or shrunk by up to this share, at random

@@ -158,8 +158,7 @@ class Post:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Post:
         """The inverse of :meth:`to_dict`; unknown keys are ignored so old spools still load."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        values = {k: v for k, v in data.items() if k in _field_names(cls)}
         for key in ("created_at", "edited_at", "crawled_at"):
             if isinstance(values.get(key), str):
                 values[key] = datetime.fromisoformat(values[key])
@@ -254,8 +253,7 @@ class Incident:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], version: str | None = None) -> Incident:
-        known = {f.name for f in dataclasses.fields(cls)} - {"version"}
-        values = {k: v for k, v in data.items() if k in known}
+        values = {k: v for k, v in data.items() if k in _field_names(cls) and k != "version"}
         for key in ("opened_at", "updated_at", "deadline", "closed_at", "status_at"):
             if isinstance(values.get(key), str):
                 values[key] = datetime.fromisoformat(values[key])
@@ -265,6 +263,17 @@ class Incident:
             values["evidence"] = {k: v for k, v in evidence.items() if k not in ("review", "reviews")}
             values["review"], values["reviews"] = evidence["review"], evidence.get("reviews") or []
         return cls(**values, version=version)
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type) -> frozenset[str]:
+    """A dataclass's field names, worked out once: reading a store builds tens of thousands."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -27,6 +27,7 @@ class Query:
     since: datetime | None = None
     until: datetime | None = None
     changed_since: datetime | None = None  # new, or text changed, since (what detection must read again)
+    changed_until: datetime | None = None  # ... and before
     # What the detector reads around new posts: any of these ids, pages, clusters, LSH band keys.
     ids: tuple[str, ...] | None = None
     source_ids: tuple[str, ...] | None = None
@@ -34,6 +35,33 @@ class Query:
     bands: tuple[str, ...] | None = None  # posts sharing one of these keys (Post.bands): near-copy candidates
     limit: int = 20
     sort: str = "newest"  # newest | relevance
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """Incidents holding any of these: a post, a cluster of near-copies, a street of a town. These
+    are all a new post can join (``detector/incidents/grouping.py``), so a detect tick reads them
+    rather than every open incident of the region."""
+
+    post_ids: tuple[str, ...] = ()
+    clusters: tuple[str, ...] = ()
+    streets: tuple[tuple[str | None, str], ...] = ()  # (municipality, street)
+
+    def keys(self) -> set[str]:
+        return ({_key("post", p) for p in self.post_ids} | {_key("cluster", c) for c in self.clusters}
+                | {_key("street", m or "", s) for m, s in self.streets})
+
+
+def holding_keys(incident: Incident) -> set[str]:
+    """What an incident holds, as :meth:`Holding.keys` spells it: its posts, its clusters, its street."""
+    clusters = {incident.cluster_id, *(incident.evidence.get("clusters") or ())} - {None, ""}
+    place = incident.territory
+    streets = {_key("street", place.municipality or "", place.street)} if place is not None and place.street else set()
+    return {_key("post", p) for p in incident.post_ids} | {_key("cluster", str(c)) for c in clusters} | streets
+
+
+def _key(*parts: str) -> str:
+    return "\x1f".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +78,7 @@ class IncidentQuery:
     updated_since: datetime | None = None  # its last post at or after
     due_since: datetime | None = None  # its deadline at or after ...
     due_until: datetime | None = None  # ... and before
+    holding: Holding | None = None  # only those holding one of these
     limit: int = 100
 
 

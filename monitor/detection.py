@@ -61,6 +61,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     detect.add_argument("--since", type=since,
                         help="score again the posts created since (ISO date or 24h, 7d); the checkpoint stays")
     detect.add_argument("--watchlist", help="watchlist whose sources give page kinds and territories")
+    detect.add_argument("--serve", action="store_true",
+                        help="stay loaded: run one incremental detect per line read on stdin, print one JSON "
+                             "line per run (the scheduler's detect worker)")
     add_store(detect)
     add_settings(detect)
     detect.set_defaults(run=run_detect)
@@ -132,24 +135,74 @@ def run_score(args: argparse.Namespace) -> int:
 
 
 def run_detect(args: argparse.Namespace) -> int:
-    from crawler.watchlist import load_watchlist
     from detector import DetectorConfig, run_detect
 
     config = settings(args)
     detector_config = DetectorConfig.from_settings(config)
-    sources = {s.id: s for s in load_watchlist(config.get("WATCHLIST")).sources}
+    if args.serve:
+        if args.full or args.since is not None:
+            raise UsageError("--serve runs incremental detects only: run --full or --since on their own")
+        return _serve(args, config, detector_config)
     store = open_store(config)
     try:
-        report = run_detect(store, detector_config, sources=sources, since=args.since, full=args.full)
+        report = run_detect(store, detector_config, sources=_sources(config), since=args.since, full=args.full)
     finally:
         store.close()
-    print(report.summary())
+    for line in _report_lines(report):
+        print(line)
+    return 0
+
+
+def _sources(config: Any) -> dict[str, Any]:
+    from crawler.watchlist import load_watchlist
+
+    return {s.id: s for s in load_watchlist(config.get("WATCHLIST")).sources}
+
+
+def _report_lines(report: Any) -> list[str]:
+    lines = [report.summary()]
     if report.webhook_accepted is not None:
         busy = " (another process is sending them)" if report.webhook_busy else ""
-        print(f"webhook: {report.webhook_accepted} incidents accepted, {report.webhook_pending} waiting in "
-              f"{report.outbox}{busy}")
+        lines.append(f"webhook: {report.webhook_accepted} incidents accepted, {report.webhook_pending} waiting in "
+                     f"{report.outbox}{busy}")
     if report.outbox_quarantined:
-        print(f"webhook: {report.outbox_quarantined} unreadable lines of the outbox moved to {report.quarantine}")
+        lines.append(f"webhook: {report.outbox_quarantined} unreadable lines of the outbox moved to "
+                     f"{report.quarantine}")
+    return lines
+
+
+def _serve(args: argparse.Namespace, config: Any, detector_config: Any) -> int:
+    """The detect worker: the models and the lemma cache stay loaded between runs, so a run costs
+    what its new posts cost (a fresh process spends seconds importing and loading first). Each
+    line on stdin asks for one incremental run; each run answers with one JSON line on stdout
+    (``run``, ``exit``, ``seconds``, ``lines``, ``left``: changed posts left for the next run). A run that fails for an expected reason (the store
+    is down) answers with its exit code and message and the worker waits for the next line; EOF
+    ends it with 0."""
+    import time
+
+    from detector import Detector, run_detect
+    from monitor.cli import exit_code
+
+    detector = Detector.from_config(detector_config)
+    number = 0
+    for _request in sys.stdin:
+        number += 1
+        started = time.perf_counter()
+        answer: dict[str, Any] = {"run": number, "exit": 0}
+        try:
+            store = open_store(config)
+            try:
+                report = run_detect(store, detector_config, sources=_sources(config), detector=detector)
+            finally:
+                store.close()
+            answer.update(lines=_report_lines(report), left=report.left)
+        except Exception as exc:
+            code = exit_code(exc)
+            if code is None:
+                raise
+            answer.update(exit=code, lines=[f"monitor detect: {exc}"])
+        answer["seconds"] = round(time.perf_counter() - started, 3)
+        print(json.dumps(answer, ensure_ascii=False), flush=True)
     return 0
 
 

@@ -124,6 +124,28 @@ def ticks_end_where_one_pass_ends(ticked: Store, once: Store, posts: list[Post],
     assert {p.id for p in ticked.search(Query(limit=10_000)) if p.is_complaint} == complaints
 
 
+def test_more_changes_than_one_run_reads_wait_for_the_next_runs_none_skipped(
+        opener: Opener, tmp_path: Path, detector: Detector) -> None:
+    posts = corpus_posts()[:180]
+    capped = DetectorConfig(max_posts=50)
+    with opener(tmp_path / "ticks") as ticked, opener(tmp_path / "full") as once:
+        ticked.upsert(posts[:60])
+        run_detect(ticked, DetectorConfig(), detector=detector, margin=NO_MARGIN)
+        for start in range(60, 180, 20):  # 120 posts change before the next run, which reads 50
+            ticked.upsert(posts[start:start + 20])
+            time.sleep(0.01)
+        runs = []
+        while not runs or runs[-1].left:
+            runs.append(run_detect(ticked, capped, detector=detector, margin=NO_MARGIN))
+            assert len(runs) < 6
+        assert [r.scored for r in runs] == [40, 40, 40] and [r.left for r in runs] == [80, 40, 0]
+        assert "80 changed posts left for the next run" in runs[0].summary()
+        once.upsert(posts)
+        run_detect(once, DetectorConfig(), detector=detector, full=True)
+        assert groups(ticked) == groups(once)
+        assert all(p.complaint is not None for p in ticked.search(Query(limit=1000)))
+
+
 def test_posts_read_again_within_the_margin_change_nothing(store: Store, detector: Detector) -> None:
     store.upsert(corpus_posts()[:120])
     run_detect(store, DetectorConfig(), detector=detector)

@@ -15,9 +15,9 @@ import pytest
 
 from indexer.exceptions import StoreUnavailable
 from indexer.schema import Author, Incident, Post, Territory
-from indexer.sqlite import keys, queries
+from indexer.sqlite import keys, queries, schema
 from indexer.sqlite.store import SqliteStore
-from indexer.store import IncidentQuery, Query
+from indexer.store import Holding, IncidentQuery, Query
 from indexer.text import search_terms
 
 T0 = datetime(2026, 11, 20, 12, 0, 0, 500_000, tzinfo=timezone.utc)  # half-way through a second
@@ -179,13 +179,15 @@ def test_a_file_of_the_first_layout_opens_and_answers_as_before(tmp_path: Path, 
     incident = store.get_incident("inc-1")
     assert incident is not None and incident.version == "1"
     assert [i.id for i in store.find_incidents(IncidentQuery(queue="routing", sector="waste"))] == ["inc-1"]
+    holding = [i.id for i in store.find_incidents(IncidentQuery(holding=Holding(post_ids=("vk:-1_4",))))]
+    assert holding == ["inc-1"]  # what the incident holds is indexed on the way
     buckets = store.count_buckets(T0 - timedelta(hours=1), T0 + timedelta(hours=1), timedelta(hours=1))
     assert [(b.key, b.count) for b in buckets] == [(("waste", "Приреченск", "Центральный"), 1)]
     assert store.upsert([make(5, "Снова нет воды", T0 + timedelta(hours=2))]).new == 1
     assert numbers(store.search(Query(text="воды"))) == [5, 2]
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
         assert db.execute("SELECT id, text FROM posts ORDER BY id").fetchall()[0] == ("vk:-1_1", "Во дворе гора мусора")
     assert numbers(SqliteStore(path).search(Query(limit=10))) == [5, 2, 4, 1, 3]  # opens again as it is
 
@@ -203,6 +205,26 @@ def test_the_staffs_searches_read_an_index_in_order(store: SqliteStore, query: Q
         assert not whole or (query == Query() and sql.startswith("SELECT doc")), plan  # unless the newest 20
         if sql.startswith("SELECT doc") and query.sort == "newest" and query.changed_since is None:
             assert not [step for step in plan if "TEMP B-TREE" in step], plan  # no sort: read in order, stop
+
+
+def test_a_file_of_the_previous_layout_gets_its_incidents_indexed_and_keeps_its_posts(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    store = SqliteStore(path)
+    store.upsert([Post(platform="vk", source_id="vk_a", kind="post", id="vk:-1_1", text="Нет воды",
+                       created_at=T0, author=Author())])
+    store.upsert_incidents([Incident(id="inc-1", kind="complaint", queue="routing", opened_at=T0,
+                                     post_ids=["vk:-1_1"], evidence={"clusters": ["cl-1", "cl-2"]})])
+    store.close()
+    with sqlite3.connect(path) as db:  # as version 2 left it: no incident_keys
+        db.execute("DROP TABLE incident_keys")
+        db.execute("PRAGMA user_version = 2")
+        rowids = db.execute("SELECT rowid, id FROM posts").fetchall()
+    store = SqliteStore(path)
+    assert [i.id for i in store.find_incidents(IncidentQuery(holding=Holding(clusters=("cl-2",))))] == ["inc-1"]
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT rowid, id FROM posts").fetchall() == rowids  # not moved again
+        assert db.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
 
 
 def test_a_file_of_a_newer_layout_is_refused_untouched(tmp_path: Path) -> None:

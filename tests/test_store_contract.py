@@ -23,7 +23,7 @@ from indexer.elastic.store import ElasticsearchStore
 from indexer.exceptions import VersionConflict
 from indexer.schema import Author, Incident, Metrics, Post, Territory, make_id
 from indexer.sqlite.store import SqliteStore
-from indexer.store import IncidentQuery, Query, Store
+from indexer.store import Holding, IncidentQuery, Query, Store
 from tests.support.es_double import ElasticsearchDouble
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -147,6 +147,9 @@ def test_a_post_counts_as_changed_when_new_or_its_text_changed_not_its_counters(
     time.sleep(0.05)
     store.upsert([post(1, "Нет света", likes=12), post(2, "Яма на Победы")])  # a re-crawl: counters, an edit
     assert [p.id for p in store.search(Query(changed_since=later))] == ["vk:-210001:2"]
+    assert store.count(Query(changed_since=later)) == 1
+    assert [p.id for p in store.search(Query(changed_until=later))] == ["vk:-210001:1"]
+    assert store.count(Query(changed_until=later)) == 1
 
 
 def test_round_trip_keeps_every_field(store: Store) -> None:
@@ -275,6 +278,24 @@ def test_incident_queries_narrow_and_put_the_nearest_deadline_first(store: Store
     assert [i.id for i in store.find_incidents(IncidentQuery(sector="roads"))] == ["inc-4"]
     assert [i.id for i in store.find_incidents(IncidentQuery(district="Северный"))] == ["inc-4"]
     assert {i.id for i in store.find_incidents(IncidentQuery(since=NOW - timedelta(hours=2.5)))} == {"inc-1", "inc-2"}
+
+
+def test_a_tick_finds_the_incidents_holding_its_posts_clusters_and_streets(store: Store) -> None:
+    by_post, by_cluster, by_street, other_town, unrelated = (incident(n) for n in range(1, 6))
+    by_cluster.cluster_id, by_cluster.post_ids = "cl-1", ["vk:-210001:20"]
+    by_street.territory = Territory("Приреченск", "Заречный", "ул. Лесная", None, None, None, "text")
+    other_town.territory = Territory("Светлоярск", None, "ул. Лесная", None, None, None, "text")
+    for one in (by_cluster, other_town, unrelated):
+        one.post_ids = [f"{one.id}:post"]
+    unrelated.territory = None
+    store.upsert_incidents([by_post, by_cluster, by_street, other_town, unrelated])
+    holding = Holding(post_ids=("vk:-210001:1:1",), clusters=("cl-1",), streets=(("Приреченск", "ул. Лесная"),))
+    assert {i.id for i in store.find_incidents(IncidentQuery(holding=holding))} == {"inc-1", "inc-2", "inc-3"}
+    assert store.find_incidents(IncidentQuery(holding=Holding())) == []
+    by_post.post_ids.append("vk:-210001:99")  # a post joins: found by it at the next tick
+    store.upsert_incidents([by_post])
+    assert [i.id for i in store.find_incidents(IncidentQuery(holding=Holding(post_ids=("vk:-210001:99",)),
+                                                             status=("new",)))] == ["inc-1"]
 
 
 def test_a_post_keeps_what_the_detector_found(store: Store) -> None:

@@ -65,7 +65,13 @@ class Registry:
         return cls(read_narratives(path) if path is not None else [], lemmatizer, **options)
 
     def extend(self, narratives: Iterable[Narrative]) -> None:
+        """Register more stories; one already registered (same id, claim and link) is skipped, so a
+        detect worker that adds the reviewed fakes at every run keeps each once."""
+        known = {(n.id, n.claim, n.debunk) for n in self.narratives}
         for narrative in narratives:
+            if (narrative.id, narrative.claim, narrative.debunk) in known:
+                continue
+            known.add((narrative.id, narrative.claim, narrative.debunk))
             self.narratives.append(narrative)
             for phrasing in [narrative.claim, *narrative.variants]:
                 lemmas = content_lemmas(self.lemmatizer.lemmas(phrasing))

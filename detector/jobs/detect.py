@@ -30,7 +30,7 @@ from detector.jobs.window import read_context
 from detector.records import apply_scores, detection_record, official_page, record_time
 from detector.scoring import Detector
 from indexer.schema import DETECTOR_FIELDS, utcnow
-from indexer.store import IncidentQuery, Query
+from indexer.store import Holding, IncidentQuery, Query
 
 if TYPE_CHECKING:
     from detector.config import DetectorConfig
@@ -68,6 +68,7 @@ class DetectReport:
     outbox: str | None = None
     outbox_quarantined: int = 0  # unreadable outbox lines moved aside
     quarantine: str | None = None
+    left: int = 0  # changed posts beyond what one run reads (DETECTOR_MAX_POSTS): the next run's
 
     def summary(self) -> str:
         """The one line the scheduler logs (it looks for the word ``scored``)."""
@@ -75,7 +76,8 @@ class DetectReport:
                 f"as history): {self.complaints} complaints, "
                 f"{self.fake_suspects} fake suspects, {self.threats} threats; routing incidents: "
                 f"{self.incidents_new} new, {self.incidents_grown} grown; fact-check items: "
-                f"{self.factcheck_new} new, {self.factcheck_grown} grown")
+                f"{self.factcheck_new} new, {self.factcheck_grown} grown"
+                + (f"; {self.left} changed posts left for the next run" if self.left else ""))
 
 
 def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, SourceInfo] | None = None,
@@ -89,6 +91,7 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
     sources = sources or {}
     started = utcnow()
     checkpoint = None if full or since is not None else _checkpoint(store)
+    until: datetime | None = None  # set when more posts changed than one run reads: the rest wait
     clusterer = Clusterer(threshold=config.clusters_threshold, containment=config.clusters_containment)
     window = timedelta(hours=config.incidents_window_hours)
     grouper = Grouper(Router.load(config.routing_file()), detector.lemmatizer, window=window, clusterer=clusterer,
@@ -104,7 +107,8 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         posts = store.search(Query(since=since, limit=config.max_posts))
         context: list[dict[str, Any]] = []
     else:
-        posts = store.search(Query(changed_since=checkpoint - margin, limit=config.max_posts))
+        until = _changed_until(store, checkpoint - margin, config.max_posts)
+        posts = store.search(Query(changed_since=checkpoint - margin, changed_until=until, limit=config.max_posts))
         context = read_context(store, posts, clusterer, window=window, sources=sources)
     scored = _score(detector, posts, sources)
     if checkpoint is not None and any(_official_denial(r) for r in scored):
@@ -112,17 +116,19 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         again = _posts_of(store, factcheck, {p.id for p in posts})
         context = [r for r in context if r["id"] not in {p.id for p in again}]
         posts, scored = posts + again, scored + _score(detector, again, sources)
-    opened = min((record_time(r.get("created_at")) for r in scored), default=started)
-    updated_since = None if checkpoint is None else opened - window
-    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
-                                                        updated_since=updated_since, limit=OPEN_INCIDENTS)))
-    # answered and closed within the window: a new post about one of them is a repeat appeal
-    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("answered", "closed"),
-                                                        status_since=min(opened, started) - window,
-                                                        limit=OPEN_INCIDENTS)))
     clusterer.add(context)  # history first: a new post joins an earlier cluster
     for record, cluster in zip(scored, clusterer.add(scored), strict=True):
         record["cluster_id"] = cluster
+    opened = min((record_time(r.get("created_at")) for r in scored), default=started)
+    updated_since = None if checkpoint is None else opened - window
+    holding = None if checkpoint is None else _joinable(scored, clusterer)  # a tick reads only these
+    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"),
+                                                        updated_since=updated_since, holding=holding,
+                                                        limit=OPEN_INCIDENTS)))
+    # answered and closed within the window: a new post about one of them is a repeat appeal
+    grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("answered", "closed"),
+                                                        status_since=min(opened, started) - window,
+                                                        holding=holding, limit=OPEN_INCIDENTS)))
     checked = checker.check(scored + context) if detector.fakes is not None else []
     grouped = grouper.group(scored)
     by_post = {pid: g.incident.id for g in grouped for pid in g.incident.post_ids}
@@ -149,15 +155,16 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
     for item in checked:
         if item.withdrawn and item.incident.status == "new":
             change_incident(store, item.incident.id, Change(by=DETECTOR, status="closed", reason=item.withdrawn))
-    if since is None:
-        store.set_cursor(CHECKPOINT, {"at": started.isoformat()})
+    if since is None:  # after more changes than one run reads, the next run goes on where this one stopped
+        store.set_cursor(CHECKPOINT, {"at": (until + margin if until is not None else started).isoformat()})
     report = DetectReport(
         mode="full" if checkpoint is None else "incremental", context=len(context),
         scored=len(posts), changed=len(changed), complaints=sum(1 for r in scored if r["is_complaint"]),
         fake_suspects=sum(1 for r in scored if r.get("is_fake_suspect")),
         threats=sum(1 for r in scored if r.get("threat")),
         incidents_new=sum(1 for g in grouped if g.created), incidents_grown=sum(1 for g in grouped if not g.created),
-        factcheck_new=sum(1 for c in checked if c.created), factcheck_grown=sum(1 for c in checked if not c.created))
+        factcheck_new=sum(1 for c in checked if c.created), factcheck_grown=sum(1 for c in checked if not c.created),
+        left=store.count(Query(changed_since=until)) if until is not None else 0)
     if config.incidents_webhook is not None:
         from detector.incidents.sinks import WebhookSink
 
@@ -168,6 +175,40 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         report.webhook_pending, report.webhook_busy, report.outbox = sink.pending(), sink.busy, str(sink.outbox)
         report.outbox_quarantined, report.quarantine = sink.quarantined, str(sink.quarantine)
     return report
+
+
+def _changed_until(store: Store, since: datetime, limit: int) -> datetime | None:
+    """None when every post changed since ``since`` fits in one run; else the moment before which
+    the oldest ``limit`` of them changed, found by halving the time between (counts are cheap on
+    both stores), so this run reads those and the next the rest: none is skipped."""
+    if store.count(Query(changed_since=since)) <= limit:
+        return None
+    low, high = since, utcnow() + timedelta(seconds=1)
+    while high - low > timedelta(milliseconds=1):
+        middle = low + (high - low) / 2
+        if store.count(Query(changed_since=since, changed_until=middle)) <= limit:
+            low = middle
+        else:
+            high = middle
+    return low if low > since else high  # more than ``limit`` in one millisecond: a run reads ``limit`` of them
+
+
+def _joinable(scored: Sequence[Mapping[str, Any]], clusterer: Clusterer) -> Holding:
+    """What the incidents the scored posts can join hold (``Grouper._candidates``): the posts
+    themselves (one grouped by an earlier run stays there), their thread roots, their clusters and
+    every post of those clusters, their streets. Only complaints and threats are grouped."""
+    scored = [r for r in scored if (r.get("is_complaint") and r.get("sector")) or r.get("threat")]
+    clusters = sorted({str(r["cluster_id"]) for r in scored if r.get("cluster_id")})
+    posts = {str(r["id"]) for r in scored} | {str(r["thread_root"]) for r in scored if r.get("thread_root")}
+    for cluster_id in clusters:
+        cluster = clusterer.clusters.get(cluster_id)
+        posts.update(cluster.posts if cluster is not None else ())
+    streets = set()
+    for record in scored:
+        place = record.get("territory") or {}
+        if place.get("street"):
+            streets.add((place.get("municipality"), str(place["street"])))
+    return Holding(post_ids=tuple(sorted(posts)), clusters=tuple(clusters), streets=tuple(sorted(streets, key=str)))
 
 
 def _checkpoint(store: Store) -> datetime | None:

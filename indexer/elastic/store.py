@@ -42,7 +42,15 @@ from indexer.elastic.client import connect
 from indexer.elastic.layout import Layout, install
 from indexer.exceptions import StoreUnavailable, VersionConflict
 from indexer.schema import DETECTOR_FIELDS, Incident, Post
-from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields, safe_url
+from indexer.store import (
+    BucketCount,
+    IncidentQuery,
+    Query,
+    UpsertResult,
+    check_series_fields,
+    holding_keys,
+    safe_url,
+)
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -296,8 +304,10 @@ class ElasticsearchStore:
             window["lt"] = query.until.isoformat()
         if window:
             filters.append({"range": {"created_at": window}})
-        if query.changed_since is not None:
-            filters.append({"range": {"changed_at": {"gte": query.changed_since.isoformat()}}})
+        changed = {bound: moment.isoformat() for bound, moment in (("gte", query.changed_since),
+                                                                   ("lt", query.changed_until)) if moment is not None}
+        if changed:
+            filters.append({"range": {"changed_at": changed}})
         for field, values in (("_id", query.ids), ("source_id", query.source_ids),
                               ("cluster_id", query.cluster_ids), ("bands", query.bands)):
             if values is not None:
@@ -400,11 +410,21 @@ class ElasticsearchStore:
                if moment is not None}
         if due:
             filters.append({"range": {"deadline": due}})
+        if query.holding is not None:
+            holding = query.holding
+            filters.append({"bool": {"minimum_should_match": 1, "should": [
+                _any_of("post_ids", holding.post_ids), _any_of("cluster_id", holding.clusters),
+                _any_of("territory.street", sorted({street for _, street in holding.streets}))]}})
         hits = self._hits(self.layout.alias("incidents"),
                           query={"bool": {"filter": filters}} if filters else {"match_all": {}},
                           sort=[{"deadline": {"order": "asc", "missing": "_last"}}, {"opened_at": {"order": "desc"}}],
                           limit=query.limit, seq_no_primary_term=True)
-        return [Incident.from_dict(hit["_source"], f"{hit['_seq_no']}:{hit['_primary_term']}") for hit in hits]
+        found = [Incident.from_dict(hit["_source"], f"{hit['_seq_no']}:{hit['_primary_term']}") for hit in hits]
+        if query.holding is None:
+            return found
+        # The index knows an incident's first cluster and a street without its town: the keys decide.
+        keys = query.holding.keys()
+        return [incident for incident in found if holding_keys(incident) & keys]
 
     def close(self) -> None:
         self.client.close()

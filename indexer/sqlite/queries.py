@@ -66,7 +66,7 @@ def _pick(query: Query) -> tuple[str, str, list[Any]]:
         times, values = _times(query, "p.rowid")
         # Rows changed since a moment are few and anywhere in the table: find them by posts_changed
         # and sort their rowids (unary +), rather than read the table backwards for them.
-        key = "+p.rowid" if query.changed_since is not None else "p.rowid"
+        key = "+p.rowid" if query.changed_since is not None or query.changed_until is not None else "p.rowid"
         return f"SELECT p.rowid FROM posts AS p {_where([*clauses, *times])}", key, [*params, *values]
     bounds, bound_values = _bounds(query)
     exact, exact_values = _exact(query)
@@ -119,6 +119,9 @@ def _columns(query: Query, times: bool = False) -> tuple[list[str], list[Any]]:
     if query.changed_since is not None:
         clauses.append("p.changed_at >= ?")
         params.append(query.changed_since.timestamp())
+    if query.changed_until is not None:
+        clauses.append("p.changed_at < ?")
+        params.append(query.changed_until.timestamp())
     if times:
         exact, moments = _exact(query, plain=True)
         clauses += exact

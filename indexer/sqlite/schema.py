@@ -2,7 +2,8 @@
 by an earlier version to them (once, in place, the first time it is opened).
 
 ``PRAGMA user_version`` says which layout a file has: 0, the first one (rowids in the order posts
-were stored; every file made before the version number existed), or :data:`VERSION`.
+were stored; every file made before the version number existed); 2, time-ordered keys; 3, the
+same with what each incident holds indexed (``incident_keys``); :data:`VERSION` is the newest.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ import sqlite3
 import time
 from typing import Iterable, Iterator
 
+import orjson
+
 from indexer.exceptions import StoreUnavailable
+from indexer.schema import Incident
 from indexer.sqlite import keys
+from indexer.store import holding_keys
 
 logger = logging.getLogger(__name__)
 
-VERSION = 2
+VERSION = 3
 _CHECKPOINT_PAGES = 16_384  # of 4 KiB: 64 MiB of WAL between checkpoints
 
 # ``rowid`` is the creation time (keys.py). ``text`` is read from the document, not kept twice.
@@ -76,7 +81,12 @@ CREATE TABLE IF NOT EXISTS incidents (
 );
 CREATE INDEX IF NOT EXISTS incidents_queue ON incidents (queue, status, deadline);
 CREATE INDEX IF NOT EXISTS incidents_deadline ON incidents (deadline);
+CREATE TABLE IF NOT EXISTS incident_keys (key TEXT NOT NULL, incident TEXT NOT NULL,
+                                          PRIMARY KEY (key, incident)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS incident_keys_incident ON incident_keys (incident);
 """
+# incident_keys: what each incident holds (indexer.store.holding_keys: its posts, clusters, street),
+# so the incidents a new post can join are found without reading every open one.
 # Where the detector found a field, by column: the path in the document.
 FINDING_PATHS = {"is_complaint": "$.is_complaint", "sector": "$.sector",
                  "municipality": "$.territory.municipality", "district": "$.territory.district",
@@ -133,16 +143,28 @@ def _upgrade(db: sqlite3.Connection) -> None:
     if "version" not in incident_columns:  # files made before staff changes were versioned
         db.execute("ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
     started = time.monotonic()
-    moved = _rekey(db, bands="post_bands" in tables) if "posts" in tables else None
-    if moved is None:
-        db.execute(_POSTS.format(name="posts"))
-        db.execute(_FTS.format(name="posts_fts"))
-        db.execute(_BANDS.format(name="post_bands"))
-    _statements(db, _POST_INDEXES)
+    moved = None
+    if found < 2:
+        moved = _rekey(db, bands="post_bands" in tables) if "posts" in tables else None
+        if moved is None:
+            db.execute(_POSTS.format(name="posts"))
+            db.execute(_FTS.format(name="posts_fts"))
+            db.execute(_BANDS.format(name="post_bands"))
+        _statements(db, _POST_INDEXES)
+    if found < 3 and "incidents" in tables:
+        _index_incidents(db)
     db.execute(f"PRAGMA user_version = {VERSION}")
     if moved is not None:
         logger.info("Moved %d posts in %.0f s; the old layout's pages are free pages now, reused by new "
                     "posts (VACUUM returns them to the disk at once)", moved, time.monotonic() - started)
+
+
+def _index_incidents(db: sqlite3.Connection) -> None:
+    """Fill ``incident_keys`` from the incidents a file of an earlier layout holds."""
+    for incident_id, doc in db.execute("SELECT id, doc FROM incidents").fetchall():
+        keys = holding_keys(Incident.from_dict(orjson.loads(doc)))
+        db.executemany("INSERT OR IGNORE INTO incident_keys (key, incident) VALUES (?, ?)",
+                       [(key, incident_id) for key in keys])
 
 
 def _statements(db: sqlite3.Connection, script: str) -> None:

@@ -26,7 +26,7 @@ from indexer.exceptions import StoreConfigError, StoreUnavailable, VersionConfli
 from indexer.schema import STAFF_FIELDS, Incident, Post
 from indexer.sqlite import keys, queries, schema
 from indexer.sqlite.writes import write_findings, write_posts
-from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields
+from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields, holding_keys
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -174,10 +174,17 @@ class SqliteStore:
         now = datetime.now(timezone.utc).timestamp()
         rows = [(i.id, i.queue, i.status, i.sector, i.territory.municipality if i.territory else None,
                  i.territory.district if i.territory else None, _ts(i.opened_at), _ts(i.deadline),
-                 json.dumps(i.to_dict(), ensure_ascii=False), now) for i in incidents]
+                 orjson.dumps(i.to_dict()).decode(), now) for i in incidents]
+        held = orjson.dumps([[i.id, sorted(holding_keys(i))] for i in incidents]).decode()
         try:
             with self._transaction():
                 self._db.executemany(_UPSERT_INCIDENT, rows)
+                # what each holds, afresh: a post or cluster joined, a street found
+                self._db.execute("DELETE FROM incident_keys WHERE incident IN"
+                                 " (SELECT value ->> 0 FROM json_each(?))", (held,))
+                self._db.execute("INSERT OR IGNORE INTO incident_keys (key, incident) SELECT key.value,"
+                                 " row.value ->> 0 FROM json_each(?) AS row, json_each(row.value -> 1) AS key",
+                                 (held,))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
 
@@ -198,7 +205,7 @@ class SqliteStore:
     @_reading
     def get_incident(self, incident_id: str) -> Incident | None:
         row = self._db.execute("SELECT doc, version FROM incidents WHERE id = ?", (incident_id,)).fetchone()
-        return Incident.from_dict(json.loads(row[0]), str(row[1])) if row else None
+        return Incident.from_dict(orjson.loads(row[0]), str(row[1])) if row else None
 
     @_reading
     def find_incidents(self, query: IncidentQuery) -> list[Incident]:
@@ -226,10 +233,13 @@ class SqliteStore:
         if query.due_until is not None:
             clauses.append("deadline < ?")
             params.append(_ts(query.due_until))
+        if query.holding is not None:
+            clauses.append("id IN (SELECT incident FROM incident_keys WHERE key IN (SELECT value FROM json_each(?)))")
+            params.append(orjson.dumps(sorted(query.holding.keys())).decode())
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self._db.execute(f"SELECT doc, version FROM incidents {where} ORDER BY deadline IS NULL, deadline,"
                                 " opened_at DESC LIMIT ?", (*params, query.limit)).fetchall()
-        return [Incident.from_dict(json.loads(doc), str(version)) for doc, version in rows]
+        return [Incident.from_dict(orjson.loads(doc), str(version)) for doc, version in rows]
 
     def close(self) -> None:
         self._db.close()
