@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from detector.exceptions import ConfigError
+from detector.exceptions import ConfigError, DataError
 from indexer.store import BucketCount
 
 BY_TERRITORY = ("sector", "municipality", "district")
@@ -150,8 +150,12 @@ def growing_stories(cells: Iterable[tuple[SeriesKey, datetime, int]], until: dat
 
 
 def record_time(record: Mapping[str, Any]) -> datetime | None:
+    """A scored post's ``created_at`` (ISO 8601, ``Z`` or no zone: UTC); None without one."""
     value = record.get("created_at")
     if not value:
         return None
-    when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    try:
+        when = datetime.fromisoformat(value if isinstance(value, str) else str(value))
+    except ValueError as exc:
+        raise DataError(f"post {record.get('id')!r}: created_at {value!r} is not an ISO 8601 time") from exc
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

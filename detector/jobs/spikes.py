@@ -116,18 +116,22 @@ def read_scored(lines: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
     megabyte at a time, so passing over them stays in C."""
     number = 0
     while batch := lines.readlines(1 << 20):
-        wanted = [(n, line) for n, line in enumerate(batch, number + 1)
-                  if not ((b'"sector":null' in line or b'"sector": null' in line) and line.startswith(b"{")
-                          and line.endswith((b"}\n", b"}")) and line.count(b'"sector"') == 1)]
-        number += len(batch)
-        for n, line in wanted:
+        for n in [n for n, line in enumerate(batch) if not (b'"sector":null' in line or b'"sector": null' in line)
+                  or not _quiet(line)]:
+            line = batch[n]
             if not line.strip():
                 continue
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                raise DataError(f"{name}:{n}: not JSON ({exc})") from exc
+                raise DataError(f"{name}:{number + n + 1}: not JSON ({exc})") from exc
             if not isinstance(record, dict):
-                raise DataError(f"{name}:{n}: expected a JSON object, got {type(record).__name__}")
+                raise DataError(f"{name}:{number + n + 1}: expected a JSON object, got {type(record).__name__}")
             yield record
+        number += len(batch)
+
+
+def _quiet(line: bytes) -> bool:
+    """A whole object whose only ``"sector"`` is null: nothing to count, nothing to parse."""
+    return line.startswith(b"{") and line.endswith((b"}\n", b"}")) and line.count(b'"sector"') == 1
 
