@@ -15,8 +15,12 @@ SPIKES_CONTRACT = """Find spikes (emerging crises) per sector × territory, and 
 "sector", "territory" (an object with "district" and/or "street" (and "municipality"), or a
 string), optional "text" (for the new words and phrases) and "cluster_id". A post counts in the
 series of its sector × territory (the district, else the town, else the street, else the
-string; "*" when none), and in its cluster's series when it has one. Posts without a sector or
-a date are skipped. Output: one JSON line per alert, in order of series then time:
+string; "*" when none), and in its cluster's series when that cluster is one of the
+SPIKES_STORIES growing most in the file's last SPIKES_STORY_HOURS. Posts without a sector or a
+date are skipped. The file is read once, as it streams (memory does not grow with its lines);
+alerts are explained from a sample of each series' posts (12 a day). The thresholds are
+calibrated to SPIKES_ALERTS_PER_WEEK across all series on the file's own range.
+Output: one JSON line per alert, in order of series then time:
   series          "sector:territory" (or "cluster:<id>")
   sector, territory
   bucket_start    ISO 8601 start of the bucket in which the spike was found

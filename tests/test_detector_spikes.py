@@ -313,3 +313,11 @@ def test_the_real_autumn_series_raise_at_most_three_alerts_a_week_out_of_sample(
     _, weeks = weekly_alerts(read_jsonl(AUTUMN), SpikeConfig())
     reported = [w for w in weeks if not w.decide]
     assert reported and sum(len(w.alerts) for w in reported) * 7 / sum(w.days for w in reported) <= 3
+
+
+def test_from_jsonl_names_a_post_whose_time_is_not_a_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"id": "p1", "created_at": "вчера", "sector": "roads"}\n', encoding="utf-8")
+    assert main(["spikes", "--from-jsonl", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "'p1'" in err and "вчера" in err and "Traceback" not in err
