@@ -80,6 +80,8 @@ class SeriesStream:
             self._story(str(record["cluster_id"]), slot, when, record)
         if self.last_slot is None or slot > self.last_slot:
             self.last_slot = slot
+            if slot - self.story_buckets - self._pruned_at >= self.story_buckets:  # once per story window
+                self._prune(slot - self.story_buckets)
 
     def cells(self) -> list[tuple[SeriesKey, datetime, int]]:
         """The sector × territory counts as ``(key, bucket start, posts)``."""
@@ -124,9 +126,6 @@ class SeriesStream:
             story.slots[slot] = story.slots.get(slot, 0) + 1
             story.last = max(story.last, slot)
             self._keep(story.sample, when, record)
-        horizon = (self.last_slot if self.last_slot is not None else slot) - self.story_buckets
-        if horizon - self._pruned_at >= self.story_buckets:  # once per story window read
-            self._prune(horizon)
 
     def _prune(self, horizon: int) -> None:
         """Drop the clusters with no post after ``horizon``: none of theirs can be in the last
