@@ -1,10 +1,12 @@
 """Spike detection over the store or over scored posts in a file, and alerts made into crises.
 
 Over the store: ``Store.count_buckets`` gives the series (``SPIKES_HISTORY_DAYS`` of history before
-``since``; for stories, the last ``SPIKES_STORY_HOURS``); each alert from ``since`` on is explained
-from one bounded read of its window and what came before it, and becomes a ``crisis`` incident in the routing queue with high priority. Its id is
-the series and the bucket it was found in, so a re-run finds the same crisis again and only
-refreshes its posts and evidence (staff's status is kept); the scheduler runs it every bucket.
+``since``; for stories, the last ``SPIKES_STORY_HOURS``); each alert from ``since`` on is
+explained from one bounded read of its window and what came before it, and becomes a ``crisis``
+incident in the routing queue with high priority. Its id is the series and the bucket it was
+found in, so a re-run finds the same crisis again and only refreshes its posts and evidence
+(staff's status is kept); the scheduler runs it every bucket. Over a file: one pass
+(:mod:`detector.crises.stream`), each alert explained from the sampled posts of its series.
 """
 
 from __future__ import annotations
