@@ -118,17 +118,6 @@ class Counts:
                          bucket, since, until)
 
 
-def record_keys(record: Mapping[str, Any]) -> list[SeriesKey]:
-    """The series one scored post (a ``monitor spikes --from-jsonl`` line) counts in: its sector ×
-    territory, and its cluster when it has one; none without a sector."""
-    if not record.get("sector"):
-        return []
-    keys = [SeriesKey(str(record["sector"]), territory_name(record.get("territory")))]
-    if record.get("cluster_id"):
-        keys.append(SeriesKey(cluster=str(record["cluster_id"])))
-    return keys
-
-
 def growing_stories(cells: Iterable[tuple[SeriesKey, datetime, int]], until: datetime, *, hours: float,
                     stories: int, min_count: int) -> list[tuple[SeriesKey, datetime, int]]:
     """The cells of the ``stories`` clusters that grow most at the end of the range: of those with
