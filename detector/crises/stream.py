@@ -14,6 +14,7 @@ Series are plain tuples while counting (a dataclass key would be hashed in Pytho
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from dataclasses import dataclass, field
@@ -59,8 +60,17 @@ class SeriesStream:
         self.story_buckets = max(1, round(self.story_hours * 3600 / self.step))
 
     def add_all(self, records: Iterable[Mapping[str, Any]]) -> SeriesStream:
-        for record in records:
-            self.add(record)
+        """Count every record. The cyclic garbage collector is paused meanwhile: a million parsed
+        posts are a million new containers for it to scan again and again (a third of the pass's
+        time), and the pass makes no cycles, so reference counting frees all it drops."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for record in records:
+                self.add(record)
+        finally:
+            if enabled:
+                gc.enable()
         return self
 
     def add(self, record: Mapping[str, Any]) -> None:
