@@ -25,6 +25,10 @@ class WatchlistError(CrawlerError):
         self.problems = list(problems)
 
 
+class SettingError(CrawlerError):
+    """A setting's value cannot be used; the message names the setting."""
+
+
 class LimitsError(CrawlerError):
     """The shared limiter cannot start; the message names the setting and what to change."""
 

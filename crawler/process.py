@@ -33,6 +33,7 @@ class SourceReport:
     posts: int = 0
     comments: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    older: int = 0  # on its first crawl, posts seen older than the window (at least this many exist)
 
 
 @dataclass
@@ -142,7 +143,7 @@ def _per_source(sources: list[Source], stats: dict[str, dict[str, Any]]) -> list
         own = stats.get(source.platform, {})
         prefix = f"source/{source.id}/"
         report = SourceReport(source, posts=own.get(prefix + "posts", 0),
-                              comments=own.get(prefix + "comments", 0))
+                              comments=own.get(prefix + "comments", 0), older=own.get(prefix + "older", 0))
         for key, value in own.items():
             if key.startswith(prefix + "errors/"):
                 report.errors[key.rsplit("/", 1)[-1]] = value

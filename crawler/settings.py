@@ -63,6 +63,8 @@ ITEM_PIPELINES = {
 }
 
 # --- Crawler: what one crawl of a source covers -------------------------------------------------
+CRAWLER_BACKFILL_MAX_PAGES = 1000  # listing pages per source when backfilling (CRAWLER_BACKFILL_SINCE)
+CRAWLER_BACKFILL_SINCE = ""  # ISO time: read every post since then, whatever the cursor (`monitor crawl --since`)
 CRAWLER_COMMENT_WINDOW_DAYS = 3.0  # re-poll comments of posts this young when their count changed
 CRAWLER_FIRST_CRAWL_DAYS = 14.0  # how far back the first crawl of a source reads
 CRAWLER_LIMITS_DIR = "var/limits"  # VK tokens' and download slots' turns, shared by this machine's crawl processes

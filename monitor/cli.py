@@ -35,7 +35,7 @@ from importlib import import_module
 from typing import Sequence
 
 COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detection", "monitor.queues",
-            "monitor.spikes", "monitor.check", "monitor.setup")
+            "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

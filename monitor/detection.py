@@ -83,7 +83,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     train.set_defaults(run=run_train)
 
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
-    evaluation.add_argument("what", choices=["complaints", "fakes", "spikes", "chatter"])
+    evaluation.add_argument("what", choices=["complaints", "fakes", "spikes", "chatter", "places"])
     evaluation.add_argument("--data", nargs="+", type=Path,
                             help="labelled JSON Lines (default: the corpus' test split; fakes: dev and test; "
                                  "complaints with --cv: train and dev; spikes: a real dated series, alerts a week)")
@@ -150,7 +150,13 @@ def run_detect(args: argparse.Namespace) -> int:
         store.close()
     for line in _report_lines(report):
         print(line)
-    return 0
+    return _exit_code(report)
+
+
+def _exit_code(report: Any) -> int:
+    """1 when outbox lines could not be read (moved aside, their incidents not sent): a run that
+    lost nothing and sent what it could exits 0."""
+    return 1 if report.outbox_quarantined else 0
 
 
 def _sources(config: Any) -> dict[str, Any]:
@@ -195,7 +201,7 @@ def _serve(args: argparse.Namespace, config: Any, detector_config: Any) -> int:
                 report = run_detect(store, detector_config, sources=_sources(config), detector=detector)
             finally:
                 store.close()
-            answer.update(lines=_report_lines(report), left=report.left)
+            answer.update(lines=_report_lines(report), left=report.left, exit=_exit_code(report))
         except Exception as exc:
             code = exit_code(exc)
             if code is None:
@@ -235,6 +241,8 @@ def run_eval(args: argparse.Namespace) -> int:
         return _eval_fakes(args)
     if args.what == "chatter":
         return _eval_chatter(args)
+    if args.what == "places":
+        return _eval_places(args)
     from detector.training.data import corpus
 
     if args.cv:
@@ -281,6 +289,24 @@ def _eval_chatter(args: argparse.Namespace) -> int:
         from detector.model_files import record_figures
 
         record_figures(args.record, [report.as_dict() for report in reports])
+    return 0
+
+
+def _eval_places(args: argparse.Namespace) -> int:
+    """Street mentions: the project's written phrasings against the region's gazetteer and, with
+    --real-appeals, the labelled St Petersburg appeals of the chosen split (dev or test)."""
+    from detector.training.data import corpus
+    from detector.training.streets import evaluate_appeals, evaluate_written
+
+    detector = _detector(args, with_model=False)
+    streets = corpus("streets", "written")
+    reports = [evaluate_written(detector.gazetteer, detector.lemmatizer, streets)]
+    if args.real_appeals:
+        split = "dev" if args.split == "dev" else "test"
+        reports.append(evaluate_appeals(detector.lemmatizer, corpus("streets", "spb_appeals_2020"),
+                                        args.real_appeals, split))
+    for report in reports:
+        print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else "\n".join(report.lines()))
     return 0
 
 

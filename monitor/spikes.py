@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         if delivery.quarantined:
             print(f"{delivery.sink}: {delivery.quarantined} unreadable lines of the outbox moved to "
                   f"{delivery.quarantine}")
-    return 0
+    return 1 if any(delivery.quarantined for delivery in report.deliveries) else 0  # lines moved aside: say so
 
 
 def _from_file(args: argparse.Namespace, config: object) -> int:

@@ -103,7 +103,11 @@ def test_two_processes_share_a_slot_delay(crawl, site):
     channels = {path.split("/")[3] for _, path, _ in arrivals if path.startswith("/tg/s/")}
     assert channels == {"prirechensk_news", "minzdrav_prirechye", "chp_prirechensk"}
     between = gaps("/tg/", arrivals)[""]
-    assert len(between) >= 4 and min(between) >= 1 / rate - CLOCK, sorted(between)[:5]
+    # Turns are taken when a request leaves; on a loaded machine one may reach the site late, so
+    # one gap shrinks and the next grows: every two gaps together still hold two turns.
+    pairs = [a + b for a, b in itertools.pairwise(between)]
+    assert len(between) >= 4 and min(pairs) >= 2 / rate - CLOCK, between
+    assert min(between) >= 1 / rate - 2 * CLOCK, between
 
 
 def test_two_processes_share_a_hosts_download_delay(crawl, site):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -215,6 +216,19 @@ def test_an_unreadable_outbox_line_is_quarantined_and_the_lines_after_it_are_sen
     assert [k["reason"].split(":")[0] for k in kept] == ["line 2", "line 3", "line 4"]
     assert kept[0]["line"] == '{"id": "cut sh' and "JSONDecodeError" in kept[0]["reason"]
     assert f"3 unreadable lines moved to {tmp_path / 'outbox.quarantine.jsonl'}" in caplog.text
+
+
+def test_monitor_detect_exits_1_when_outbox_lines_were_moved_aside(grouper: Grouper, tmp_path: Path) -> None:
+    first, _ = incidents(grouper)
+    outbox = tmp_path / "outbox.jsonl"
+    outbox.write_bytes(b'{"id": "cut sh\n' + outbox_line(first))
+    with Receiver() as receiver:
+        done = subprocess.run([sys.executable, "-m", "monitor", "detect", "--store", f"sqlite:///{tmp_path / 'm.db'}",
+                               "-s", f"INCIDENTS_OUTBOX={outbox}"], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "MONITOR_WEBHOOK_URL": receiver.url})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"1 unreadable lines of the outbox moved to {tmp_path / 'outbox.quarantine.jsonl'}" in done.stdout
+    assert [i["id"] for i in receiver.accepted] == [first.id]  # the rest was sent
 
 
 SENDER = """

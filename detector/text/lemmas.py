@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 import pymorphy3
 
@@ -59,6 +59,11 @@ class Lemmatizer:
             if len(self._cache) < self._cache_size:
                 self._cache[word] = found
         return found
+
+    def parses(self, word: str) -> list[Any]:
+        """pymorphy3's readings of ``word``, most probable first (for the few words whose
+        grammar matters: a street name next to its type word)."""
+        return list(self._morph.parse(word.lower().replace("ё", "е")))
 
     def tokens(self, text: str) -> list[Token]:
         return list(self._tokens(text))
