@@ -22,6 +22,17 @@ JSON Lines file, as scored posts. Then, each in a fresh process under ``--max-gb
 
     python bench/spikes.py [--sizes 10000,100000] [--large] [--rounds 2] [--max-gb 6] [--max-seconds 600]
 
+Over inputs that exist already (a store of a million posts takes long to build), each path in a
+fresh process, and the same path with another checkout's code for ratios (``--previous``: run in
+a process of its own under the same limits, its peak RSS read from ``RUSAGE_CHILDREN``):
+
+    python bench/spikes.py --store STORE.db --jsonl SCORED.jsonl [--previous ../main] [--rounds 3]
+
+The store path reports the day before the store's latest post; only its ``crisis-`` incidents are
+deleted between runs (every run a first run). The file is streamed as ``monitor spikes
+--from-jsonl FILE`` reads it. CPU time is printed beside wall time: on a shared machine the wall
+time also measures the wait for a core.
+
 Left out: the crisis webhook and Telegram (none configured: nothing is sent); the Elasticsearch
 store; scoring and clustering the posts (given, not computed: bench/score.py and bench/cluster.py);
 a store that also holds the months before the history window (the store here holds just the
@@ -55,7 +66,7 @@ PATHS = {
     "baseline": "baseline: count_buckets + detect, sector × district",
     "core": "the same over every series (+ each cluster's)",
     "store": "monitor spikes: run_spikes over the store",
-    "jsonl": "monitor spikes --from-jsonl, every scored post",
+    "jsonl": "monitor spikes --from-jsonl, every scored post (streamed)",
     "jsonl-complaints": "monitor spikes --from-jsonl, complaints only",
 }
 
@@ -140,30 +151,90 @@ def every_series(db: str) -> dict[str, Any]:
     return {"seconds": seconds, "alerts": len(alerts), "series": len(counts.keys), "rss_before": before}
 
 
-def through_store(db: str) -> dict[str, Any]:
+def through_store(db: str, until: datetime = UNTIL) -> dict[str, Any]:
     from detector import run_spikes
     from indexer.sqlite.store import SqliteStore
 
     with sqlite3.connect(db) as plain:  # every round a first run: no crisis known yet
-        plain.execute("DELETE FROM incidents")
+        plain.execute(FORGET_CRISES)
     store = SqliteStore(db)
     before = peak_rss_mb()
-    started = time.perf_counter()
-    report = run_spikes(store, config(), until=UNTIL)
-    seconds = time.perf_counter() - started
+    started, cpu = time.perf_counter(), time.process_time()
+    report = run_spikes(store, config(), until=until)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     store.close()
-    return {"seconds": seconds, "alerts": len(report.crises), "rss_before": before}
+    return {"seconds": seconds, "cpu": cpu, "alerts": len(report.crises), "rss_before": before}
 
 
 def from_jsonl(path: str) -> dict[str, Any]:
+    """As ``monitor spikes --from-jsonl FILE`` reads it: the file streamed, once."""
     from detector import spikes_in_records
-    from detector.training.data import read_jsonl
+    from detector.jobs.spikes import read_scored
 
     settings = config()
     before = peak_rss_mb()
+    started, cpu = time.perf_counter(), time.process_time()
+    with open(path, "rb") as lines:
+        alerts = sum(1 for _ in spikes_in_records(read_scored(lines, path), settings))
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu, "alerts": alerts,
+            "rss_before": before}
+
+
+def previous(root: str, kind: str, path: str, until: str, max_gb: float, max_seconds: float) -> dict[str, Any]:
+    """The same path with the code of another checkout (``--previous``), in a process of its own
+    under the same limits: its wall time and peak RSS, or why it did not finish."""
+    import resource
+    import subprocess
+
+    code = PREVIOUS_STORE if kind == "store" else PREVIOUS_JSONL
+    limit = int(max_gb * 2**30)
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
     started = time.perf_counter()
-    lines = list(spikes_in_records(read_jsonl(Path(path)), settings))
-    return {"seconds": time.perf_counter() - started, "alerts": len(lines), "rss_before": before}
+    try:
+        done = subprocess.run([sys.executable, "-c", code, path, until], cwd=root, env={**os.environ, "PYTHONPATH": root},
+                              capture_output=True, text=True, timeout=max_seconds, preexec_fn=cap, check=False)
+    except subprocess.TimeoutExpired:
+        return {"stopped": f"did not finish under {max_seconds:g} s"}
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return {"stopped": f"did not finish under {max_gb:g} GB ({last[:80]}) after {seconds:.0f} s, peak RSS "
+                           f"{peak / 1024:.1f} GB", "peak_mb": peak}
+    measured = dict(zip(("seconds", "alerts"), map(float, done.stdout.split()), strict=False))
+    return {**measured, "peak_mb": peak, "wall": seconds}
+
+
+# What ``monitor spikes`` did in a checkout given with --previous (argv: the store or file, until).
+PREVIOUS_STORE = """
+import sqlite3, sys, time
+from datetime import datetime
+from detector import DetectorConfig, run_spikes
+from indexer.sqlite.store import SqliteStore
+from monitor.settings import load_settings
+with sqlite3.connect(sys.argv[1]) as plain:
+    plain.execute("DELETE FROM incidents WHERE id LIKE 'crisis-%'")
+config = DetectorConfig.from_settings(load_settings(), spikes_webhook=None, spikes_telegram=None)
+store = SqliteStore(sys.argv[1])
+started = time.perf_counter()
+report = run_spikes(store, config, until=datetime.fromisoformat(sys.argv[2]))
+print(time.perf_counter() - started, len(report.crises))
+"""
+PREVIOUS_JSONL = """
+import sys, time
+from pathlib import Path
+from detector import DetectorConfig, spikes_in_records
+from detector.training.data import read_jsonl
+from monitor.settings import load_settings
+config = DetectorConfig.from_settings(load_settings(), spikes_webhook=None, spikes_telegram=None)
+started = time.perf_counter()
+lines = list(spikes_in_records(read_jsonl(Path(sys.argv[1])), config))
+print(time.perf_counter() - started, len(lines))
+"""
+FORGET_CRISES = "DELETE FROM incidents WHERE id LIKE 'crisis-%'"
 
 
 def _files(directory: str, size: int) -> tuple[Path, Path, Path]:
@@ -182,7 +253,15 @@ def main() -> None:
     parser.add_argument("--build-seconds", type=float, default=2400.0, help="wall time building a store may take")
     parser.add_argument("--dir", default="/tmp/bench-spikes", help="where the stores and files are built")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--store", help="an existing SQLite store to run monitor spikes over (not built, not "
+                                        "written but for its crises), up to its latest post")
+    parser.add_argument("--jsonl", help="an existing file of scored posts for monitor spikes --from-jsonl")
+    parser.add_argument("--previous", metavar="CHECKOUT", help="with --store/--jsonl: also run the code of this "
+                                                               "checkout on the same inputs, for ratios")
     args = parser.parse_args()
+    if args.store or args.jsonl:
+        given(args)
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s] + ([1_000_000] if args.large else [])
     limits = {"max_gb": args.max_gb, "max_seconds": args.max_seconds}
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite "
@@ -210,6 +289,56 @@ def main() -> None:
         _table(outcomes, failed, size)
     print("\nLeft out: the webhook and Telegram sinks (none configured); the Elasticsearch store; scoring and "
           "clustering (the flags and cluster ids are given); months of older posts in the store.")
+
+
+def given(args: argparse.Namespace) -> None:
+    """``--store``/``--jsonl``: the two user paths over existing inputs, each against ``--previous``."""
+    limits = {"max_gb": args.max_gb, "max_seconds": args.max_seconds}
+    print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite "
+          f"{sqlite3.sqlite_version}; each run in a fresh process, stopped past {args.max_gb:g} GB or "
+          f"{args.max_seconds:g} s; {args.rounds} rounds per path")
+    runs: list[tuple[str, str, Any, tuple[Any, ...]]] = []
+    if args.store:
+        with sqlite3.connect(args.store) as plain:
+            posts, latest = plain.execute("SELECT count(*), max(created_at) FROM posts").fetchone()
+        until = datetime.fromtimestamp(latest + 1, timezone.utc)
+        print(f"store {args.store}: {posts:,} posts, the last day before {until:%Y-%m-%d %H:%M} UTC reported")
+        runs.append(("store", args.store, through_store, (args.store, until)))
+    if args.jsonl:
+        with open(args.jsonl, "rb") as lines:
+            print(f"file {args.jsonl}: {sum(1 for _ in lines):,} lines")
+        runs.append(("jsonl", args.jsonl, from_jsonl, (args.jsonl,)))
+    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start: wall time waits for "
+          "the CPU, CPU time does not)")
+    print(f"  {'path':<52} {'wall s':>13} {'CPU s':>11} {'peak RSS MB':>12} {'alerts':>7}   previous code")
+    for kind, path, func, call in runs:
+        ours = [run_limited(func, *call, **limits) for _ in range(args.rounds)]
+        before = (run_limited(previous, args.previous, kind, path, (call[1] if kind == "store" else UNTIL).isoformat(),
+                              args.max_gb, args.max_seconds, max_gb=args.max_gb + 1, max_seconds=args.max_seconds + 60)
+                  if args.previous else None)
+        _given_line(PATHS[kind], ours, before)
+
+
+def _given_line(label: str, ours: list[Outcome], before: Outcome | None) -> None:
+    finished = [o for o in ours if o.finished]
+    for outcome in ours:
+        if not outcome.finished:
+            print(f"  {label:<52} {outcome.stopped}")
+    if not finished:
+        return
+    seconds = [o.result["seconds"] for o in finished]
+    cpu = [o.result["cpu"] for o in finished]
+    line = (f"  {label:<52} {span(seconds, 2):>13} {span(cpu, 2):>11} {max(o.peak_mb for o in finished):>12,.0f} "
+            f"{span([o.result['alerts'] for o in finished]):>7}   ")
+    old = before.result if before is not None and before.finished else None
+    if before is None:
+        line += "not run"
+    elif old is None or "stopped" in old:
+        line += (old or {}).get("stopped") or str(before.stopped)
+    else:
+        line += (f"{old['seconds']:.2f} s ({old['seconds'] / max(seconds):.1f}× ours), {old['peak_mb']:,.0f} MB "
+                 f"({old['peak_mb'] / max(o.peak_mb for o in finished):.1f}× ours), {old['alerts']:.0f} alerts")
+    print(line)
 
 
 def _describe(size: int, built: Outcome) -> None:

@@ -206,8 +206,8 @@ class DetectorConfig:
         return SpikeConfig.from_settings(self.spikes, **overrides)
 
 
-_SPIKES = ("SPIKES_ALPHA", "SPIKES_ALPHA_FIRST", "SPIKES_BUCKET", "SPIKES_COOLDOWN_HOURS", "SPIKES_HISTORY_DAYS",
-           "SPIKES_MIN_COUNT", "SPIKES_WINDOWS")
+_SPIKES = ("SPIKES_ALERTS_PER_WEEK", "SPIKES_ALPHA", "SPIKES_ALPHA_FIRST", "SPIKES_BUCKET", "SPIKES_COOLDOWN_HOURS",
+           "SPIKES_HISTORY_DAYS", "SPIKES_MIN_COUNT", "SPIKES_STORIES", "SPIKES_STORY_HOURS", "SPIKES_WINDOWS")
 
 
 def _required(found: Traversable | None, setting: str) -> Traversable:

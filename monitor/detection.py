@@ -99,7 +99,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     evaluation.add_argument("what", choices=["complaints", "fakes", "threats", "spikes", "chatter", "places"])
     evaluation.add_argument("--data", nargs="+", type=Path,
                             help="labelled JSON Lines (default: the corpus' test split; fakes, threats: dev and "
-                                 "test; complaints with --cv: train and dev)")
+                                 "test; complaints with --cv: train and dev; spikes: a real dated series, alerts a "
+                                 "week)")
     evaluation.add_argument("--cv", type=int, default=0, metavar="K",
                             help="complaints: K-fold cross-validation over --data, training as `monitor train` does")
     evaluation.add_argument("--extra", nargs="*", type=Path, default=None, metavar="FILE",
@@ -377,10 +378,27 @@ def _eval_spikes(args: argparse.Namespace) -> int:
     from detector.crises.evaluation import evaluate, lines
 
     config = DetectorConfig.from_settings(settings(args)).spike_config()
+    if args.data:
+        return _eval_spike_weeks(args, config)
     data, scores = evaluate(config, seed=args.seed, series=args.series)
     if args.json:
         for score in scores:
             print(json.dumps(score.as_dict(), ensure_ascii=False))
     else:
         print("\n".join(lines(data, scores, args.seed)))
+    return 0
+
+
+def _eval_spike_weeks(args: argparse.Namespace, config: Any) -> int:
+    from detector.crises.weekly import lines, weekly_alerts
+    from detector.training.data import read_jsonl
+
+    for path in args.data:
+        counts, weeks = weekly_alerts(read_jsonl(path), config)
+        if args.json:
+            for week in weeks:
+                print(json.dumps({"week": week.start.date().isoformat(), "days": week.days, "alerts": len(week.alerts),
+                                  "set": "decide" if week.decide else "report"}))
+        else:
+            print("\n".join(lines(counts, weeks, config, path.name)))
     return 0

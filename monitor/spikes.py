@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any, Iterator
 
 from monitor.common import add_settings, add_store, open_store, settings, since
 
@@ -14,8 +15,12 @@ SPIKES_CONTRACT = """Find spikes (emerging crises) per sector × territory, and 
 "sector", "territory" (an object with "district" and/or "street" (and "municipality"), or a
 string), optional "text" (for the new words and phrases) and "cluster_id". A post counts in the
 series of its sector × territory (the district, else the town, else the street, else the
-string; "*" when none), and in its cluster's series when it has one. Posts without a sector or
-a date are skipped. Output: one JSON line per alert, in order of series then time:
+string; "*" when none), and in its cluster's series when that cluster is one of the
+SPIKES_STORIES growing most in the file's last SPIKES_STORY_HOURS. Posts without a sector or a
+date are skipped. The file is read once, as it streams (memory does not grow with its lines);
+alerts are explained from a sample of each series' posts (12 a day). The thresholds are
+calibrated to SPIKES_ALERTS_PER_WEEK across all series on the file's own range.
+Output: one JSON line per alert, in order of series then time:
   series          "sector:territory" (or "cluster:<id>")
   sector, territory
   bucket_start    ISO 8601 start of the bucket in which the spike was found
@@ -68,10 +73,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _from_file(args: argparse.Namespace, config: object) -> int:
     from detector import spikes_in_records
-    from detector.training.data import read_jsonl
+    from detector.exceptions import DataError
+    from detector.jobs.spikes import read_scored
 
-    records = read_jsonl(args.from_jsonl) if args.from_jsonl != "-" else [
-        json.loads(line) for line in sys.stdin if line.strip()]
-    for line in spikes_in_records(records, config, args.bucket):  # type: ignore[arg-type]
+    if args.from_jsonl == "-":
+        return _write(spikes_in_records(read_scored(sys.stdin.buffer, "<stdin>"), config, args.bucket))  # type: ignore[arg-type]
+    try:
+        lines = open(args.from_jsonl, "rb")  # noqa: SIM115 (closed below; only opening is a reading error)
+    except OSError as exc:
+        raise DataError(f"{args.from_jsonl}: cannot read: {exc.strerror or exc}") from exc
+    with lines:
+        return _write(spikes_in_records(read_scored(lines, args.from_jsonl), config, args.bucket))  # type: ignore[arg-type]
+
+
+def _write(alerts: Iterator[dict[str, Any]]) -> int:
+    for line in alerts:
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     return 0

@@ -1,10 +1,12 @@
 """Spike detection over the store or over scored posts in a file, and alerts made into crises.
 
 Over the store: ``Store.count_buckets`` gives the series (``SPIKES_HISTORY_DAYS`` of history before
-``since``); each alert from ``since`` on is explained from the posts of its window and of the
-week before, and becomes a ``crisis`` incident in the routing queue with high priority. Its id is
-the series and the bucket it was found in, so a re-run finds the same crisis again and only
-refreshes its posts and evidence (staff's status is kept); the scheduler runs it every bucket.
+``since``; for stories, the last ``SPIKES_STORY_HOURS``); each alert from ``since`` on is
+explained from one bounded read of its window and what came before it, and becomes a ``crisis``
+incident in the routing queue with high priority. Its id is the series and the bucket it was
+found in, so a re-run finds the same crisis again and only refreshes its posts and evidence
+(staff's status is kept); the scheduler runs it every bucket. Over a file: one pass
+(:mod:`detector.crises.stream`), each alert explained from the sampled posts of its series.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from detector.crises.detect import Alert, SpikeConfig, SpikeDetector
 from detector.crises.explain import Explainer
-from detector.crises.series import BY_CLUSTER, BY_TERRITORY, Counts, SeriesKey, record_keys, record_time
+from detector.crises.series import BY_CLUSTER, BY_TERRITORY, Counts, SeriesKey, growing_stories
+from detector.crises.stream import SeriesStream
 from detector.incidents.routing import Router
 from indexer.schema import Incident, Post, Territory
 from indexer.store import Query, Store
 
-BASELINE_DAYS = 7  # the period new words are compared with
-MAX_POSTS = 20_000  # posts read to explain one alert
+BASELINE_DAYS = 7  # the period new words are compared with (--from-jsonl: its sample)
+EXPLAIN_POSTS = 2_000  # posts read (newest first) to explain one alert: one bounded read per alert
 
 
 def store_key(record: Mapping[str, Any]) -> SeriesKey | None:
@@ -41,14 +44,19 @@ def in_series(key: SeriesKey, record: Mapping[str, Any]) -> bool:
 
 
 def store_counts(store: Store, config: SpikeConfig, since: datetime, until: datetime) -> Counts:
+    """Every sector × territory series over the history, and the growing stories of the last
+    ``story_hours`` (:func:`~detector.crises.series.growing_stories`)."""
     start = since - timedelta(days=config.history_days, hours=config.gap_hours)
     rows = [(SeriesKey.from_row(BY_TERRITORY, r.key), r.start, r.count)
             for r in store.count_buckets(start, until, config.bucket, by=BY_TERRITORY)]
-    if "cluster_id" in {f.name for f in dataclasses.fields(Post)}:  # once posts carry their cluster
-        rows += [(SeriesKey.from_row(BY_CLUSTER, r.key), r.start, r.count)
-                 for r in store.count_buckets(start, until, config.bucket, by=BY_CLUSTER) if r.key[0]]
     # Before the first stored complaint the store knows nothing: that is not a silent history.
     first = min((when for _, when, _ in rows), default=start)
+    if config.stories and "cluster_id" in {f.name for f in dataclasses.fields(Post)}:
+        recent = until - timedelta(hours=config.story_hours)
+        rows += growing_stories(((SeriesKey.from_row(BY_CLUSTER, r.key), r.start, r.count)
+                                 for r in store.count_buckets(recent, until, config.bucket, by=BY_CLUSTER)
+                                 if r.key[0]), until, hours=config.story_hours, stories=config.stories,
+                                min_count=config.min_count)
     return Counts.build(rows, config.bucket, max(start, first), until)
 
 
@@ -59,41 +67,58 @@ def detect_in_store(store: Store, config: SpikeConfig, since: datetime, until: d
     alerts = SpikeDetector(config).detect(counts, report_from=max(0, counts.index(since)))
     found = []
     for alert in alerts:
-        begin = alert.start - (alert.window - 1) * config.bucket
-        end = alert.start + config.bucket
-        posts = _complaints(store, begin, end, alert.key)
-        before = _complaints(store, begin - timedelta(days=BASELINE_DAYS), begin, None)
-        series_before = [p for p in before if in_series(alert.key, p)]
-        same_sector = [p for p in before if p.get("sector") == alert.key.sector]
-        baseline = series_before if len(series_before) >= 30 else same_sector or before
-        alert.explanation = explainer.explain(alert, posts, baseline, alert.window * config.bucket / timedelta(hours=1))
+        posts, before = _window_posts(store, alert, config.bucket, config.story_hours)
+        alert.explanation = explainer.explain(alert, posts, before, alert.window * config.bucket / timedelta(hours=1))
         found.append((alert, posts))
     return found
 
 
-def _complaints(store: Store, since: datetime, until: datetime, key: SeriesKey | None) -> list[dict[str, Any]]:
-    posts = store.search(Query(since=since, until=until, limit=MAX_POSTS))
-    records = [p.to_dict() for p in posts if p.is_complaint]
-    return [r for r in records if key is None or in_series(key, r)]
+def _window_posts(store: Store, alert: Alert, bucket: timedelta,
+                  story_hours: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One bounded read for one alert, newest first: its window, then as far back into the week
+    before (a story: into its last ``story_hours``) as ``EXPLAIN_POSTS`` reaches. The series'
+    complaints in the window are explained against what came before them: the series' own posts
+    when there are 30, else its sector's, else every post read."""
+    begin = alert.start - (alert.window - 1) * bucket
+    story = (alert.key.cluster,) if alert.key.cluster is not None else None
+    back = timedelta(hours=story_hours) if story else timedelta(days=BASELINE_DAYS)
+    posts: list[dict[str, Any]] = []
+    before: list[dict[str, Any]] = []
+    for post in store.search(Query(since=begin - back, until=alert.start + bucket, cluster_ids=story,
+                                   limit=EXPLAIN_POSTS)):
+        if post.is_complaint and post.created_at is not None and post.created_at >= begin:
+            if in_series(alert.key, record := post.to_dict()):
+                posts.append(record)
+        elif post.created_at is not None and post.created_at < begin:
+            before.append(post.to_dict())
+    own = [r for r in before if in_series(alert.key, r)]
+    sector = [r for r in before if r.get("sector") == alert.key.sector]
+    return posts, own if len(own) >= 30 else sector or before
 
 
 def detect_in_records(records: Iterable[Mapping[str, Any]], config: SpikeConfig,
                       explainer: Explainer) -> list[Alert]:
-    """``monitor spikes --from-jsonl``: the same detector over scored posts (see the CLI's help)."""
-    posts = [(r, when) for r in records if (when := record_time(r)) is not None]
-    cells = [(key, when, 1) for r, when in posts for key in record_keys(r)]
+    """``monitor spikes --from-jsonl``: the same detector over scored posts (see the CLI's help),
+    read once (:class:`~detector.crises.stream.SeriesStream`)."""
+    stream = SeriesStream(config.bucket, story_hours=config.story_hours).add_all(records)
+    cells = stream.cells()
+    if stream.last_slot is not None and config.stories:
+        until = stream.time(stream.last_slot + 1)
+        cells += growing_stories(stream.story_cells(), until, hours=config.story_hours, stories=config.stories,
+                                 min_count=config.min_count)
     counts = Counts.build(cells, config.bucket)
     alerts = SpikeDetector(config).detect(counts)
     hours = config.bucket / timedelta(hours=1)
+    rows = {key: n for n, key in enumerate(counts.keys)}
     for alert in alerts:
         begin = alert.start - (alert.window - 1) * config.bucket
-        end = alert.start + config.bucket
-        window = [r for r, when in posts if begin <= when < end and alert.key in record_keys(r)]
-        before = [r for r, when in posts if begin - timedelta(days=BASELINE_DAYS) <= when < begin]
-        series_before = [r for r in before if alert.key in record_keys(r)]
-        alert.explanation = explainer.explain(alert, window, series_before if len(series_before) >= 30 else before,
-                                              alert.window * hours)
-        alert.explanation["bucket_count"] = int(counts.matrix[counts.keys.index(alert.key), alert.index])
+        window = stream.sample(alert.key, begin, alert.start + config.bucket)
+        before = stream.sample(alert.key, begin - timedelta(days=BASELINE_DAYS), begin)
+        if len(before) < 30:
+            before = [p for key in counts.keys if key.cluster is None
+                      for p in stream.sample(key, begin - timedelta(days=BASELINE_DAYS), begin)]
+        alert.explanation = explainer.explain(alert, window, before, alert.window * hours)
+        alert.explanation["bucket_count"] = int(counts.matrix[rows[alert.key], alert.index])
     return alerts
 
 

@@ -22,16 +22,19 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from detector.crises.baseline import fit_baseline, fit_rhythm, own_rhythm
+from detector.crises.budget import CALIBRATION_MIN_WEEKS, CALIBRATION_SKIP_HOURS, budget_threshold
 from detector.crises.series import Counts, SeriesKey
 from detector.exceptions import ConfigError
 
+FIRST_SHARE = 0.5  # of the alert budget, for the one-bucket window; the longer ones share the rest
 _SETTINGS = (("SPIKES_BUCKET", "bucket", str), ("SPIKES_ALPHA", "alpha", float),
              ("SPIKES_ALPHA_FIRST", "alpha_first", float), ("SPIKES_MIN_COUNT", "min_count", int),
              ("SPIKES_WINDOWS", "windows_hours", tuple), ("SPIKES_COOLDOWN_HOURS", "cooldown_hours", float),
-             ("SPIKES_HISTORY_DAYS", "history_days", float))
+             ("SPIKES_HISTORY_DAYS", "history_days", float), ("SPIKES_ALERTS_PER_WEEK", "alerts_per_week", float),
+             ("SPIKES_STORIES", "stories", int), ("SPIKES_STORY_HOURS", "story_hours", float))
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class SpikeConfig:
     history_days: float = 28.0
     gap_hours: float = 24.0
     prior_days: float = 1.0
+    alerts_per_week: float = 1.0  # across every series, on the run's past (0: the model's thresholds alone)
+    stories: int = 20  # clusters that are series of their own: those growing most in the last story_hours
+    story_hours: float = 24.0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], **overrides: Any) -> SpikeConfig:
@@ -74,10 +80,13 @@ class SpikeConfig:
                 raise ConfigError(f"{setting}={raw!r}: {exc}") from exc
         config = cls(**{**values, **overrides})
         if not (0 < config.alpha < 1 and 0 < config.alpha_first < 1) or config.min_count < 1 \
-                or not config.windows_hours:
-            raise ConfigError(f"SPIKES_ALPHA and SPIKES_ALPHA_FIRST must be in (0, 1), SPIKES_MIN_COUNT ≥ 1 and "
-                              f"SPIKES_WINDOWS not empty; got {config.alpha}, {config.alpha_first}, "
-                              f"{config.min_count}, {config.windows_hours}")
+                or not config.windows_hours or config.alerts_per_week < 0 or config.stories < 0 \
+                or config.story_hours <= 0:
+            raise ConfigError(f"SPIKES_ALPHA and SPIKES_ALPHA_FIRST must be in (0, 1), SPIKES_MIN_COUNT ≥ 1, "
+                              f"SPIKES_WINDOWS not empty, SPIKES_ALERTS_PER_WEEK ≥ 0, SPIKES_STORIES ≥ 0 and "
+                              f"SPIKES_STORY_HOURS > 0; got {config.alpha}, {config.alpha_first}, "
+                              f"{config.min_count}, {config.windows_hours}, {config.alerts_per_week}, "
+                              f"{config.stories}, {config.story_hours}")
         return config
 
     def buckets(self, hours: float) -> int:
@@ -121,10 +130,13 @@ class SpikeDetector:
 
     def __init__(self, config: SpikeConfig | None = None) -> None:
         self.config = config or SpikeConfig()
+        self.thresholds = (1.0, 1.0)  # the last run's: the share of ``alpha`` the budget left (1 bucket, longer)
 
-    def detect(self, counts: Counts, report_from: int = 0, rhythm_until: int | None = None) -> list[Alert]:
+    def detect(self, counts: Counts, report_from: int = 0, rhythm_until: int | None = None,
+               calibrate_until: int | None = None) -> list[Alert]:
         """Alerts in buckets ``report_from`` and later (earlier ones still start cooldowns); the
-        rhythm is learnt from the buckets before ``rhythm_until`` (default: all)."""
+        rhythm is learnt from the buckets before ``rhythm_until`` (default: all), the alert budget
+        from those before ``calibrate_until`` (default: ``report_from``, else all)."""
         if not counts.keys or counts.buckets == 0:
             return []
         config = self.config
@@ -139,17 +151,37 @@ class SpikeDetector:
         baseline = fit_baseline(counts.matrix, rhythm, history=config.buckets(config.history_days * 24),
                                 gap=gap, prior=config.buckets(config.prior_days * 24),
                                 slots_per_day=config.slots_per_day)
-        best_p, best_w, best_x, best_m = self._tails(counts.matrix, baseline.expected, baseline.dispersion)
+        best_p, best_w, best_x, best_m = self._tails(counts.matrix, baseline.expected, baseline.dispersion,
+                                                            baseline.clumping)
         corrected = np.minimum(best_p * len(config.windows), 1.0)
-        hot = (corrected < config.alpha_for(best_w)) & (best_x >= config.min_count)
-        events = cooldown(hot, round(config.cooldown_hours * 3600 / config.bucket.total_seconds()),
-                          strength=counts.matrix)
+        score, eligible = corrected / config.alpha_for(best_w), best_x >= config.min_count
+        cool = round(config.cooldown_hours * 3600 / config.bucket.total_seconds())
+        until = calibrate_until or report_from or None
+        first = best_w == 1
+        self.thresholds = (self._budget(counts, score, eligible & first, cool, gap, until, FIRST_SHARE),
+                           self._budget(counts, score, eligible & ~first, cool, gap, until, 1 - FIRST_SHARE))
+        threshold = np.where(first, *self.thresholds)
+        events = cooldown(eligible & (score < threshold), cool, strength=counts.matrix)
         return [Alert(counts.keys[s], t, counts.time(t), int(best_w[s, t]), int(best_x[s, t]),
                       round(float(best_m[s, t]), 2), float(corrected[s, t]))
                 for s, t in events if t >= report_from]
 
-    def _tails(self, matrix: np.ndarray, expected: np.ndarray,
-               dispersion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _budget(self, counts: Counts, score: np.ndarray, eligible: np.ndarray, cool: int, gap: int,
+                until: int | None, share: float) -> float:
+        """The share of the threshold that keeps the calibration buckets' alerts within ``share`` of
+        the budget (:mod:`detector.crises.budget`): from the baseline's first days to ``until``."""
+        config = self.config
+        begin, end = gap + config.buckets(CALIBRATION_SKIP_HOURS), until if until is not None else counts.buckets
+        weeks = (end - begin) / config.buckets(7 * 24)
+        if config.alerts_per_week <= 0 or weeks < CALIBRATION_MIN_WEEKS:
+            return 1.0
+        strength = counts.matrix[:, begin:end]
+        return budget_threshold(score[:, begin:end], eligible[:, begin:end],
+                                lambda hot: sum(1 for _ in cooldown(hot, cool, strength=strength)),
+                                config.alerts_per_week * share * weeks)
+
+    def _tails(self, matrix: np.ndarray, expected: np.ndarray, dispersion: np.ndarray,
+               clumping: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per bucket, the window whose tail probability lies furthest below its threshold
         (``alpha_first`` for one bucket, else ``alpha``): p, window, posts, expected."""
         shape = matrix.shape
@@ -162,7 +194,8 @@ class SpikeDetector:
             if not candidates.any():
                 continue
             p = np.ones(shape)
-            p[candidates] = nb_tail(x[candidates], m[candidates], dispersion[candidates])
+            clumps = np.broadcast_to(clumping, shape)[candidates]
+            p[candidates] = nb_tail(x[candidates] / clumps, m[candidates] / clumps, dispersion[candidates])
             ratio = p / self.config.alpha_for(w)
             better = ratio < best_ratio
             best_ratio[better] = ratio[better]
@@ -179,10 +212,12 @@ def trailing_sum(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def nb_tail(count: np.ndarray, mean: np.ndarray, dispersion: np.ndarray) -> np.ndarray:
-    """P(X ≥ count) for a negative binomial with this mean and 1/r = ``dispersion``."""
+    """P(X ≥ count) for a negative binomial with this mean and 1/r = ``dispersion``; ``count``
+    need not be whole (counts of clumps): the tail is the regularised incomplete beta function
+    I_q(count, r), q = mean / (r + mean), which at whole counts is the distribution's own."""
     r = 1.0 / np.maximum(dispersion, 1e-6)
     mean = np.maximum(mean, 1e-6)
-    return stats.nbinom.sf(count - 1, r, r / (r + mean))
+    return np.asarray(special.betainc(np.maximum(count, 1e-9), r, mean / (r + mean)))
 
 
 def cooldown(hot: np.ndarray, buckets: int, strength: np.ndarray | None = None,

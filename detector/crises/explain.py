@@ -21,6 +21,7 @@ STOP = STOP_LEMMAS | {"когда", "только", "кто", "где", "мой"
                       "даже", "при", "без", "под", "над", "про", "можно", "нужно", "есть", "сказать", "мочь",
                       "год", "час"}
 EXAMPLES = 3
+MAX_POSTS = 500  # of the burst's and of the baseline's posts (evenly spread) read for new terms
 
 
 class Explainer:
@@ -30,6 +31,7 @@ class Explainer:
     def __init__(self, lemmatizer: Lemmatizer | None = None, *, top_terms: int = 8) -> None:
         self.lemmatizer = lemmatizer
         self.top_terms = top_terms
+        self._seen: dict[str, set[str]] = {}  # text → terms: alerts of one run share their baseline posts
 
     def explain(self, alert: Alert, posts: Sequence[Mapping[str, Any]], baseline: Sequence[Mapping[str, Any]],
                 hours: float) -> dict[str, Any]:
@@ -48,14 +50,22 @@ class Explainer:
                   baseline: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
         if self.lemmatizer is None or not any(p.get("text") for p in posts):
             return [], []
-        burst = [self._terms(str(p.get("text") or "")) for p in posts]
-        before = [self._terms(str(p.get("text") or "")) for p in baseline]
+        burst = [self._terms(str(p.get("text") or "")) for p in posts[:MAX_POSTS]]
+        before = [self._terms(str(p.get("text") or "")) for p in baseline[::max(1, len(baseline) // MAX_POSTS)]]
         scored = _rank(burst, before)
         words = [t for t in scored if " " not in t][:self.top_terms]
         phrases = [t for t in scored if " " in t][:max(3, self.top_terms // 2)]
         return words, phrases
 
     def _terms(self, text: str) -> set[str]:
+        if (known := self._seen.get(text)) is not None:
+            return known
+        if len(self._seen) >= 50_000:
+            self._seen.clear()
+        self._seen[text] = found = self._lemma_terms(text)
+        return found
+
+    def _lemma_terms(self, text: str) -> set[str]:
         assert self.lemmatizer is not None
         content = [lemma if lemma not in STOP and len(lemma) > 2 and not lemma.isdigit() else None
                    for lemma in self.lemmatizer.lemmas(text)]

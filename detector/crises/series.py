@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from detector.exceptions import ConfigError
+from detector.exceptions import ConfigError, DataError
 from indexer.store import BucketCount
 
 BY_TERRITORY = ("sector", "municipality", "district")
@@ -54,7 +54,7 @@ class SeriesKey:
 def territory_name(territory: Any) -> str | None:
     """The territory a post's series is keyed by: its district, else its town, else its street;
     a plain string is taken as it is."""
-    if isinstance(territory, Mapping):
+    if isinstance(territory, (dict, Mapping)):  # a dict first: no ABC check per post
         for part in ("district", "municipality", "street"):
             if territory.get(part):
                 return str(territory[part])
@@ -118,20 +118,33 @@ class Counts:
                          bucket, since, until)
 
 
-def record_keys(record: Mapping[str, Any]) -> list[SeriesKey]:
-    """The series one scored post (a ``monitor spikes --from-jsonl`` line) counts in: its sector ×
-    territory when it has a sector, its cluster when it has one."""
-    keys = []
-    if record.get("sector"):
-        keys.append(SeriesKey(str(record["sector"]), territory_name(record.get("territory"))))
-    if record.get("cluster_id"):
-        keys.append(SeriesKey(cluster=str(record["cluster_id"])))
-    return keys
+def growing_stories(cells: Iterable[tuple[SeriesKey, datetime, int]], until: datetime, *, hours: float,
+                    stories: int, min_count: int) -> list[tuple[SeriesKey, datetime, int]]:
+    """The cells of the ``stories`` clusters that grow most at the end of the range: of those with
+    posts in the last ``hours`` before ``until``, the ones whose last quarter of it holds at least
+    ``min_count`` posts and half as many again per hour as the rest, most posts in that quarter first.
+
+    A story is a series only while it grows: one series per cluster ever seen would grow with the
+    posts (most clusters are a single post, which can never be a spike)."""
+    cells = [cell for cell in cells if cell[1] >= until - timedelta(hours=hours)]
+    recent_from = until - timedelta(hours=hours / 4)
+    recent: dict[SeriesKey, int] = {}
+    before: dict[SeriesKey, int] = {}
+    for key, when, count in cells:
+        side = recent if when >= recent_from else before
+        side[key] = side.get(key, 0) + count
+    growing = [key for key, n in recent.items() if n >= min_count and n > before.get(key, 0) / 2]
+    chosen = set(sorted(growing, key=lambda k: (-recent[k], str(k)))[:stories])
+    return [cell for cell in cells if cell[0] in chosen]
 
 
 def record_time(record: Mapping[str, Any]) -> datetime | None:
+    """A scored post's ``created_at`` (ISO 8601, ``Z`` or no zone: UTC); None without one."""
     value = record.get("created_at")
     if not value:
         return None
-    when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    try:
+        when = datetime.fromisoformat(value if isinstance(value, str) else str(value))
+    except ValueError as exc:
+        raise DataError(f"post {record.get('id')!r}: created_at {value!r} is not an ISO 8601 time") from exc
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

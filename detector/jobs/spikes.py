@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+
+import orjson
 
 from detector.crises.alerts import alert_line, crisis_incident, detect_in_records, detect_in_store, merge
 from detector.crises.explain import Explainer
 from detector.crises.series import parse_bucket
+from detector.exceptions import DataError
 from detector.incidents.routing import Router
 from detector.sectors import load_sectors
 from detector.text.lemmas import Lemmatizer
@@ -96,9 +99,39 @@ def send_crises(config: DetectorConfig, crises: list[Incident]) -> list[Delivery
 
 def spikes_in_records(records: Iterable[Mapping[str, Any]], config: DetectorConfig,
                       bucket: str | None = None) -> Iterator[dict[str, Any]]:
-    """Alerts over scored posts (``monitor spikes --from-jsonl``), one output line each."""
+    """Alerts over scored posts (``monitor spikes --from-jsonl``), one output line each; the
+    records are read once, as they come (a generator is never held whole)."""
     spike_config = config.spike_config(**({"bucket": parse_bucket(bucket)} if bucket else {}))
-    records = list(records)
-    explainer = Explainer(Lemmatizer() if any(r.get("text") for r in records) else None)
-    for alert in detect_in_records(records, spike_config, explainer):
+    for alert in detect_in_records(records, spike_config, Explainer(Lemmatizer())):
         yield alert_line(alert, spike_config.bucket)
+
+
+def read_scored(lines: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects of JSON Lines that carry a sector, one at a time; a line that is not a JSON
+    object names ``name`` and its number (:class:`~detector.exceptions.DataError`).
+
+    A post without a sector counts in no series, and most scored posts are not complaints: a line
+    whose only ``"sector"`` key is null is passed over without being parsed (the key's quotes
+    cannot occur unescaped inside a string), once it looks like a whole object. Lines are read a
+    megabyte at a time, so passing over them stays in C."""
+    number = 0
+    while batch := lines.readlines(1 << 20):
+        for n in [n for n, line in enumerate(batch) if not (b'"sector":null' in line or b'"sector": null' in line)
+                  or not _quiet(line)]:
+            line = batch[n]
+            if not line.strip():
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise DataError(f"{name}:{number + n + 1}: not JSON ({exc})") from exc
+            if not isinstance(record, dict):
+                raise DataError(f"{name}:{number + n + 1}: expected a JSON object, got {type(record).__name__}")
+            yield record
+        number += len(batch)
+
+
+def _quiet(line: bytes) -> bool:
+    """A whole object whose only ``"sector"`` is null: nothing to count, nothing to parse."""
+    return line.startswith(b"{") and line.endswith((b"}\n", b"}")) and line.count(b'"sector"') == 1
+
