@@ -97,6 +97,7 @@ def test_missing_credentials_skip_the_platform_with_the_reason(crawl, site, miss
 
 
 def test_the_secret_and_token_never_reach_the_log(crawl):
-    result = crawl(SOURCE, LOG_LEVEL="DEBUG")
+    result = crawl(SOURCE, LOG_LEVEL="DEBUG")  # credentials in the crawl's environment (conftest)
     assert result.stat(f"source/{SOURCE}/posts") > 0
     assert "demo-ok-secret" not in result.output and "demo-ok-token" not in result.output
+    assert "/ok/fb.do>" in result.output  # each call is logged by its address alone
