@@ -101,3 +101,13 @@ def test_the_secret_and_token_never_reach_the_log(crawl):
     assert result.stat(f"source/{SOURCE}/posts") > 0
     assert "demo-ok-secret" not in result.output and "demo-ok-token" not in result.output
     assert "/ok/fb.do>" in result.output  # each call is logged by its address alone
+
+
+def test_a_backfill_brings_in_the_topic_older_than_the_first_window(crawl, site):
+    first = crawl(SOURCE)
+    welcome = "ok:70000000210010:155000000000401"
+    assert welcome not in first.ids(source_id=SOURCE) and first.stat(f"source/{SOURCE}/older") == 1
+    site.control("reset")
+    backfill = crawl(SOURCE, options=["--since", "30d"])
+    assert backfill.returncode == 0, backfill.output
+    assert welcome in backfill.ids(source_id=SOURCE)
