@@ -111,3 +111,16 @@ def test_a_backfill_brings_in_the_topic_older_than_the_first_window(crawl, site)
     backfill = crawl(SOURCE, options=["--since", "30d"])
     assert backfill.returncode == 0, backfill.output
     assert welcome in backfill.ids(source_id=SOURCE)
+
+
+def test_a_group_ok_cannot_find_is_reported_and_the_other_groups_are_read(crawl, tmp_path):
+    watchlist = tmp_path / "ok.yml"
+    watchlist.write_text(
+        "sources:\n"
+        f"  - {{id: {SOURCE}, platform: ok, address: '70000000210010', name: Город, kind: city_group}}\n"
+        "  - {id: ok_gone, platform: ok, address: 'https://ok.ru/group/70000000999999', name: Нет, kind: other}\n",
+        encoding="utf-8")
+    result = crawl(watchlist=watchlist)
+    assert result.stat("source/ok_gone/errors/ok_error_300") == 1
+    assert "ok_gone: OK API error 300 in mediatopic.getTopics: NOT_FOUND" in result.output
+    assert result.stat(f"source/{SOURCE}/posts") > 0
