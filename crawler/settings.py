@@ -46,7 +46,7 @@ USER_AGENT = ("social-monitor/0.1 (+https://github.com/social-monitor/social-mon
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 540,
     "crawler.middlewares.vk_api.VkApiMiddleware": 560,
-    "crawler.middlewares.ok_api.OkApiMiddleware": 570,  # only for the ok spider (NotConfigured otherwise)
+    "crawler.middlewares.ok_api.OkApiMiddleware": 570,
 }
 DOWNLOAD_HANDLERS = {  # Scrapy's own, taking each request's shared turn first (crawler/limits/)
     "http": "crawler.limits.handler.LimitedDownloadHandler",

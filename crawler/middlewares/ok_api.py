@@ -19,7 +19,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any, cast
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 
 from crawler.exceptions import OkApiError
 
@@ -66,7 +66,8 @@ def signature(params: dict[str, str], session_secret: str) -> str:
 class OkApiMiddleware:
     """Turns OK API error bodies of requests marked ``meta["ok_method"]`` into source errors.
 
-    A good body is parsed once and left in ``meta["ok_response"]`` for the spider's callback.
+    Other requests pass untouched. A good body is parsed once and left in ``meta["ok_response"]``
+    for the spider's callback.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -74,8 +75,6 @@ class OkApiMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OkApiMiddleware:
-        if crawler.spidercls.name != "ok":
-            raise NotConfigured("only the ok spider calls the OK API")
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
