@@ -132,12 +132,12 @@ def _topic(world: World, gid: str, post: Message) -> dict[str, Any]:
 def _comment(gid: str, post: Message, c: Message) -> dict[str, Any]:
     by_group = not (c.author_id and c.author_id > 0)
     item: dict[str, Any] = {
-        "id": _comment_id(post, c), "date": c.at.astimezone(MOSCOW).strftime("%Y-%m-%d %H:%M:%S"),
+        "id": comment_id(post, c), "date": c.at.astimezone(MOSCOW).strftime("%Y-%m-%d %H:%M:%S"),
         "author_id": gid if by_group else str(c.author_id), "author_type": "GROUP" if by_group else "USER",
         "text": c.text.strip(), "like_count": c.likes, "liked_it": False,
     }
     if c.parent is not None and c.parent is not post:
-        item["reply_to_comment_id"] = _comment_id(post, c.parent)
+        item["reply_to_comment_id"] = comment_id(post, c.parent)
         if c.parent.author_id and c.parent.author_id > 0:
             item["reply_to_id"] = str(c.parent.author_id)
     return item
@@ -172,7 +172,8 @@ def _photo_entity(gid: str, item_id: int, index: int) -> dict[str, Any]:
             "pic640x480": f"https://i.mycdn.me/i?r=DEMO{photo}&fn=w_640"}
 
 
-def _comment_id(post: Message, c: Message) -> str:
+def comment_id(post: Message, c: Message) -> str:
+    """A comment's id as OK writes them: an opaque base64 string."""
     return base64.b64encode(f"{TOPIC_BASE + post.id}:{c.id}".encode()).decode().rstrip("=")
 
 
