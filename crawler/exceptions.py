@@ -4,7 +4,8 @@
     ├── WatchlistError   a watchlist file is missing, unreadable or invalid (CLI exit code 2)
     ├── LimitsError      the limits shared by crawl processes cannot be kept (their folder is not
     │                    writable, or REDIS_URL is set without the redis package)
-    └── VkApiError       VK answered with an ``error`` object (inside an HTTP 200 response)
+    ├── VkApiError       VK answered with an ``error`` object (inside an HTTP 200 response)
+    └── OkApiError       the OK API answered with ``error_code``/``error_msg`` (inside an HTTP 200 response)
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ class VkApiError(CrawlerError):
 
     def __init__(self, code: int, message: str, method: str) -> None:
         super().__init__(f"VK API error {code} in {method}: {message}")
+        self.code = code
+        self.message = message
+        self.method = method
+
+
+class OkApiError(CrawlerError):
+    """An ``{"error_code": ..., "error_msg": ...}`` body from the OK API."""
+
+    def __init__(self, code: int, message: str, method: str) -> None:
+        super().__init__(f"OK API error {code} in {method}: {message}")
         self.code = code
         self.message = message
         self.method = method

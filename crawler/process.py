@@ -16,6 +16,7 @@ from scrapy.settings import Settings
 
 from crawler.exceptions import CrawlerError
 from crawler.spiders import SPIDERS
+from crawler.spiders.ok import missing_credentials
 from crawler.watchlist import Source, load_watchlist
 from indexer.exceptions import IndexerError
 
@@ -110,6 +111,9 @@ class _Crawl:
         self.skipped: dict[str, str] = {}
         if "vk" in by_platform and not settings.getlist("VK_TOKENS"):
             self.skipped["vk"] = "VK_TOKENS is empty: set it in the environment (comma-separated tokens)"
+        if "ok" in by_platform and missing_credentials(settings):
+            self.skipped["ok"] = (f"{', '.join(missing_credentials(settings))} not set: set OK_APPLICATION_KEY, "
+                                  "OK_ACCESS_TOKEN and OK_SECRET in the environment")
         self.crawlers: dict[str, Crawler] = {}
         self.refused: list[CrawlerError | IndexerError] = []
         for platform, sources in by_platform.items():

@@ -1,7 +1,8 @@
 """Every default of the crawler, grouped by component prefix.
 
 Secrets come only from the environment, read here and nowhere else: ``VK_TOKENS`` (comma-separated
-VK access tokens; several rotate), ``ES_API_KEY`` or ``ES_USERNAME``/``ES_PASSWORD``,
+VK access tokens; several rotate), ``OK_APPLICATION_KEY``/``OK_ACCESS_TOKEN``/``OK_SECRET`` (an OK
+application's public key, a token and the application's secret key), ``ES_API_KEY`` or ``ES_USERNAME``/``ES_PASSWORD``,
 ``KIBANA_USERNAME``/``KIBANA_PASSWORD``. The store is ``MONITOR_STORE_URL`` (or ``ES_URL``). Override any setting with ``monitor crawl -s NAME=VALUE`` or
 ``scrapy crawl <spider> -s NAME=VALUE``.
 """
@@ -45,6 +46,7 @@ USER_AGENT = ("social-monitor/0.1 (+https://github.com/social-monitor/social-mon
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 540,
     "crawler.middlewares.vk_api.VkApiMiddleware": 560,
+    "crawler.middlewares.ok_api.OkApiMiddleware": 570,
 }
 DOWNLOAD_HANDLERS = {  # Scrapy's own, taking each request's shared turn first (crawler/limits/)
     "http": "crawler.limits.handler.LimitedDownloadHandler",
@@ -158,6 +160,14 @@ SCHEDULE_RUN_TIMEOUT = 3600.0  # a run longer than this is stopped
 SCHEDULE_SPIKES_INTERVAL = 3600.0  # seconds between `monitor spikes` runs (0: never); one bucket
 SCHEDULE_STOP_TIMEOUT = 600.0  # on SIGTERM, how long current runs may take to finish
 SCHEDULE_TICK = 1.0  # seconds between the scheduler's turns
+
+# --- OK.ru API (public groups) -----------------------------------------------------------------
+OK_ACCESS_TOKEN = os.environ.get("OK_ACCESS_TOKEN") or ""  # an access token (or the application's "eternal" one)
+OK_API_URL = "https://api.ok.ru/fb.do"
+OK_APPLICATION_KEY = os.environ.get("OK_APPLICATION_KEY") or ""  # the application's public key
+OK_PAGE_SIZE = 20  # topics per mediatopic.getTopics page
+OK_REQUESTS_PER_SECOND = 2.0  # one request in flight, at most this many a second
+OK_SECRET = os.environ.get("OK_SECRET") or ""  # the application's secret key: signs each call, never sent
 
 # --- Redis (several crawl nodes) ----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL")  # set: the shared limits live in Redis, for every node (pip extra [redis])

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-Platform = Literal["vk", "telegram", "rss", "html", "rendered"]
+Platform = Literal["vk", "telegram", "rss", "html", "rendered", "ok"]
 SourceKind = Literal["city_group", "governor", "government", "municipal", "media", "other"]
 Priority = Literal["high", "normal", "low"]
 

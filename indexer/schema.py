@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, Sequence
 
-PLATFORMS = ("vk", "telegram", "rss", "html", "rendered")
+PLATFORMS = ("vk", "telegram", "rss", "html", "rendered", "ok")
 KINDS = ("post", "comment")
 
-Platform = Literal["vk", "telegram", "rss", "html", "rendered"]
+Platform = Literal["vk", "telegram", "rss", "html", "rendered", "ok"]
 Kind = Literal["post", "comment"]
 
 

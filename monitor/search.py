@@ -7,7 +7,7 @@ import json
 
 from monitor.common import add_settings, add_store, open_store, settings, since, store_name
 
-PLATFORMS = ("vk", "telegram", "rss", "html", "rendered")
+PLATFORMS = ("vk", "telegram", "rss", "html", "rendered", "ok")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

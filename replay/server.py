@@ -3,6 +3,7 @@
 Routes (``<base>`` is the address the server prints when it starts):
 
     /vk/method/wall.get, /vk/method/wall.getComments   VK API JSON (VK_API_URL = <base>/vk/method/)
+    /ok/fb.do?method=mediatopic.getTopics|discussions.getComments   the OK REST API (OK_API_URL = <base>/ok/fb.do)
     /tg/s/<channel>, /tg/<channel>/<id>?embed=1&discussion=1   t.me pages (TELEGRAM_BASE_URL = <base>/tg/)
     /gov/news.rss, /mchs/warnings.atom                 RSS 2.0 and Atom
     /forum/gorodskoe-hozyaystvo/?page=N, /forum/topic/<id>.html   a windows-1251 forum
@@ -20,7 +21,8 @@ mid-body (Content-Length larger than the body); one forum topic page is 5 MB; on
 stops mid-post (always); one RSS item, one Atom entry and one forum topic carry broken dates
 (always); the forum is windows-1251 (always); the club ``zakrytyi_club`` is private (VK error 30).
 VK tokens: ``bad-token`` fails auth (error 5); tokens starting with ``quota`` hit the daily limit
-(error 29).
+(error 29). OK calls must carry the demo application's key and a good signature (else OK errors
+101 and 104, in 200 bodies); the token ``expired-token`` answers error 102.
 
 The world starts this minute unless ``--start`` says when; with ``--repeat-every HOURS`` it goes on
 writing (each page publishes its posts again every period, for ``--repeat-for`` hours). Its clock
@@ -41,7 +43,7 @@ from typing import Any
 
 from aiohttp import web
 
-from replay import feeds, telegram, vk
+from replay import feeds, ok, telegram, vk
 from replay import web as pages
 from replay.world import World, load_world
 
@@ -91,6 +93,7 @@ class ReplaySite:
         r = self.app.router
         r.add_get("/robots.txt", lambda _: web.Response(text=ROBOTS))
         r.add_route("*", "/vk/method/{method}", self.vk_method)
+        r.add_route("*", "/ok/fb.do", self.ok_call)
         r.add_get("/tg/s/{channel}", self.tg_channel)
         r.add_get("/tg/{channel}/{post:\\d+}", self.tg_discussion)
         r.add_get("/gov/news.rss", self.feed("rss_gov", "application/rss+xml"))
@@ -132,6 +135,13 @@ class ReplaySite:
                 return vk.error(6, method, params)
             return vk.wall_get_comments(self.world, page, params)
         return vk.error(3, method, params)
+
+    async def ok_call(self, request: web.Request) -> web.Response:
+        params = dict(request.query)
+        if request.method == "POST":
+            params.update({k: str(v) for k, v in (await request.post()).items()})
+        body = ok.call(self.world, params)
+        return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
     async def tg_channel(self, request: web.Request) -> web.Response:
         page = self.world.by_address("channel", request.match_info["channel"])

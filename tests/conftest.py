@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_WATCHLIST = ROOT / "watchlists" / "demo.yml"
 REAL_WATCHLIST = ROOT / "tests" / "fixtures" / "real" / "watchlist.yml"
 CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
+ENV_SECRETS = ("OK_APPLICATION_KEY", "OK_ACCESS_TOKEN", "OK_SECRET")
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +77,9 @@ class Crawler:
                           "CRAWLER_LIMITS_DIR": str(self.tmp_path / "limits")})
         overrides.update(settings)
         overrides.pop("WATCHLIST", None)
+        # Credentials reach the crawl as they do in production: in its environment, never in argv.
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        env.update({name: str(overrides.pop(name)) for name in ENV_SECRETS if name in overrides})
         args = [sys.executable, "-m", "monitor", "crawl", "--watchlist", str(watchlist),
                 "--stats", str(stats_file)]
         if sources:
@@ -85,7 +89,7 @@ class Crawler:
             value = ",".join(value) if isinstance(value, list) else value
             args += ["-s", f"{name}={value}"]
         proc = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT,
-                              env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                              env=env)
         stats: dict[str, Any] = {}
         if stats_file.exists():
             for spider_stats in json.loads(stats_file.read_text()).values():

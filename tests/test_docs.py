@@ -34,4 +34,4 @@ def test_relative_links_lead_to_files() -> None:
 def test_public_surfaces() -> None:
     assert set(indexer.__all__) == {"Attachment", "Author", "Incident", "IncidentQuery", "Metrics", "Post",
                                     "Query", "Store", "Territory", "UpsertResult", "make_id", "open_store"}
-    assert set(crawler.spiders.SPIDERS) == {"vk", "telegram", "rss", "html", "rendered"}
+    assert set(crawler.spiders.SPIDERS) == {"vk", "telegram", "rss", "html", "rendered", "ok"}

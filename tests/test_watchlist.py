@@ -32,7 +32,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_shipped_watchlists_load(name: str) -> None:
     watchlist = load_watchlist(ROOT / "watchlists" / name)
     assert watchlist.sources
-    assert {s.platform for s in watchlist.sources} == {"vk", "telegram", "rss", "html", "rendered"}
+    assert {s.platform for s in watchlist.sources} == {"vk", "telegram", "rss", "html", "rendered", "ok"}
 
 
 @pytest.mark.parametrize("source, expected", [

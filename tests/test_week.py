@@ -28,6 +28,7 @@ from detector import Detector, DetectorConfig, run_detect
 from indexer.elastic.store import ElasticsearchStore
 from indexer.schema import make_id
 from indexer.sqlite.store import SqliteStore
+from replay import ok
 from replay.process import ReplayProcess
 from replay.world import Message, Page, World, load_world
 from tests.support import invariants
@@ -98,6 +99,10 @@ def _ids(world: World, page: Page, post: Message, base: str) -> Iterator[str]:
         yield make_id(page.platform, owner, post.id)
         if page.platform == "vk" or page.address.get("discussion"):
             yield from (make_id(page.platform, owner, post.id, post.id * 1000 + c.id) for c in _thread(world, post))
+    elif page.platform == "ok":  # topic and comment ids as replay/ok.py writes them
+        gid, topic = page.address["gid"], ok.TOPIC_BASE + post.id
+        yield make_id("ok", gid, topic)
+        yield from (make_id("ok", gid, topic, ok.comment_id(post, c)) for c in _thread(world, post))
     elif page.platform == "rss":  # the entry's guid: the Atom id, or the RSS item's link (replay/feeds.py)
         guid = (f"tag:mchs.prirechye.example,2026:{post.id}" if page.address.get("format") == "atom"
                 else f"{base}/gov/{post.link_slug or f'item-{post.id}'}-{post.id}.html")
@@ -203,7 +208,7 @@ def crawl_settings(site: ReplayProcess, store_url: str, tmp_path: Path, name: st
     settings.pop("WATCHLIST")  # the demo watchlist, shipped with the package
     settings.update({"INDEXER_SPOOL_DIR": str(tmp_path / f"spool-{name}"),
                      "CRAWLER_LIMITS_DIR": str(tmp_path / f"limits-{name}"), "CRAWLER_FIRST_CRAWL_DAYS": 30,
-                     "VK_REQUESTS_PER_SECOND": 200, "TELEGRAM_REQUESTS_PER_SECOND": 200, "INDEXER_ES_REFRESH": True})
+                     "VK_REQUESTS_PER_SECOND": 200, "TELEGRAM_REQUESTS_PER_SECOND": 200, "OK_REQUESTS_PER_SECOND": 200, "INDEXER_ES_REFRESH": True})
     return settings
 
 
