@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from scrapy import Spider
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.health.record import missing_fields
 from crawler.state import SourceState
 from crawler.watchlist import Source, load_watchlist
 from indexer.schema import utcnow
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
     from twisted.python.failure import Failure
+
+    from indexer.schema import Post
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +87,17 @@ class SourceSpider(Spider):
         if lost:
             self.state.lost(source_id)
         logger.warning("%s: " + message, source_id, *args, extra={"spider": self})
+
+    def saw(self, source_id: str, posts: Iterable[Post]) -> None:
+        """Count the posts a listing page of the source shows, whatever the cursor lets through,
+        and those lacking a field the source's health tracks (``crawler/health``): a page that
+        answers but holds none, or holds them without dates, is how a source breaks quietly."""
+        stats = self.crawler.stats
+        stats.inc_value(f"source/{source_id}/seen", 0)
+        for post in posts:
+            stats.inc_value(f"source/{source_id}/seen")
+            for name in missing_fields(post):
+                stats.inc_value(f"source/{source_id}/missing/{name}")
 
     def parse_problems(self, source_id: str, problems: list[str], url: str) -> None:
         for problem in problems:

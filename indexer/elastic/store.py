@@ -334,7 +334,7 @@ class ElasticsearchStore:
         return self.source_health((source_id,)).get(source_id)
 
     def source_health(self, source_ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
-        query = {"exists": {"field": "health.state"}}
+        query: dict[str, Any] = {"exists": {"field": "health.state"}}
         if source_ids is not None:
             query = {"bool": {"filter": [query, _any_of("_id", tuple(source_ids))]}}
         hits = self._hits(self.layout.alias("sources"), query=query, sort=[], limit=None, source=True)
