@@ -6,9 +6,10 @@ Pure (no Scrapy, no store): :func:`judge` takes the source's recorded :class:`So
 
 A crawl is judged, first match wins:
 
-- **failing**: the source answered as gone or refused (HTTP 401, 403, 404, 410, 451; a VK error
-  that says the page is blocked, deleted, private or unknown), or none of its requests got a 2xx
-  answer (timeouts, 5xx after retries, refused connections);
+- **failing**: none of its requests got a 2xx answer: the source answered as gone or refused
+  (HTTP 401, 403, 404, 410, 451; a VK error that says the page is blocked, deleted, private or
+  unknown: the reasons name them), or timeouts, 5xx after retries, refused connections. A 404 of
+  one comment page of a source whose pages answer is an error of the crawl, not of the source;
 - **silent**: its pages answered 2xx but held no posts, where each of its last ``silent_after``
   crawls that were ok saw some (a renamed channel's landing page, a markup the parser no longer
   reads), and it stays silent until posts are seen again;
@@ -153,12 +154,13 @@ def judge(previous: SourceHealth, outcome: Outcome, config: HealthConfig) -> Sou
 
 
 def _verdict(previous: SourceHealth, outcome: Outcome, config: HealthConfig) -> tuple[str, list[str]]:
-    gone = outcome.source_errors()
-    if gone:
-        return "failing", [f"{reason} ×{n}" for reason, n in sorted(gone.items())]
     if not outcome.statuses.get("2xx"):
-        errors = ", ".join(f"{reason} ×{n}" for reason, n in sorted(outcome.errors.items()))
-        return "failing", [f"no request answered 2xx ({errors or 'no request made'})"]
+        gone = outcome.source_errors()
+        if gone:
+            return "failing", [f"{reason} ×{n}" for reason, n in sorted(gone.items())]
+        got = {**{f"answered {k}": n for k, n in outcome.statuses.items()}, **outcome.errors}
+        said = ", ".join(f"{what} ×{n}" for what, n in sorted(got.items()))
+        return "failing", [f"no request answered 2xx ({said or 'none made'})"]
     if outcome.seen == 0:
         recent = previous.recent_seen[-config.silent_after:]
         if previous.state == "silent" or (len(recent) == config.silent_after and all(recent)):

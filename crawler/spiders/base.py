@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from scrapy import Spider
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.health.record import missing_fields
 from crawler.state import SourceState
@@ -107,7 +108,9 @@ class SourceSpider(Spider):
         """Errback of every request: the page is lost for this crawl, so the cursor must wait."""
         request = failure.request  # type: ignore[attr-defined]
         source_id = request.meta.get("source_id", "?")
-        if failure.check(IgnoreRequest):  # type: ignore[no-untyped-call]
+        # HttpError (a 404, a 403) is an IgnoreRequest too, but no middleware counted it: it is the
+        # source's own error, and the one a renamed, blocked or deleted page gives.
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):  # type: ignore[no-untyped-call]
             if "robots.txt" in str(failure.value):
                 self.source_error(source_id, "robots_forbidden", "robots.txt forbids %s", request.url,
                                   lost=False)
