@@ -9,10 +9,11 @@ Routes (``<base>`` is the address the server prints when it starts):
     /board/, /board/appeal/<id>, /board/api/...        a page built by JavaScript
     /robots.txt                                        disallows /forum/private/
     /_replay/advance?minutes=N, /_replay/reset, /_replay/stats   the clock, faults and counters
-    /_replay/break?page=<id>&status=404 | &vk_error=15 | &drop=date   a page that fails from now
-                                on until the reset: a t.me/s page answers that HTTP status, a VK
-                                wall that error in its 200 body; ``drop=date`` serves the page's
-                                posts without their dates (t.me/s and VK walls)
+    /_replay/break?page=<id>&status=404 | &vk_error=15 | &drop=date|posts   a page that fails
+                                from now on until the reset: a t.me/s page answers that HTTP
+                                status, a VK wall that error in its 200 body; ``drop=date`` serves
+                                the page's posts without their dates (t.me/s and VK walls),
+                                ``drop=posts`` a t.me/s page with an empty history
     POST /_replay/publish {"page", "text", "author": {"id", "name"}}   a new post on a page, now
     /_replay/stats?arrivals=1   also each request since the reset: [arrival time (Unix seconds),
                                 path, VK token or null], for tests of the crawl's pace
@@ -156,6 +157,8 @@ class ReplaySite:
         before = _opt_int(request.query.get("before"))
         if before is not None and page.id == "tg_chp" and self._fault("tg_429"):
             return web.Response(status=429, text="Too Many Requests", headers={"Retry-After": "1"})
+        if broken.get("drop") == "posts":  # the channel's page answers, its history is empty
+            before = 1
         html = telegram.channel_page(self.world, page, before)
         if broken.get("drop") == "date":
             html = re.sub(r'<time datetime="[^"]*"', "<time", html)
@@ -239,7 +242,7 @@ class ReplaySite:
             raise web.HTTPNotFound(text=f"no page {page_id!r}")
         how = {k: v for k, v in request.query.items() if k in ("status", "vk_error", "drop")}
         if not how:
-            raise web.HTTPBadRequest(text="expected status=N, vk_error=N or drop=date")
+            raise web.HTTPBadRequest(text="expected status=N, vk_error=N, drop=date or drop=posts")
         self.broken[page_id] = how
         return _json(json.dumps({"page": page_id, **how}))
 

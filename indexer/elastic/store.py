@@ -209,8 +209,10 @@ class ElasticsearchStore:
         """Into the source's document of the sources index (``monitor setup`` writes its watchlist fields)."""
         with self._writing():
             self._ensure_templates()
-            self.client.update(index=self.layout.alias("sources"), id=source_id,
-                               doc={"id": source_id, "health": health}, doc_as_upsert=True,
+            # A script sets it whole (a partial document would keep the old health's stale keys).
+            fields = {"id": source_id, "health": health}
+            self.client.update(index=self.layout.alias("sources"), id=source_id, upsert=fields,
+                               script={"source": SET_FIELDS, "lang": "painless", "params": {"fields": fields}},
                                refresh="wait_for" if self.refresh else None)
 
     def _writer(self) -> BulkWriter:
