@@ -9,6 +9,8 @@ from typing import Any
 
 from monitor.common import add_settings, add_store, open_store, settings, store_name
 
+ORDER = ("failing", "silent", "degraded", "ok", "unknown")  # worst first
+
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sources = sub.add_parser("sources", help="each watched source's health: ok, failing, silent, degraded")
@@ -59,10 +61,8 @@ def _print(rows: list[dict[str, Any]], store: str) -> None:
               f"{_when(r['last_crawl_at']):<20} {r['last_status'] or '-':<6} {_n(r['last_seen']):>5} "
               f"{_n(r['last_items']):>6} {_n(r['last_new_items']):>5} {r['bad_crawls']:>4}  "
               f"{'; '.join(r['reasons']) or '-'}")
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r["health"]] = counts.get(r["health"], 0) + 1
-    print(f"{len(rows)} sources in {store}: " + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    counts = {state: sum(r["health"] == state for r in rows) for state in ORDER}
+    print(f"{len(rows)} sources in {store}: " + ", ".join(f"{n} {state}" for state, n in counts.items() if n))
 
 
 def _when(value: str | None) -> str:
