@@ -4,6 +4,7 @@
     ├── WatchlistError   a watchlist file is missing, unreadable or invalid (CLI exit code 2)
     ├── LimitsError      the limits shared by crawl processes cannot be kept (their folder is not
     │                    writable, or REDIS_URL is set without the redis package)
+    ├── HealthSettingsError   a SOURCES_* setting that sources' health cannot be judged with
     └── VkApiError       VK answered with an ``error`` object (inside an HTTP 200 response)
 """
 
@@ -27,6 +28,10 @@ class WatchlistError(CrawlerError):
 
 class LimitsError(CrawlerError):
     """The shared limiter cannot start; the message names the setting and what to change."""
+
+
+class HealthSettingsError(CrawlerError):
+    """A ``SOURCES_*`` threshold out of range; the message names the setting and the value (exit code 2)."""
 
 
 class VkApiError(CrawlerError):

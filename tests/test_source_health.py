@@ -143,6 +143,14 @@ def test_a_page_that_answers_with_no_posts_where_it_had_them_is_silent_until_pos
     assert crawl("tg_minzdrav", SOURCES_SILENT_AFTER=2).returncode == 0
 
 
+@pytest.mark.parametrize("setting, value", [("SOURCES_ALERT_AFTER", 0), ("SOURCES_FIELD_SHARE", 1.5)])
+def test_a_threshold_out_of_range_stops_the_crawl_naming_the_setting(crawl: Crawler, setting: str,
+                                                                     value: float) -> None:
+    result = crawl("tg_minzdrav", **{setting: value})
+    assert result.returncode == 2, result.output
+    assert f"monitor crawl: {setting}" in result.output and "Traceback" not in result.output
+
+
 # --- the judgement, at its thresholds ----------------------------------------------------------
 
 CONFIG = HealthConfig(alert_after=3, silent_after=3, baseline_posts=20, field_share=0.95)

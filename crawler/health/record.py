@@ -66,9 +66,11 @@ class HealthConfig:
     missing_share: float = 0.5  # ... and "suddenly lacking": missing from more than this share now
 
     def __post_init__(self) -> None:
-        if self.alert_after < 1 or self.silent_after < 1 or self.baseline_posts < 1:
-            raise ValueError("SOURCES_ALERT_AFTER, SOURCES_SILENT_AFTER and SOURCES_BASELINE_POSTS: expected "
-                             f"1 or more, got {self.alert_after}, {self.silent_after}, {self.baseline_posts}")
+        counts = {"SOURCES_ALERT_AFTER": self.alert_after, "SOURCES_SILENT_AFTER": self.silent_after,
+                  "SOURCES_BASELINE_POSTS": self.baseline_posts}
+        for name, value in counts.items():
+            if value < 1:
+                raise ValueError(f"{name}: expected 1 or more, got {value}")
         if not 0 < self.field_share <= 1:
             raise ValueError(f"SOURCES_FIELD_SHARE: expected a share in (0, 1], got {self.field_share}")
 
