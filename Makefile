@@ -40,12 +40,14 @@ test: $(VENV)/.installed chromium compose-tool redis-tool
 # appeals (not in the repository: ../shared/data/ or REAL_APPEALS=...). The same data gives the same
 # files, byte for byte; commit them only when their figures (in each card) change.
 REAL_APPEALS ?= ../shared/data/spb_appeals_2020.jsonl
+CHATTER ?= ../shared/data/rusentitweet_train.jsonl
 MODELS := detector/models
 model: $(VENV)/.installed
 	@test -f $(REAL_APPEALS) || { echo "make model: $(REAL_APPEALS) not found; give REAL_APPEALS=path/to/spb_appeals_2020.jsonl"; exit 2; }
-	$(VENV)/bin/monitor train complaints --real-appeals $(REAL_APPEALS) --out $(MODELS)/complaints.npz
-	$(VENV)/bin/monitor train fakes --out $(MODELS)/fakes.npz
-	$(VENV)/bin/monitor eval complaints --real-appeals $(REAL_APPEALS) --record $(MODELS)/complaints.npz
+	@test -f $(CHATTER) || { echo "make model: $(CHATTER) not found; give CHATTER=path/to/rusentitweet_train.jsonl"; exit 2; }
+	$(VENV)/bin/monitor train complaints --real-appeals $(REAL_APPEALS) --chatter $(CHATTER) --out $(MODELS)/complaints.npz
+	$(VENV)/bin/monitor train fakes --chatter $(CHATTER) --out $(MODELS)/fakes.npz
+	$(VENV)/bin/monitor eval complaints --real-appeals $(REAL_APPEALS) --chatter $(CHATTER) --record $(MODELS)/complaints.npz
 	$(VENV)/bin/monitor eval fakes --record $(MODELS)/fakes.npz -s DETECTOR_MODEL=$(MODELS)/complaints.npz
 
 bench: $(VENV)/.installed chromium

@@ -4,7 +4,6 @@
     ├── WatchlistError   a watchlist file is missing, unreadable or invalid (CLI exit code 2)
     ├── LimitsError      the limits shared by crawl processes cannot be kept (their folder is not
     │                    writable, or REDIS_URL is set without the redis package)
-    ├── HealthSettingsError   a SOURCES_* setting that sources' health cannot be judged with
     └── VkApiError       VK answered with an ``error`` object (inside an HTTP 200 response)
 """
 
@@ -26,12 +25,12 @@ class WatchlistError(CrawlerError):
         self.problems = list(problems)
 
 
+class SettingError(CrawlerError):
+    """A setting's value cannot be used; the message names the setting."""
+
+
 class LimitsError(CrawlerError):
     """The shared limiter cannot start; the message names the setting and what to change."""
-
-
-class HealthSettingsError(CrawlerError):
-    """A ``SOURCES_*`` threshold out of range; the message names the setting and the value (exit code 2)."""
 
 
 class VkApiError(CrawlerError):

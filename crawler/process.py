@@ -35,6 +35,7 @@ class SourceReport:
     errors: dict[str, int] = field(default_factory=dict)
     health: str = ""  # ok, failing, silent, degraded (crawler/health); empty when not judged
     reasons: list[str] = field(default_factory=list)
+    older: int = 0  # on its first crawl, posts seen older than the window (at least this many exist)
 
 
 @dataclass
@@ -148,7 +149,8 @@ def _per_source(sources: list[Source], stats: dict[str, dict[str, Any]]) -> list
         own = stats.get(source.platform, {})
         prefix = f"source/{source.id}/"
         report = SourceReport(source, posts=own.get(prefix + "posts", 0),
-                              comments=own.get(prefix + "comments", 0), health=own.get(prefix + "health", ""),
+                              comments=own.get(prefix + "comments", 0), older=own.get(prefix + "older", 0),
+                              health=own.get(prefix + "health", ""),
                               reasons=list(own.get(prefix + "health_reasons") or []))
         for key, value in own.items():
             if key.startswith(prefix + "errors/"):

@@ -64,6 +64,8 @@ ITEM_PIPELINES = {
 }
 
 # --- Crawler: what one crawl of a source covers -------------------------------------------------
+CRAWLER_BACKFILL_MAX_PAGES = 1000  # listing pages per source when backfilling (CRAWLER_BACKFILL_SINCE)
+CRAWLER_BACKFILL_SINCE = ""  # ISO time: read every post since then, whatever the cursor (`monitor crawl --since`)
 CRAWLER_COMMENT_WINDOW_DAYS = 3.0  # re-poll comments of posts this young when their count changed
 CRAWLER_FIRST_CRAWL_DAYS = 14.0  # how far back the first crawl of a source reads
 CRAWLER_LIMITS_DIR = "var/limits"  # VK tokens' and download slots' turns, shared by this machine's crawl processes
@@ -91,11 +93,11 @@ DETECTOR_ROUTING = ""  # who acts and by when; empty: the demo region's, shipped
 DETECTOR_SECTORS = ""  # the sectors and their phrases; empty: watchlists/sectors.yml, shipped
 DETECTOR_TERRITORIES = ""  # the gazetteer (a file or a folder); empty: the demo region's, shipped
 DETECTOR_VECTORS = ""  # navec word vectors (.tar) the complaints model reads; empty: the ones inside natasha
-DETECTOR_THRESHOLD = 0.5  # complaint probability at which is_complaint becomes true (best F1 on dev: 0.45-0.55)
+DETECTOR_THRESHOLD = 0.6  # calibrated complaint probability at which is_complaint becomes true (chosen on dev)
 FAKES_LEXICON = ""  # the language of rumours and denials; empty: shipped, "none": no fake score
 FAKES_MODEL = ""  # the fakes model: empty = the one shipped (make model), "none" = lexicon only
 FAKES_REGISTRY = ""  # the debunk registry (empty: shipped); reviewed fakes join it from the store
-FAKES_THRESHOLD = 0.4  # fake score at which is_fake_suspect becomes true (best F1 on the fakes dev split: 0.35-0.4)
+FAKES_THRESHOLD = 0.35  # fake score at which is_fake_suspect becomes true (best F1 on the fakes dev split, model C=4)
 FAKES_SPREAD_HOURS = 6.0  # a story that reaches FAKES_SPREAD_SOURCES sources within this time "spreads"
 FAKES_SPREAD_SOURCES = 3
 FACTCHECK_DEADLINE_HOURS = 1.0  # answer a fake where it spreads within the hour of its first appearance

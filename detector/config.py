@@ -90,8 +90,8 @@ class DetectorConfig:
     fakes_model: str = ""
     registry: str = ""
     # thresholds and windows
-    threshold: float = 0.5
-    fakes_threshold: float = 0.4
+    threshold: float = 0.6
+    fakes_threshold: float = 0.35
     fakes_spread_hours: float = 6.0
     fakes_spread_sources: int = 3
     factcheck_deadline_hours: float = 1.0

@@ -16,12 +16,14 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from detector.complaints.model import PORTAL, SOCIAL, ComplaintModel, Example
+from detector.complaints.speaker import page_speaks
 from detector.config import DetectorConfig
 from detector.exceptions import IncompatibleModel
 from detector.fakes.model import FakeModel
 from detector.fakes.narratives import Registry
 from detector.fakes.rumour import RumourLexicon
 from detector.fakes.scorer import FakeReading, FakeScorer
+from detector.fakes.threats import ThreatGrammar
 from detector.files import Source
 from detector.incidents.routing import Router
 from detector.places.gazetteer import Found, Gazetteer
@@ -34,7 +36,7 @@ from detector.text.vectors import WordVectors
 
 EXTRA_SIGNALS = ["complaint_markers", "non_complaint_markers", "has_street", "has_house", "question",
                  "exclamation", "is_comment", "official_page", "official_author", "log_length"]
-OFFICIAL_AUTHOR_FACTOR = 0.2  # an official account's own words are answers, not complaints
+OFFICIAL_AUTHOR_FACTOR = 0.2  # a page's own words are answers or news, not complaints (complaints.speaker)
 PLACE = "_place_"  # what the model reads instead of a street, district or town name
 
 
@@ -45,11 +47,13 @@ class _Prepared:
     reading: Reading
     found: Found
     fake: FakeReading | None
+    page_speaks: bool  # the page's own words, not a reader's it publishes (detector.complaints.speaker)
+    reader_mark: str | None  # the words that say a page's own post is a reader's message
 
 
 class Detector:
     def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer, model: ComplaintModel | None,
-                 lemmatizer: Lemmatizer, threshold: float = 0.5, fakes: FakeScorer | None = None,
+                 lemmatizer: Lemmatizer, threshold: float = 0.6, fakes: FakeScorer | None = None,
                  vectors: str | os.PathLike[str] | None = None) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
@@ -61,13 +65,13 @@ class Detector:
         self.hasher = TextHasher()  # the models' text counts, shared and cached per word
 
     @classmethod
-    def load(cls, sectors: Source, territories: Source, model: Source | None, threshold: float = 0.5, *,
+    def load(cls, sectors: Source, territories: Source, model: Source | None, threshold: float = 0.6, *,
              fakes: Source | None = None, narratives: Source | None = None, fakes_model: Source | None = None,
              fakes_threshold: float = 0.5, routing: Source | None = None,
              vectors: str | os.PathLike[str] | None = None) -> Detector:
         """``model`` None: the lexicon alone scores. ``fakes`` (the rumour lexicon) turns the fake
         score on; without ``fakes_model`` that score comes from the lexicon alone. ``routing`` gives
-        the threat phrases; ``vectors``: word vectors other than natasha's navec (the model must
+        the emergency phrases (violent threats are read by a grammar); ``vectors``: word vectors other than natasha's navec (the model must
         have been trained with them)."""
         lemmatizer = Lemmatizer()
         loaded = ComplaintModel.load(model) if model is not None else None
@@ -75,7 +79,8 @@ class Detector:
         if fakes is not None:
             scorer = FakeScorer(RumourLexicon.load(fakes), Registry.load(narratives, lemmatizer),
                                 FakeModel.load(fakes_model) if fakes_model is not None else None,
-                                fakes_threshold, Router.load(routing).threats() if routing is not None else None)
+                                fakes_threshold, Router.load(routing).threats() if routing is not None else None,
+                                ThreatGrammar(lemmatizer.morph))
         detector = cls(Lexicon.load(sectors), Gazetteer.load(territory_files(territories), lemmatizer), loaded,
                        lemmatizer, threshold, scorer, vectors)
         if loaded is not None and loaded.text.vector_scale:
@@ -122,7 +127,7 @@ class Detector:
         found = self.gazetteer.locate(text, tokens, record.get("territory"))
         place = found.territory
         source_kind = record.get("source_kind")
-        official = _official(record)
+        official, mark = page_speaks(record, text)
         signals = [reading.sectors[code] for code in self.lexicon.codes] + [
             reading.complaint, reading.not_complaint, float(place.source == "text" and place.street is not None),
             float(place.house is not None), float("?" in text), float(min(text.count("!"), 3)),
@@ -134,7 +139,7 @@ class Detector:
         if self.fakes is not None:
             fake = self.fakes.read(text, lemmas, official_page=source_kind in OFFICIAL_PAGES,
                                    is_comment=record.get("kind") == "comment")
-        return _Prepared(record, example, reading, found, fake)
+        return _Prepared(record, example, reading, found, fake, official, mark)
 
     def labelled_example(self, record: Mapping[str, Any], is_complaint: bool, sector: str | None) -> Example:
         """What the model trains on: ``record`` prepared as for scoring (give it without gold
@@ -171,9 +176,11 @@ class Detector:
 
     def _output(self, p: _Prepared, probability: float, sector_scores: dict[str, float]) -> dict[str, Any]:
         rules = []
-        if _official(p.record):
+        if p.page_speaks:
             probability *= OFFICIAL_AUTHOR_FACTOR
             rules.append("the official account's own words: an answer, not a complaint")
+        elif p.reader_mark:
+            rules.append(f"the page publishes a reader's message («{p.reader_mark}»): a citizen's words")
         is_complaint = probability >= self.threshold
         sector = max(sector_scores, key=lambda code: sector_scores[code]) if is_complaint and sector_scores else None
         reading = p.reading
@@ -203,11 +210,6 @@ class Detector:
         if total <= 0:
             return {"other": 1.0}
         return {code: weight / total for code, weight in reading.sectors.items() if weight > 0}
-
-
-def _official(record: Mapping[str, Any]) -> bool:
-    author = record.get("author")
-    return bool(record.get("official") or (isinstance(author, Mapping) and author.get("official")))
 
 
 def _without_places(text: str, tokens: Sequence[Token], lemmas: Sequence[str],

@@ -36,7 +36,7 @@ from importlib import import_module
 from typing import Sequence
 
 COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detection", "monitor.queues",
-            "monitor.spikes", "monitor.check", "monitor.setup", "monitor.sources")
+            "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer", "monitor.sources")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

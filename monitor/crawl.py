@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from monitor.common import add_settings, add_store, overrides
+from monitor.common import add_settings, add_store, overrides, since
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,6 +16,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     crawl.add_argument("--source", nargs="+", default=None, metavar="ID", help="only these source ids")
     add_store(crawl)
     crawl.add_argument("--stats", metavar="FILE", help="write each spider's Scrapy stats to FILE as JSON")
+    crawl.add_argument("--since", type=since, metavar="DATE",
+                       help="backfill: read every post since DATE (ISO date, or an age like 30d), whatever the "
+                            "cursor (setting CRAWLER_BACKFILL_SINCE)")
     add_settings(crawl)
     crawl.set_defaults(run=run_crawl)
 
@@ -33,7 +36,8 @@ def run_crawl(args: argparse.Namespace) -> int:
     from crawler.process import project_settings, run_crawl
     from monitor.output import print_crawl_report
 
-    settings = project_settings(overrides(args))
+    settings = project_settings({**overrides(args), **({"CRAWLER_BACKFILL_SINCE": args.since.isoformat()}
+                                                        if args.since is not None else {})})
     report = run_crawl(settings, args.source)
     print_crawl_report(report, settings.get("INDEXER_STORE_URL"))
     if args.stats:

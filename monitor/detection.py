@@ -19,7 +19,8 @@ input, one JSON object per line: at least {"id", "text"}; optional "platform" ("
 a city portal, whose sectors follow the portal's own categories), "kind" (post|comment),
 "source_kind" (city_group|governor|government|municipal|media|other), "territory" (the source's own
 territory: a town or district name, or an object with "municipality"/"district"), "created_at",
-"parent_id", "official" (true when the page's own account wrote it).
+"parent_id", "official" (true when the page's own account wrote it: its words are then an answer,
+unless a page that is not official says it passes on a reader's message, "анонимно", "пишет подписчик").
 
 output: the input fields plus
   complaint       0..1, the probability that a citizen reports a problem here
@@ -34,11 +35,15 @@ output: the input fields plus
                   "method"}: the phrases and rules that drove the decision
   fake            0..1, how much it reads like a false story spreading (check-worthiness, not truth)
   is_fake_suspect fake >= the threshold (setting FAKES_THRESHOLD)
-  threat          true when it reports a threat or emergency (routing.yml's threat topics)
+  threat          true when it is a violent threat (someone will shoot, blow up, burn a school, a mall,
+                  an office, an official); an emergency reported is fake_evidence "emergency"
   fake_evidence   the named pieces behind the score, each present only when found: "rumour" (by group:
                   forwarding, urgency, anonymous_authority, cover_up, panic), "model" (the text model's
                   probability), "registry" (a known story: id, claim, status, debunk link, similarity),
-                  "source" (an official page's words), "denial", "threat" (the phrases). A line scored
+                  "source" (an official page's words), "denial", "markers" (source_named,
+                  document_cited, advice, no_source), "threat" (the threats with their form),
+                  "threat_rumour" (a threat retold as hearsay: to check), "emergency" (routing.yml's
+                  threat-to-life phrases, reported) or "emergency_rumour" (told as hearsay). A line scored
                   alone has no history: "spread" and "denied_by" are added by `monitor detect`.
 A line that is not a JSON object with "text" comes out as {"error": "..."} so line numbers still match.
 """
@@ -75,18 +80,28 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                        help="labelled JSON Lines (default: the project's corpus; complaints: train, dev and the "
                             "train-only extra; fakes: train)")
     train.add_argument("--ordinary", nargs="*", type=Path, default=None, metavar="FILE",
-                       help="fakes: more files whose every item is ordinary (default: the complaints train split)")
+                       help="fakes: more files whose every item is ordinary (default: the complaints train split "
+                            "and the official news and advice train split)")
+    train.add_argument("--chatter", type=Path, default=None, metavar="FILE",
+                       help="fakes: real everyday posts whose train split (by id hash) is learnt as ordinary "
+                            "(../shared/data/rusentitweet_train.jsonl)")
     train.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
                        help="also learn sectors from the earlier 70%% of these real appeals (../shared/data/...)")
+    train.add_argument("--chatter", type=Path, default=None, metavar="FILE",
+                       help="complaints: real everyday posts whose train split (by id hash) is learnt as not "
+                            "complaints, whose dev split calibrates the probability (../shared/data/...)")
+    train.add_argument("--calibrate-on", nargs="*", type=Path, default=None, metavar="FILE",
+                       help="complaints: files of --data the complaint probability is calibrated on (default: the "
+                            "corpus' dev split when --data is not given)")
     train.add_argument("--out", type=Path, required=True, help="the model file to write")
     add_settings(train)
     train.set_defaults(run=run_train)
 
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
-    evaluation.add_argument("what", choices=["complaints", "fakes", "spikes", "chatter"])
+    evaluation.add_argument("what", choices=["complaints", "fakes", "threats", "spikes", "chatter", "places"])
     evaluation.add_argument("--data", nargs="+", type=Path,
-                            help="labelled JSON Lines (default: the corpus' test split; fakes: dev and test; "
-                                 "complaints with --cv: train and dev)")
+                            help="labelled JSON Lines (default: the corpus' test split; fakes, threats: dev and "
+                                 "test; complaints with --cv: train and dev)")
     evaluation.add_argument("--cv", type=int, default=0, metavar="K",
                             help="complaints: K-fold cross-validation over --data, training as `monitor train` does")
     evaluation.add_argument("--extra", nargs="*", type=Path, default=None, metavar="FILE",
@@ -97,6 +112,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                             help="also the later 30%% of these real appeals (sector, complaint recall)")
     evaluation.add_argument("--split", choices=["train", "dev", "test"], default="test",
                             help="chatter: which split of the real chatter (by id hash) to score")
+    evaluation.add_argument("--chatter", type=Path, default=None, metavar="FILE",
+                            help="complaints: real everyday posts; with --real-appeals, complaint F1 of the real "
+                                 "appeals against the chatter's test split (with --cv: learnt, train split)")
     evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
     evaluation.add_argument("--record", type=Path, metavar="MODEL",
                             help="complaints, fakes: evaluate this model file and write the figures into its card")
@@ -219,14 +237,18 @@ def run_train(args: argparse.Namespace) -> int:
     if args.what == "fakes":
         from detector.training.fakes import train_fakes
 
-        ordinary = args.ordinary if args.ordinary is not None else [corpus("complaints", "train")]
-        trained = train_fakes(detector, args.data or [corpus("fakes", "train")], args.out, ordinary=ordinary)
+        ordinary = args.ordinary if args.ordinary is not None else [corpus("complaints", "train"),
+                                                                    corpus("official", "train")]
+        trained = train_fakes(detector, args.data or [corpus("fakes", "train")], args.out, ordinary=ordinary,
+                              chatter=args.chatter)
         print(f"trained the fakes model on {trained.examples} labelled items in {trained.seconds:.1f}s → {args.out}")
         return 0
     from detector.training.complaints import train_complaints
 
     data = args.data or [corpus("complaints", name) for name in ("train", "dev", "extra")]
-    trained = train_complaints(detector, data, args.out, real_appeals=args.real_appeals)
+    calibration = args.calibrate_on if args.calibrate_on is not None else [] if args.data else [data[1]]
+    trained = train_complaints(detector, data, args.out, real_appeals=args.real_appeals, chatter=args.chatter,
+                               calibration=calibration)
     appeals = f" + {trained.sector_examples} portal appeals (sectors only)" if trained.sector_examples else ""
     print(f"trained on {trained.examples} labelled items{appeals} in {trained.seconds:.1f}s → {args.out}")
     return 0
@@ -241,6 +263,10 @@ def run_eval(args: argparse.Namespace) -> int:
         return _eval_fakes(args)
     if args.what == "chatter":
         return _eval_chatter(args)
+    if args.what == "places":
+        return _eval_places(args)
+    if args.what == "threats":
+        return _eval_threats(args)
     from detector.training.data import corpus
 
     if args.cv:
@@ -249,13 +275,13 @@ def run_eval(args: argparse.Namespace) -> int:
         detector = _detector(args, with_model=False)  # each fold trains its own
         extra = args.extra if args.extra is not None else [corpus("complaints", "extra")]
         reports = cross_validate(detector, args.data or [corpus("complaints", n) for n in ("train", "dev")],
-                                 extra=extra, real_appeals=args.real_appeals, folds=args.cv)
+                                 extra=extra, real_appeals=args.real_appeals, chatter=args.chatter, folds=args.cv)
     else:
         from detector.training.complaints import evaluate_complaints
 
         detector = _detector(args)
         reports = evaluate_complaints(detector, args.data or [corpus("complaints", "test")],
-                                      real_appeals=args.real_appeals)
+                                      real_appeals=args.real_appeals, chatter=args.chatter)
         if not args.json:
             print(f"model: {detector.model.meta if detector.model else 'none (lexicon only)'}")
     if args.record:
@@ -290,6 +316,38 @@ def _eval_chatter(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_places(args: argparse.Namespace) -> int:
+    """Street mentions: the project's written phrasings against the region's gazetteer and, with
+    --real-appeals, the labelled St Petersburg appeals of the chosen split (dev or test)."""
+    from detector.training.data import corpus
+    from detector.training.streets import evaluate_appeals, evaluate_written
+
+    detector = _detector(args, with_model=False)
+    streets = corpus("streets", "written")
+    reports = [evaluate_written(detector.gazetteer, detector.lemmatizer, streets)]
+    if args.real_appeals:
+        split = "dev" if args.split == "dev" else "test"
+        reports.append(evaluate_appeals(detector.lemmatizer, corpus("streets", "spb_appeals_2020"),
+                                        args.real_appeals, split))
+    for report in reports:
+        print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else "\n".join(report.lines()))
+    return 0
+
+
+def _eval_threats(args: argparse.Namespace) -> int:
+    from detector.training.data import corpus
+    from detector.training.threats import evaluate_threats
+
+    if args.record:
+        raise UsageError("monitor eval threats has no --record: the threat grammar is no model file "
+                         "(the fakes model's card keeps `monitor eval fakes`'s figures)")
+    detector = _detector(args)
+    reports = [evaluate_threats(detector, path) for path in args.data or [corpus("threats", s) for s in ("dev", "test")]]
+    for report in reports:
+        print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else "\n".join(report.lines()))
+    return 0
+
+
 def _eval_fakes(args: argparse.Namespace) -> int:
     from detector import DetectorConfig
     from detector.incidents.clusters import Clusterer
@@ -301,9 +359,11 @@ def _eval_fakes(args: argparse.Namespace) -> int:
     model = detector.fakes.model if detector.fakes else None
     print(f"model: {model.meta if model else 'none (lexicon only)'}")
     lines: list[str] = []
-    for path in args.data or [corpus("fakes", "dev"), corpus("fakes", "test")]:
+    pairs = [(path, None) for path in args.data] if args.data else [
+        (corpus("fakes", split), corpus("official", split)) for split in ("dev", "test")]
+    for path, official in pairs:
         clusterer = Clusterer(threshold=config.clusters_threshold, containment=config.clusters_containment)
-        lines += evaluate_fakes(detector, path, clusterer=clusterer)
+        lines += evaluate_fakes(detector, path, clusterer=clusterer, official=official)
     for path in args.ordinary if args.ordinary is not None else [corpus("complaints", "dev")]:
         lines.append(false_alarms(detector, path))
     print("\n".join(lines))

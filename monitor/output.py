@@ -44,6 +44,11 @@ def print_crawl_report(report: CrawlReport, store_url: str) -> None:
                 retried[reason] = retried.get(reason, 0) + value
     if retried:
         print("recovered by retrying: " + ", ".join(f"{k} {v}" for k, v in sorted(retried.items())))
+    older = [r for r in report.sources if r.older]
+    if older:
+        print("older than the first crawl's window, not read: "
+              + ", ".join(f"{r.source.id} {r.older}+" for r in older)
+              + " (`monitor crawl --since DATE --source ID` reads them)")
 
 
 def _stored(report: CrawlReport, store_url: str) -> str:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import pytest
 
@@ -65,7 +65,8 @@ class Crawler:
         self.tmp_path = tmp_path
         self._runs = itertools.count(1)  # next() is atomic: crawls may run from several threads at once
 
-    def __call__(self, *sources: str, watchlist: Path = DEMO_WATCHLIST, **settings: Any) -> CrawlResult:
+    def __call__(self, *sources: str, watchlist: Path = DEMO_WATCHLIST, options: Sequence[str] = (),
+                 **settings: Any) -> CrawlResult:
         stats_file = self.tmp_path / f"stats-{next(self._runs)}.json"
         overrides = self.site.crawl_settings(f"sqlite:///{self.store_path}")
         overrides.update({"INDEXER_SPOOL_DIR": str(self.tmp_path / "spool"), "LOG_LEVEL": "INFO",
@@ -76,6 +77,7 @@ class Crawler:
                 "--stats", str(stats_file)]
         if sources:
             args += ["--source", *sources]
+        args += options
         for name, value in overrides.items():
             value = ",".join(value) if isinstance(value, list) else value
             args += ["-s", f"{name}={value}"]

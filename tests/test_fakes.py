@@ -14,7 +14,7 @@ import pytest
 
 from detector import Detector, DetectorConfig, run_detect
 from detector.incidents.clusters import Clusterer, purity
-from indexer.schema import Author, Post
+from indexer.schema import Author, Incident, Post
 from indexer.sqlite.store import SqliteStore
 from monitor.cli import main
 
@@ -73,7 +73,9 @@ def test_a_single_line_gets_its_rumour_evidence(detector: Detector) -> None:
     assert out["is_fake_suspect"] and out["fake"] > 0.9
     assert {"forwarding", "urgency", "anonymous_authority", "cover_up", "panic"} <= set(evidence["rumour"])
     assert "знакомый медсестра" in evidence["rumour"]["anonymous_authority"]
-    assert out["threat"] and "отравление" in evidence["threat"]
+    # a rumour of a poisoning is a story to check, not a threat: the emergency it names says so
+    assert not out["threat"] and "отравление" in evidence["emergency_rumour"]
+    assert evidence["markers"] == {"no_source": True}
 
 
 @pytest.mark.parametrize("text", [
@@ -102,21 +104,30 @@ def test_a_reposted_registered_fake_is_matched_to_its_debunk(detector: Detector)
     assert out["is_fake_suspect"]
 
 
-def test_a_threat_is_a_high_priority_incident_whatever_its_fake_score(tmp_path: Path) -> None:
+def _detected(tmp_path: Path, text: str) -> tuple[Post, Incident]:
     store = SqliteStore(tmp_path / "monitor.db")
-    store.upsert([post("vk:1:1", "У школы №12 на Победы стрельба, полиция оцепила двор, детей не выпускают",
-                       "vk_podslushano")])
+    store.upsert([post("vk:1:1", text, "vk_podslushano")])
     store.close()
     detect(tmp_path)
     store = SqliteStore(tmp_path / "monitor.db")
     try:
         stored = store.get("vk:1:1")
-        incident = store.get_incident(stored.incident_id)
+        return stored, store.get_incident(stored.incident_id)
     finally:
         store.close()
-    assert stored.threat  # the fake score may or may not flag it (the model reads 0.43 here): it routes anyway
+
+
+def test_an_emergency_report_is_a_high_priority_incident_but_not_a_threat(tmp_path: Path) -> None:
+    stored, incident = _detected(tmp_path, "У школы №12 на Победы стрельба, полиция оцепила двор, детей не выпускают")
+    assert not stored.threat and "стрельба" in stored.fake_evidence["emergency"]  # a report: no one threatens
     assert incident.kind == "threat" and incident.priority == "high" and incident.queue == "routing"
     assert incident.deadline - incident.opened_at <= timedelta(hours=1) and "ЕДДС" in incident.body
+
+
+def test_a_violent_threat_is_a_high_priority_incident_whatever_its_fake_score(tmp_path: Path) -> None:
+    stored, incident = _detected(tmp_path, "Завтра приду в колледж и всех перестреляю")
+    assert stored.threat and stored.fake_evidence["threat"] == ["first person: перестреляю"]
+    assert incident.kind == "threat" and incident.priority == "high" and incident.queue == "routing"
 
 
 def test_a_spreading_story_is_one_fact_check_item_linked_to_its_denial(tmp_path: Path) -> None:

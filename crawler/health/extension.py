@@ -25,7 +25,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet.threads import deferToThread
 
-from crawler.exceptions import HealthSettingsError
+from crawler.exceptions import SettingError
 from crawler.health.alerts import AlertSinks, alert_record
 from crawler.health.record import TRACKED_FIELDS, HealthConfig, Outcome, SourceHealth, alert_due, judge
 from indexer.backends import open_store
@@ -67,7 +67,7 @@ class SourceHealthMonitor:
             config = HealthConfig(s.getint("SOURCES_ALERT_AFTER"), s.getint("SOURCES_SILENT_AFTER"),
                                   s.getint("SOURCES_BASELINE_POSTS"), s.getfloat("SOURCES_FIELD_SHARE"))
         except ValueError as exc:
-            raise HealthSettingsError(str(exc)) from exc
+            raise SettingError(str(exc)) from exc
         assert crawler.stats is not None
         monitor = cls(crawler.stats, s.get("INDEXER_STORE_URL"), s, config, AlertSinks.from_settings(s))
         crawler.signals.connect(monitor.spider_opened, signal=signals.spider_opened)

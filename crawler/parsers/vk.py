@@ -82,7 +82,10 @@ def parse_comments(response: Any, source_id: str, owner_id: int, post_id: int,
 
 def _wall_entry(raw: dict[str, Any], source_id: str, names: dict[int, str]) -> WallEntry:
     owner_id, post_id = int(raw["owner_id"]), int(raw["id"])
+    # A reader's post the group published from its suggestion box comes from the group: signed, it
+    # names the reader in signer_id; still in the box, it is a "suggest". Neither is the group's own word.
     from_id = _int(raw.get("signer_id")) or _int(raw.get("from_id")) or owner_id
+    suggested = raw.get("post_type") == "suggest"
     text = str(raw.get("text") or "")
     attachments = _attachments(raw.get("attachments"))
     for original in raw.get("copy_history") or []:
@@ -93,7 +96,7 @@ def _wall_entry(raw: dict[str, Any], source_id: str, names: dict[int, str]) -> W
     post = Post(
         id=make_id("vk", owner_id, post_id), platform="vk", source_id=source_id, kind="post",
         text=text, created_at=_time(raw["date"]), url=f"https://vk.com/wall{owner_id}_{post_id}",
-        author=Author(str(from_id), names.get(from_id), from_id == owner_id),
+        author=Author(str(from_id), names.get(from_id), from_id == owner_id and not suggested),
         edited_at=_time(raw["edited"]) if raw.get("edited") else None,
         metrics=Metrics(likes=_count(raw, "likes"), reposts=_count(raw, "reposts"),
                         views=_count(raw, "views"), comments=comments),

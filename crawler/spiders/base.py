@@ -11,13 +11,14 @@ not move and a failed or killed crawl repeats its window next time.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from scrapy import Spider
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler.exceptions import SettingError
 from crawler.health.record import missing_fields
 from crawler.state import SourceState
 from crawler.watchlist import Source, load_watchlist
@@ -31,6 +32,17 @@ if TYPE_CHECKING:
     from indexer.schema import Post
 
 logger = logging.getLogger(__name__)
+
+
+def backfill_since(value: str | None) -> datetime | None:
+    """``CRAWLER_BACKFILL_SINCE`` as an aware time (empty: no backfill)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise SettingError(f"CRAWLER_BACKFILL_SINCE: expected an ISO date or time, got {value!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class SourceSpider(Spider):
@@ -65,6 +77,9 @@ class SourceSpider(Spider):
         self.comment_window = timedelta(days=settings.getfloat("CRAWLER_COMMENT_WINDOW_DAYS"))
         self.first_crawl = timedelta(days=settings.getfloat("CRAWLER_FIRST_CRAWL_DAYS"))
         self.max_pages = settings.getint("CRAWLER_MAX_PAGES")
+        self.backfill_since = backfill_since(settings.get("CRAWLER_BACKFILL_SINCE"))
+        if self.backfill_since is not None:
+            self.max_pages = settings.getint("CRAWLER_BACKFILL_MAX_PAGES")
 
     # --- what subclasses call --------------------------------------------------------------------
 
@@ -74,8 +89,22 @@ class SourceSpider(Spider):
 
     @property
     def oldest_wanted(self) -> datetime:
-        """Posts older than this are not read on a first crawl."""
-        return self.now - self.first_crawl
+        """Posts older than this are not read: the first-crawl window, or the backfill's start."""
+        return self.backfill_since if self.backfill_since is not None else self.now - self.first_crawl
+
+    @property
+    def backfilling(self) -> bool:
+        """A backfill reads every post since its start, known or not: the cursor stops nothing."""
+        return self.backfill_since is not None
+
+    def too_old(self, source_id: str, created: datetime | None, first_crawl: bool) -> bool:
+        """Whether a post is older than wanted; on a source's first crawl it is counted
+        (``source/<id>/older``), so the summary can say what a backfill would bring in."""
+        if created is None or created >= self.oldest_wanted:
+            return False
+        if first_crawl and not self.backfilling:
+            self.crawler.stats.inc_value(f"source/{source_id}/older")
+        return True
 
     def in_comment_window(self, created: datetime | None) -> bool:
         return created is not None and created >= self.now - self.comment_window

@@ -65,9 +65,9 @@ class HtmlListingSpider(SourceSpider):
 
     def _behind(self, item: ListedItem, seen: set[str]) -> bool:
         created = item.post.created_at
-        if created is not None and created < self.oldest_wanted:
+        if self.too_old(item.post.source_id, created, first_crawl=not seen):
             return True
-        return item.post.id in seen and not self.in_comment_window(created)
+        return not self.backfilling and item.post.id in seen and not self.in_comment_window(created)
 
     def _wants_comments(self, source: Source, item: ListedItem, seen: set[str]) -> bool:
         if not (source.comments and source.selectors and source.selectors.comments and item.link):

@@ -35,9 +35,9 @@ class FeedSpider(SourceSpider):
         self.saw(source.id, page.posts)
         known = set(self.cursor(source.id).get("seen", []))
         for post in page.posts:
-            if post.id in known:
+            if post.id in known and not self.backfilling:
                 continue
-            if post.created_at is not None and post.created_at < self.oldest_wanted:
+            if self.too_old(source.id, post.created_at, first_crawl=not known):
                 continue
             yield post
         self.remember_seen(source.id, [p.id for p in page.posts], MAX_REMEMBERED)

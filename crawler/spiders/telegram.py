@@ -76,9 +76,9 @@ class TelegramChannelSpider(SourceSpider):
                 yield self._discussion_request(source, post, None)
 
     def _behind(self, post: Post, number: int, cursor: int) -> bool:
-        if post.created_at is not None and post.created_at < self.oldest_wanted:
+        if self.too_old(post.source_id, post.created_at, first_crawl=not cursor):
             return True
-        return number <= cursor and not self.in_comment_window(post.created_at)
+        return not self.backfilling and number <= cursor and not self.in_comment_window(post.created_at)
 
     def _wants_comments(self, source: Source, post: Post, is_new: bool) -> bool:
         if not source.comments:

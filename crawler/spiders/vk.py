@@ -92,9 +92,9 @@ class VkWallSpider(SourceSpider):
     def _behind(self, entry: WallEntry, cursor: int) -> bool:
         """Past what this crawl must read: known and outside the window, or older than wanted."""
         created = entry.post.created_at
-        if created is not None and created < self.oldest_wanted:
+        if self.too_old(entry.post.source_id, created, first_crawl=not cursor):
             return True
-        return entry.post_id <= cursor and not self.in_comment_window(created)
+        return not self.backfilling and entry.post_id <= cursor and not self.in_comment_window(created)
 
     def _post(self, source: Source, entry: WallEntry, cursor: int) -> Iterator[Any]:
         yield entry.post

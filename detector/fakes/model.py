@@ -26,6 +26,7 @@ class FakeExample:
     text: str
     signals: list[float]
     is_fake: bool | None = None
+    weight: float = 1.0  # in training: real chatter weighs less than the labelled corpus
 
 
 @dataclass
@@ -37,13 +38,14 @@ class FakeModel:
 
     @classmethod
     def train(cls, examples: Sequence[FakeExample], signal_names: list[str], *, seed: int = 13,
-              c: float = 16.0, meta: dict[str, Any] | None = None) -> FakeModel:
+              c: float = 4.0, meta: dict[str, Any] | None = None) -> FakeModel:
         from sklearn.linear_model import LogisticRegression
 
         hasher = TextHasher()
         text = TextFeatures.fit(text_counts(examples, hasher))
         classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed)
-        classifier.fit(text.matrix(examples, hasher=hasher), [bool(e.is_fake) for e in examples])
+        classifier.fit(text.matrix(examples, hasher=hasher), [bool(e.is_fake) for e in examples],
+                       sample_weight=[e.weight for e in examples])
         return cls(text, Linear.from_estimator(classifier), signal_names, dict(meta or {}, C=c, seed=seed))
 
     def predict(self, examples: Sequence[FakeExample], counts: Counts | None = None) -> np.ndarray:

@@ -9,14 +9,21 @@ fact-checker the reasons next to the score. Per text (``monitor score``, one lin
   n-grams plus the rumour groups and the kind of source), which also catches calm, news-like fakes
   that use none of those words; its probability is the base of the score;
 * ``registry``: a match with a known story in the debunk registry, with the link to answer with;
-* ``source``: an official page's or account's own words, which are news or answers, not rumours.
+* ``source``: an official page's or account's own words, which are news or answers, not rumours;
+* ``markers``: how the text is sourced (:mod:`detector.fakes.sources`): ``source_named`` (a body that
+  spoke), ``document_cited``, ``advice``, and ``no_source`` (rumour words and no one named).
 
 With history (``monitor detect``; :mod:`detector.incidents.factcheck`): ``spread`` (the story's cluster
 reached many sources fast) and ``denied_by`` (an official page denies the same story).
 
-Threats and emergencies (the fast-track entries with ``threat: true`` in ``watchlists/routing.yml``,
-which also say who acts) are flagged whatever the fake score: they become high-priority incidents
-at once.
+``threat`` is a violent threat (:mod:`detector.fakes.threats`: someone will shoot, blow up or burn a
+school, a mall, an office, an official), flagged whatever the fake score. Reports of emergencies
+(the fast-track phrases with ``threat: true`` in ``watchlists/routing.yml``: пожар, стрельба,
+запах газа) are not threats: the evidence names them ``emergency`` (routed at once, with the
+emergency body) or, when told as hearsay ("говорят", "знакомый врач сказал", "перешлите", "власти
+молчат", a known story), ``emergency_rumour``: a story for the fact-check queue. An eyewitness's
+report routes whatever the fake model reads: a missed fire costs more than a checked rumour. A rumour of a threat ("говорят, в школе будет стрельба") is such
+a rumour too: no one's intent is shown, so it is checked, not raised.
 """
 
 from __future__ import annotations
@@ -27,14 +34,21 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from detector.fakes.model import FakeExample, FakeModel
 from detector.fakes.rumour import RumourLexicon, RumourReading
+from detector.fakes.sources import SIGNAL_NAMES, Sourcing, read_sourcing
+from detector.fakes.threats import HEARSAY
+from detector.text.lemmas import words
 
 if TYPE_CHECKING:
     from detector.fakes.narratives import NarrativeMatch, Registry
+    from detector.fakes.threats import ThreatGrammar
     from detector.text.features import Counts
     from detector.text.phrases import PhraseMatcher
 
 OFFICIAL_FACTOR = 0.3  # official pages post true urgent news: their words weigh less as rumour
 DENIAL_FACTOR = 0.2  # an official denial is the answer to a fake, not the fake
+SOURCED_FACTOR = 0.5  # a document a reader can check, and no rumour words: news more than rumour
+RETOLD_GROUPS = ("forwarding", "anonymous_authority", "cover_up")
+THREAT_RUMOUR_WEIGHT = 0.5  # hearsay of an attack to come: checked at once, whatever the model reads
 
 
 @dataclass
@@ -45,7 +59,11 @@ class FakeReading:
     example: FakeExample
     official: bool  # published by an official page (a community page's own account is not one)
     registry: NarrativeMatch | None
-    threat: list[str]
+    threat: list[str]  # the violent threats found, each with its form
+    threat_rumour: list[str]  # a threat's words retold as hearsay ("говорят, в школе будет стрельба")
+    emergency: list[str]  # routing.yml's threat-to-life phrases found
+    retold: bool  # hearsay, a source nobody can check, a known story: an emergency told so is a rumour
+    sourcing: Sourcing
 
 
 class FakeScorer:
@@ -53,22 +71,29 @@ class FakeScorer:
     # account has it, so it says nothing about whether the words are the authorities'. Not the
     # length or the comment/post kind either: on the demo region's pages they turned advice in a
     # forum thread into "rumours" (the labelled corpora differ in length and kind, reality does not).
-    SIGNALS = RumourLexicon.signal_names() + ["official_page", "question"]
+    SIGNALS = RumourLexicon.signal_names() + ["official_page", "question"] + SIGNAL_NAMES
 
     def __init__(self, rumour: RumourLexicon, registry: Registry, model: FakeModel | None,
-                 threshold: float = 0.5, threats: PhraseMatcher | None = None) -> None:
+                 threshold: float = 0.5, emergencies: PhraseMatcher | None = None,
+                 threats: ThreatGrammar | None = None) -> None:
         self.rumour = rumour
         self.registry = registry
         self.model = model
         self.threshold = threshold
+        self.emergencies = emergencies
         self.threats = threats
 
     def read(self, text: str, lemmas: Sequence[str], *, official_page: bool, is_comment: bool) -> FakeReading:
         rumour = self.rumour.read(text, lemmas)
-        signals = RumourLexicon.signals(rumour) + [float(official_page), float("?" in text)]
-        threat = [hit.phrase.text for hit in self.threats.find(lemmas)] if self.threats is not None else []
+        sourcing = read_sourcing(text, lemmas)
+        signals = RumourLexicon.signals(rumour) + [float(official_page), float("?" in text)] + sourcing.signals()
+        emergency = [hit.phrase.text for hit in self.emergencies.find(lemmas)] if self.emergencies is not None else []
+        threat, told = self.threats.find(text, lemmas) if self.threats is not None else ([], [])
+        registry = self.registry.match(lemmas)
+        retold = bool(told or registry or any(rumour.groups[g] for g in RETOLD_GROUPS)
+                      or (emergency and not HEARSAY.isdisjoint(words(text))))
         return FakeReading(rumour, FakeExample(" ".join(lemmas), text.lower(), signals),
-                           official_page, self.registry.match(lemmas), threat)
+                           official_page, registry, threat, told, emergency, retold, sourcing)
 
     def score_many(self, readings: Sequence[FakeReading], counts: Counts | None = None) -> list[dict[str, Any]]:
         """``counts``: the readings' hashed text counts, when the caller has them."""
@@ -94,6 +119,11 @@ class FakeScorer:
             # but is no evidence that it spreads the story.
             if not reading.rumour.denial:
                 fake = max(fake, 0.5 + 0.5 * match.similarity if match.narrative.status == "debunked" else 0.6)
+        if reading.sourcing.checkable and not rumour:
+            fake *= SOURCED_FACTOR
+        if reading.threat_rumour and not (reading.official and reading.rumour.denial):
+            evidence["threat_rumour"] = list(reading.threat_rumour)
+            fake = combine(fake, THREAT_RUMOUR_WEIGHT)
         if reading.official:
             denial = bool(reading.rumour.denial)
             fake *= DENIAL_FACTOR if denial else OFFICIAL_FACTOR
@@ -101,10 +131,10 @@ class FakeScorer:
                                   else "an official page or account: news or an answer, weighs less as rumour")
         if reading.rumour.denial:
             evidence["denial"] = list(reading.rumour.denial)
-        # An official denial names the threat it denies ("слухи об отравлении"); it is not one.
-        threat = bool(reading.threat) and not (reading.official and reading.rumour.denial)
-        if threat:
-            evidence["threat"] = list(reading.threat)
+        markers = reading.sourcing.evidence([g for g, found in reading.rumour.groups.items() if found])
+        if markers:
+            evidence["markers"] = markers
+        threat = _urgency(reading, evidence)
         return {"fake": round(fake, 4), "is_fake_suspect": fake >= self.threshold, "threat": threat,
                 "fake_evidence": evidence}
 
@@ -113,6 +143,18 @@ class FakeScorer:
         groups = sum(1 for w in rumour.weights.values() if w > 0)
         z = 0.6 * sum(min(w, 2.0) for w in rumour.weights.values()) + 0.8 * groups + 0.8 * rumour.shouting - 2.5
         return 1 / (1 + math.exp(-z))
+
+
+def _urgency(reading: FakeReading, evidence: dict[str, Any]) -> bool:
+    """Whether the text is a threat; names the threats and emergencies in ``evidence``. An official
+    denial names what it denies ("слухи об отравлении"): it is neither."""
+    if reading.official and reading.rumour.denial:
+        return False
+    if reading.threat:
+        evidence["threat"] = list(reading.threat)
+    if reading.emergency:
+        evidence["emergency_rumour" if reading.retold else "emergency"] = list(reading.emergency)
+    return bool(reading.threat)
 
 
 def combine(fake: float, weight: float) -> float:

@@ -10,9 +10,11 @@ of :class:`~detector.incidents.clusters.Clusterer`, the clustering the fact-chec
 opens a new incident, routed by :class:`~detector.incidents.routing.Router`, with its deadline from the
 opening time.
 
-A post flagged ``threat`` (a fast-track entry with ``threat: true`` in routing.yml: стрельба,
-пожар, пропал ребёнок, ...) is grouped the same way whether or not it is a complaint, and makes
-its incident a high-priority threat at once, with the emergency body and a short deadline.
+A post flagged ``threat`` (a violent threat) or reporting an emergency (``fake_evidence.emergency``:
+a fast-track entry with ``threat: true`` in routing.yml: стрельба, пожар, пропал ребёнок, ...) is
+grouped the same way whether or not it is a complaint, and makes its incident a high-priority
+threat at once, with the emergency body and a short deadline. An emergency told as a rumour
+(``emergency_rumour``) goes to the fact-check queue instead.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ class Grouper:
         touched: dict[str, Grouped] = {}
         for record in sorted(scored, key=lambda r: str(r.get("created_at") or "")):
             complaint = bool(record.get("is_complaint") and record.get("sector"))
-            if not complaint and not record.get("threat"):
+            if not complaint and not _urgent(record):
                 continue
             when = record_time(record.get("created_at"))
             if record.get("incident_id") or record["id"] in self._by_post:
@@ -121,7 +123,7 @@ class Grouper:
         if record.get("cluster_id") and record["cluster_id"] not in incident.evidence.setdefault("clusters", []):
             incident.evidence["clusters"].append(record["cluster_id"])
             self._by_cluster.setdefault(record["cluster_id"], []).append(incident)
-        if record.get("threat") and incident.kind != "threat":
+        if _urgent(record) and incident.kind != "threat":
             incident.kind, incident.priority = "threat", "high"
             incident.deadline = min(incident.deadline or when + timedelta(hours=1),
                                     when + timedelta(hours=self._route(record, when).deadline_hours))
@@ -175,7 +177,7 @@ class Grouper:
     def _open(self, record: Mapping[str, Any], when: datetime, repeat_of: Incident | None = None) -> Incident:
         place = Territory.from_dict(record.get("territory"))
         route = self._route(record, when)
-        threat = route.threat or bool(record.get("threat"))
+        threat = route.threat or _urgent(record)
         sector = _sector(record)
         digest = hashlib.sha1(str(record["id"]).encode()).hexdigest()[:10]
         return Incident(
@@ -204,6 +206,11 @@ def _clearness(record: Mapping[str, Any]) -> float:
     """How clearly a post reports the problem: its complaint probability, rounded so that near-ties
     keep the earlier post as the title."""
     return round(float(record.get("complaint") or 0.0), 2)
+
+
+def _urgent(record: Mapping[str, Any]) -> bool:
+    """A violent threat, or an emergency reported (not told as a rumour)."""
+    return bool(record.get("threat") or (record.get("fake_evidence") or {}).get("emergency"))
 
 
 def _sector(record: Mapping[str, Any]) -> str | None:

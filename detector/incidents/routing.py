@@ -45,7 +45,8 @@ class Router:
         self.fast_track = [(entry, PhraseMatcher(_phrases(entry.phrases, entry.id))) for entry in self.spec.fast_track]
 
     def threats(self) -> PhraseMatcher:
-        """The phrases of the fast-track entries marked ``threat``: what makes any post a threat."""
+        """The phrases of the fast-track entries marked ``threat``: a threat to life reported
+        (an emergency), whatever the post's sector."""
         return PhraseMatcher([Phrase.parse(w, entry.id) for entry, _ in self.fast_track if entry.threat
                               for w in entry.phrases])
 

@@ -137,7 +137,7 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         apply_scores(post, result)
         post.cluster_id = result["cluster_id"]
         post.bands = clusterer.keys_of.get(post.id)
-        post.incident_id = by_post.get(post.id, post.incident_id if post.is_complaint or post.threat else None)
+        post.incident_id = by_post.get(post.id, post.incident_id if _grouped_kind(post) else None)
     changed = [post for post in posts if _findings(post) != before[post.id]]
     store.update_findings({post.id: post.findings() for post in changed})  # the detector's fields only
     if checkpoint is None:  # a full run writes every open incident (their overdue flags with them)
@@ -240,3 +240,8 @@ def _posts_of(store: Store, items: Sequence[Incident], scored: set[str]) -> list
 def _findings(post: Post) -> tuple[Any, ...]:
     """What detection may change on a stored post."""
     return tuple(getattr(post, name) for name in DETECTOR_FIELDS)
+
+
+def _grouped_kind(post: Post) -> bool:
+    """Whether a post may stay in its routing incident: a complaint, a threat, a reported emergency."""
+    return bool(post.is_complaint or post.threat or (post.fake_evidence or {}).get("emergency"))

@@ -7,8 +7,11 @@ next to a house number or a street-type word. The house is read right after the 
 д. 5 к. 2", "Победы 14/2") or right before it ("дом 12а по Речной"). A name two towns share (ул.
 Ленина) goes to the town the text names, else to the source's own territory. The point is
 interpolated along the street by house number, else the street's middle, the landmark, the
-district's or the town's centre. When the text names nothing, the source's default territory is
-used and ``source`` says so.
+district's or the town's centre (a house the gazetteer has a point for, from OpenStreetMap, gets
+its own point, and the district whose outline holds it). A street the gazetteer does not list is
+read by :class:`~detector.places.streets.StreetReader` and takes the town and district of the text
+or of the source's territory. When the text names nothing, the source's default territory is used
+and ``source`` says so.
 """
 
 from __future__ import annotations
@@ -19,19 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from detector.files import Source
+from detector.places.houses import house_after, house_before
+from detector.places.outline import contains
+from detector.places.streets import StreetMention, StreetReader
+from detector.places.words import ABBREVIATIONS, TYPES
 from detector.staff.fields import Point
 from detector.staff.territories import StreetSpec, TerritoryFile, read_territories
 from detector.text.lemmas import Lemmatizer, Token
 from detector.text.lemmas import words as split_words
 from indexer.schema import Territory
 
-_HOUSE_AFTER = re.compile(
-    r"^[\s,]*(?:(?:д|дом)\.?\s*)?(?:№\s*)?(\d{1,4})(?:([а-яё])(?![а-яё]))?"
-    r"(?:\s*(/|к\.?|корп\.?|корпус)\s*(\d{1,3}))?(?![\d:.]\d)", re.IGNORECASE)
-_HOUSE_BEFORE = re.compile(r"(?:д|дом|дома|доме|домом)\.?\s*№?\s*(\d{1,4})\s*([а-яё](?![а-яё]))?\s*(?:по|на)?\s*$",
-                           re.IGNORECASE)
-_HOUSE_NEAR = re.compile(r"^[\s,]*(?:у|возле|около|напротив)\s+(?:д\.?\s*|дома\s+)?(\d{1,4})([а-яё](?![а-яё]))?"
-                         r"(?:\s*-?(?:го|ого))?\s+(?:дом|д\b)", re.IGNORECASE)
 # Words before a bare street name that make it an address: "на Речной", "по Мира", "угол Кирова".
 _ADDRESS_WORDS = {"на", "по", "у", "до", "с", "со", "около", "возле", "напротив", "между", "угол", "от", "за",
                   "вдоль", "к", "ко", "в", "из", "перекресток"}
@@ -51,8 +51,14 @@ class Street:
     start: tuple[float, float] | None
     end: tuple[float, float] | None
     houses: tuple[int, int] | None
+    name: str = ""  # the bare name, lower case, ё folded: what an open-vocabulary mention is looked up by
+    kind: str | None = None
+    house_points: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def point(self, house: str | None) -> tuple[float, float] | None:
+        """The house's own point when the gazetteer has it, else a point interpolated along the street."""
+        if house and house in self.house_points:
+            return self.house_points[house]
         if not self.start or not self.end:
             return None
         share = 0.5
@@ -75,6 +81,7 @@ class Place:
     street: str | None = None
     house: str | None = None
     point: tuple[float, float] | None = None
+    boundary: tuple[tuple[float, float], ...] = ()  # a district's outline (lat, lon), when the gazetteer has it
 
 
 @dataclass
@@ -98,10 +105,16 @@ def _point(point: Point | None) -> tuple[float, float] | None:
 
 class Gazetteer:
     def __init__(self, streets: Sequence[Street], places: Sequence[Place], entries: Sequence[_Entry],
-                 type_words: set[str]) -> None:
+                 type_words: set[str], reader: StreetReader | None = None) -> None:
         self.streets = list(streets)
         self.places = list(places)
-        self.type_words = type_words
+        self.type_words = type_words | set(TYPES) | set(ABBREVIATIONS)
+        self.reader = reader
+        self._by_street_name: dict[str, list[Street]] = defaultdict(list)
+        for street in streets:
+            if street.name:
+                self._by_street_name[street.name].append(street)
+        self._outlines = [p for p in places if p.kind == "district" and p.boundary]
         self._by_first: dict[str, list[_Entry]] = defaultdict(list)
         for entry in entries:
             self._by_first[entry.words[0]].append(entry)
@@ -125,7 +138,8 @@ class Gazetteer:
                 places.append(place)
                 entries += [_Entry(_words(f), place, False) for f in town.forms or [town.name]]
                 for district in town.districts:
-                    place = Place("district", district.name, town.name, district.name, point=_point(district.centre))
+                    place = Place("district", district.name, town.name, district.name, point=_point(district.centre),
+                                  boundary=tuple((p.lat, p.lon) for p in district.boundary))
                     places.append(place)
                     entries += [_Entry(_words(f), place, False) for f in district.forms or [district.name]
                                 if f.lower() not in _WEAK_DISTRICT_FORMS]
@@ -139,7 +153,7 @@ class Gazetteer:
                     places.append(place)
                     entries += [_Entry(_words(f), place, False)
                                 for f in {landmark.name, *landmark.variants, *landmark.forms} if _words(f)]
-        return cls(streets, places, entries, type_words)
+        return cls(streets, places, entries, type_words, StreetReader(lemmatizer))
 
     # -- finding -----------------------------------------------------------------------------
 
@@ -164,7 +178,8 @@ class Gazetteer:
             end = i + n
             written = text[tokens[i].start:tokens[end - 1].end]
             if isinstance(entry.target, Street):
-                house = self._house_after(text, tokens[end - 1].end) or self._house_before(text, tokens[i].start)
+                typed_after = end < len(words) and (words[end] in self.type_words or lemmas[end] in self.type_words)
+                house = house_after(text, tokens[end - 1 + typed_after].end) or house_before(text, tokens[i].start)
                 typed = (i > 0 and words[i - 1] in self.type_words) or (end < len(words) and (
                     words[end] in self.type_words or lemmas[end] in self.type_words))
                 named = text[tokens[i].start].isupper() and i > 0 and words[i - 1] in _ADDRESS_WORDS
@@ -177,31 +192,54 @@ class Gazetteer:
                 places.append((i, entry.target, written))
             spans.append((i, end))
             i = end
+        mention = None if streets or self.reader is None else self._open_street(text, tokens, spans)
+        if mention is not None:
+            known = self._known(mention)
+            streets += [(mention.start, street, mention.house, mention.written) for street in known]
+            spans.append((mention.start, mention.end))
         found = self._resolve(streets, places, default)
+        if mention is not None and not streets:
+            found = self._unlisted(mention, found)
         found.spans = spans
+        return self._in_outline(found)
+
+    def _open_street(self, text: str, tokens: Sequence[Token], spans: list[tuple[int, int]]) -> StreetMention | None:
+        """The first street mention the gazetteer does not list, outside the places already found."""
+        assert self.reader is not None
+        for mention in self.reader.find(text, tokens):
+            if not any(start < mention.end and mention.start < end for start, end in spans):
+                return mention
+        return None
+
+    def _known(self, mention: StreetMention) -> list[Street]:
+        key = mention.name.lower().replace("ё", "е")
+        return [s for s in self._by_street_name.get(key, []) if mention.kind is None or s.kind in (None, mention.kind)]
+
+    @staticmethod
+    def _unlisted(mention: StreetMention, found: Found) -> Found:
+        """A street the gazetteer does not list: the town and district (and their point) that the
+        text or the source's territory gives."""
+        place = found.territory if found.territory.municipality else Territory()
+        town = place.municipality
+        address = (f"{town}, " if town else "") + mention.canonical + (f", {mention.house}" if mention.house else "")
+        evidence = [f"street: {mention.written!r}" + (f", house {mention.house}" if mention.house else "")
+                    + " (not in the gazetteer)"]
+        return Found(Territory(town, place.district, mention.canonical, mention.house, address, place.geo, "text"),
+                     evidence + found.evidence)
+
+    def _in_outline(self, found: Found) -> Found:
+        """The district whose outline holds the point, when the gazetteer has outlines."""
+        place = found.territory
+        if place.geo is None or not self._outlines:
+            return found
+        inside = next((d for d in self._outlines if d.municipality == place.municipality
+                       and contains(d.boundary, place.geo)), None)
+        if inside is not None:
+            place.district = inside.district
         return found
 
     def _same_name(self, street: Street) -> list[Street]:
         return [s for s in self.streets if s.canonical == street.canonical]
-
-    @staticmethod
-    def _house_after(text: str, position: int) -> str | None:
-        near = _HOUSE_NEAR.match(text[position:position + 28])
-        if near:
-            return near.group(1) + (near.group(2) or "").lower()
-        match = _HOUSE_AFTER.match(text[position:position + 24])
-        if not match:
-            return None
-        number, letter, sep, part = match.groups()
-        house = number + (letter.lower() if letter else "")
-        if part:
-            house += ("/" if sep == "/" else "к") + part
-        return house
-
-    @staticmethod
-    def _house_before(text: str, position: int) -> str | None:
-        match = _HOUSE_BEFORE.search(text[max(0, position - 16):position])
-        return (match.group(1) + (match.group(2) or "").lower()) if match else None
 
     def _resolve(self, streets: list[tuple[int, Street, str | None, str]], places: list[tuple[int, Place, str]],
                  default: str | dict[str, Any] | None) -> Found:
@@ -262,7 +300,8 @@ def _street(spec: StreetSpec, town: str, type_words: set[str],
             lemmatizer: Lemmatizer) -> tuple[Street, list[_Entry]]:
     """A street and the ways it is found: its written forms, its lemmas, "3 мкр" for a microdistrict."""
     street = Street(spec.canonical, town, spec.district, spec.bare_name_ambiguous, _point(spec.start),
-                    _point(spec.end), spec.houses)
+                    _point(spec.end), spec.houses, (spec.name or "").lower().replace("ё", "е"), spec.type,
+                    {house: (p[0], p[1]) for house, p in spec.house_points.items()})
     entries = []
     for form in {*spec.variants, *spec.forms, spec.canonical}:
         words = _words(form)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Iterator, Literal, Sequence
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from detector.files import Source, as_file
 from detector.staff.base import Entry, FileKind
@@ -22,6 +22,34 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 HouseRange = tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]
+
+
+def _points(value: object) -> object:
+    """An outline written compactly, "lat lon; lat lon; ...": a city's districts load in
+    milliseconds where a YAML list of mappings takes seconds."""
+    if isinstance(value, str):
+        return [_fields(pair, ("lat", "lon")) for pair in value.split(";") if pair.strip()]
+    return value
+
+
+def _houses(value: object) -> object:
+    """House points written compactly, "5 56.0010 40.0020; 12а 56.0006 40.0085", as
+    ``monitor gazetteer import`` writes them (a mapping of number → [lat, lon] reads too)."""
+    if isinstance(value, str):
+        rows = [_fields(item, ("house", "lat", "lon")) for item in value.split(";") if item.strip()]
+        return {row["house"]: (row["lat"], row["lon"]) for row in rows}
+    return value
+
+
+def _fields(item: str, names: tuple[str, ...]) -> dict[str, str]:
+    values = item.split()
+    if len(values) != len(names):
+        raise ValueError(f"expected {' '.join(names)!r} between semicolons, found {item.strip()!r}")
+    return dict(zip(names, values, strict=True))
+
+
+Outline = Annotated[list[Point], BeforeValidator(_points)]
+HousePoints = Annotated[dict[str, tuple[float, float]], BeforeValidator(_houses)]
 
 
 class RegionalRoad(StaffModel):
@@ -43,6 +71,7 @@ class District(StaffModel):
     name: Text
     centre: Point | None = None
     forms: list[Text] = []
+    boundary: Outline = []  # the outline, for placing a house's point in its district
 
 
 class StreetSpec(StaffModel):
@@ -57,6 +86,7 @@ class StreetSpec(StaffModel):
     start: Point | None = None
     end: Point | None = None
     houses: HouseRange | None = None
+    house_points: HousePoints = {}  # house number → (lat, lon), from OpenStreetMap
 
 
 class Landmark(StaffModel):

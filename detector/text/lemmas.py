@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 import pymorphy3
 
@@ -48,6 +48,11 @@ class Lemmatizer:
         self._cache: dict[str, str] = {}
         self._cache_size = cache_size
 
+    @property
+    def morph(self) -> pymorphy3.MorphAnalyzer:
+        """The analyser itself, for the parts that read tags (person, tense, case), not only lemmas."""
+        return self._morph
+
     def lemma(self, word: str) -> str:
         word = word.lower().replace("ё", "е")
         found = self._cache.get(word)
@@ -59,6 +64,11 @@ class Lemmatizer:
             if len(self._cache) < self._cache_size:
                 self._cache[word] = found
         return found
+
+    def parses(self, word: str) -> list[Any]:
+        """pymorphy3's readings of ``word``, most probable first (for the few words whose
+        grammar matters: a street name next to its type word)."""
+        return list(self._morph.parse(word.lower().replace("ё", "е")))
 
     def tokens(self, text: str) -> list[Token]:
         return list(self._tokens(text))

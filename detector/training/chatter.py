@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from detector.scoring import Detector
 
 SPLITS = {"train": range(0, 6), "dev": range(6, 7), "test": range(7, 10)}  # tenths of the hash
+# Tweets of the train split that name a civic topic and could be read as a problem a public body
+# can act on (read by hand: toilets in a school, heating still on in flats, hospitals with no free
+# beds). Too vague to label a complaint, too near to teach "not a complaint": left out.
+POSSIBLE_COMPLAINTS = frozenset({"rstw1300640710006386688", "rstw1253963248698826752", "rstw1310043286837620737"})
 CHATTER_SOURCE = ("RuSentiTweet (Smetanin 2022, PeerJ CS 8:e1039), the train split of sismetanin/rusentitweet: "
                   "real general-domain Russian tweets")
 
@@ -40,6 +44,12 @@ def chatter_split(rows: Sequence[dict[str, Any]], split: str) -> list[dict[str, 
 def chatter_record(row: dict[str, Any]) -> dict[str, Any]:
     """What the detector reads of a tweet: a post in a city group, as chatter reaches a monitor."""
     return {"id": row["id"], "text": row["text"], "platform": "vk", "kind": "post", "source_kind": "city_group"}
+
+
+def chatter_negatives(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The train split as the complaint model learns it: every tweet not a complaint, but for the
+    few that might be one (:data:`POSSIBLE_COMPLAINTS`)."""
+    return [chatter_record(row) for row in chatter_split(rows, "train") if str(row["id"]) not in POSSIBLE_COMPLAINTS]
 
 
 @dataclass

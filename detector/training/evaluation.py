@@ -21,6 +21,7 @@ class Report:
     items: int = 0
     complaint: tuple[float, float, float] | None = None  # precision, recall, F1
     complaint_recall: float | None = None  # when every item is a complaint (real appeals)
+    complaint_flagged: float | None = None  # when no item is a complaint (real chatter): false alarms
     complaints: int = 0
     sectors: dict[str, tuple[float, float, float, int]] = field(default_factory=dict)
     sector_macro_f1: float | None = None
@@ -28,6 +29,8 @@ class Report:
     street_accuracy: float | None = None
     houses: int = 0
     house_accuracy: float | None = None
+    # per bin of the complaint probability: (low, high, items, mean probability, share of complaints)
+    calibration: list[tuple[float, float, int, float, float]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"{self.name}: {self.items} items"]
@@ -36,6 +39,8 @@ class Report:
             out.append(f"  complaint    precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}  ({self.complaints} labelled complaints)")
         elif self.complaint_recall is not None:
             out.append(f"  complaint    recall {self.complaint_recall:.3f}  (every item is a complaint)")
+        elif self.complaint_flagged is not None:
+            out.append(f"  complaint    flagged {self.complaint_flagged:.3f}  (no item is a complaint)")
         if self.sectors:
             out.append(f"  sector       macro-F1 {self.sector_macro_f1:.3f}")
             for code, (p, r, f, n) in sorted(self.sectors.items()):
@@ -44,6 +49,9 @@ class Report:
             out.append(f"  territory    street exact {self.street_accuracy:.3f} (n={self.streets})"
                        + (f"  house exact {self.house_accuracy:.3f} (n={self.houses})"
                           if self.house_accuracy is not None else ""))
+        if self.calibration:
+            out.append("  calibration  probability bin: items, mean probability, observed share of complaints")
+            out += [f"    {lo:.1f}-{hi:.1f}  {n:>5}  {mean:.3f}  {share:.3f}" for lo, hi, n, mean, share in self.calibration]
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -80,6 +88,8 @@ def evaluate(name: str, pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, An
         report.complaint = (float(p), float(r), float(f))
     elif truth and all(truth):
         report.complaint_recall = sum(guess) / len(guess)
+    elif truth:
+        report.complaint_flagged = sum(guess) / len(guess)
     if sector_truth:
         labels = sorted(set(sector_truth))
         p, r, f, n = precision_recall_fscore_support(sector_truth, sector_guess, labels=labels, zero_division=0)
@@ -90,6 +100,18 @@ def evaluate(name: str, pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, An
     if report.houses:
         report.house_accuracy = house_hits / report.houses
     return report
+
+
+def calibration_table(pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+                      bins: int = 10) -> list[tuple[float, float, int, float, float]]:
+    """Predicted complaint probability in ``bins`` equal bins against the share of complaints
+    observed in each: a calibrated score reads the same in both columns."""
+    rows: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
+    for gold, scored in pairs:
+        probability = float(scored["complaint"])
+        rows[min(int(probability * bins), bins - 1)].append((probability, bool(gold["is_complaint"])))
+    return [(n / bins, (n + 1) / bins, len(row), sum(p for p, _ in row) / len(row), sum(t for _, t in row) / len(row))
+            for n, row in enumerate(rows) if row]
 
 
 def top_sector(scored: Mapping[str, Any]) -> str | None:

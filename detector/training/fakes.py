@@ -20,6 +20,7 @@ from detector.exceptions import ConfigError
 from detector.fakes.model import FakeModel
 from detector.incidents.clusters import Clusterer, purity
 from detector.model_files import data_file
+from detector.training.chatter import CHATTER_SOURCE, chatter_record, chatter_split
 from detector.training.data import FAKES_GOLD, Trained, name_of, read_jsonl
 from detector.training.data import unlabelled as _unlabelled
 
@@ -30,28 +31,45 @@ if TYPE_CHECKING:
     from detector.scoring import Detector
 
 
+CHATTER_WEIGHT = 0.3  # a real tweet against a labelled item (chosen on the dev splits: fakes F1, chatter share)
+URGENT = {"emergency", "emergency_rumour"}  # fake_evidence naming an emergency
+
+
 def unlabelled(record: dict[str, Any]) -> dict[str, Any]:
     return _unlabelled(record, FAKES_GOLD)
 
 
 def train_fakes(detector: Detector, data: Sequence[Source], output: Path, *, ordinary: Sequence[Source] = (),
-                c: float = 16.0, seed: int = 13) -> Trained:
+                chatter: Source | None = None, c: float = 4.0, seed: int = 13) -> Trained:
     """``ordinary``: more labelled files whose every item is ordinary (the complaints corpus: what
-    city groups write every day, so that an alarmed complaint is not taken for a rumour)."""
+    city groups write every day, so that an alarmed complaint is not taken for a rumour; official
+    news and advice). ``chatter``: real everyday posts, of which the train split (by id hash) is
+    learnt from as ordinary, each weighing ``CHATTER_WEIGHT`` of a labelled item (6,000 tweets
+    would otherwise outweigh the corpus' ordinary posts and cost recall on calm fakes)."""
     if detector.fakes is None:
         raise ConfigError("the fake score is off (FAKES_LEXICON=none): nothing to train or evaluate")
     records = [r for path in data for r in read_jsonl(path)]
     records += [dict(r, label="ordinary") for path in ordinary for r in read_jsonl(path)]
+    labelled = len(records)
+    real = [dict(chatter_record(r), label="ordinary") for r in chatter_split(read_jsonl(chatter), "train")] \
+        if chatter is not None else []
+    records += real
     examples = []
-    for record in records:
+    for n, record in enumerate(records):
         reading = detector.prepare(unlabelled(record)).fake
         assert reading is not None
         reading.example.is_fake = record["label"] == "fake"
+        reading.example.weight = 1.0 if n < labelled else CHATTER_WEIGHT
         examples.append(reading.example)
     started = time.perf_counter()
-    model = FakeModel.train(examples, detector.fakes.SIGNALS, seed=seed, c=c, meta={"examples": len(examples)})
-    model.save(output, {"data": [data_file(p, name_of(p)) for p in data],
-                        "ordinary": [data_file(p, name_of(p)) for p in ordinary]})
+    model = FakeModel.train(examples, detector.fakes.SIGNALS, seed=seed, c=c,
+                            meta={"examples": len(examples), "real_chatter": len(real),
+                                  "real_chatter_weight": CHATTER_WEIGHT})
+    card: dict[str, Any] = {"data": [data_file(p, name_of(p)) for p in data],
+                            "ordinary": [data_file(p, name_of(p)) for p in ordinary]}
+    if chatter is not None:
+        card["chatter"] = dict(data_file(chatter, name_of(chatter)), split="train", source=CHATTER_SOURCE)
+    model.save(output, card)
     return Trained(model, len(examples), 0, time.perf_counter() - started)
 
 
@@ -62,7 +80,9 @@ def false_alarms(detector: Detector, path: Source) -> str:
     return f"{name_of(path)}: {flagged} of {len(records)} ordinary city-group posts flagged as fake suspects"
 
 
-def evaluate_fakes(detector: Detector, path: Source, *, clusterer: Clusterer | None = None) -> list[str]:
+def evaluate_fakes(detector: Detector, path: Source, *, clusterer: Clusterer | None = None,
+                   official: Source | None = None) -> list[str]:
+    """``official``: plain official news and advice (all ordinary), scored against this file's fakes."""
     if detector.fakes is None:
         raise ConfigError("the fake score is off (FAKES_LEXICON=none): nothing to train or evaluate")
     records = read_jsonl(path)
@@ -83,8 +103,11 @@ def evaluate_fakes(detector: Detector, path: Source, *, clusterer: Clusterer | N
         (r["category"], p) for r, g, p in zip(records, gold, with_registry, strict=True) if g))
     lines.append("  false alarms by category: " + _shares(
         (r["category"], p) for r, g, p in zip(records, gold, with_registry, strict=True) if not g))
-    threat_gold = [bool(r.get("threat")) for r in records]
-    lines.append("  threat       " + _prf(threat_gold, [bool(s["threat"]) for s in scored]))
+    threat_gold = [bool(r.get("threat")) for r in records]  # threats and emergencies, true or fake
+    lines.append("  threat/emergency " + _prf(threat_gold, [bool(s["threat"] or set(s["fake_evidence"]) & URGENT)
+                                                        for s in scored]) + "  (violent threat or emergency named)")
+    if official is not None:
+        lines += _against_official(detector, official, sum(with_registry[i] and g for i, g in enumerate(gold)))
     clusterer = clusterer or Clusterer()
     predicted = clusterer.add([{"id": r["id"], "text": r["text"]} for r in records])
     p, inverse = purity(predicted, [r.get("story") for r in records])
@@ -93,6 +116,16 @@ def evaluate_fakes(detector: Detector, path: Source, *, clusterer: Clusterer | N
                  f"({len(set(predicted))} clusters for {len(stories)} stories + "
                  f"{sum(1 for r in records if not r.get('story'))} one-off posts)")
     return lines
+
+
+def _against_official(detector: Detector, path: Source, found: int) -> list[str]:
+    """False suspects among official news and advice, and the precision of the fakes found."""
+    records = read_jsonl(path)
+    flagged = [bool(s["is_fake_suspect"]) for s in detector.score_many([unlabelled(r) for r in records])]
+    precision = found / (found + sum(flagged)) if found + sum(flagged) else 0.0
+    return [f"  official     {name_of(path)}: {sum(flagged)} of {len(records)} official news and advice flagged "
+            f"({_shares((r['category'], f) for r, f in zip(records, flagged, strict=True))}); precision of the "
+            f"fakes found against them {precision:.3f}"]
 
 
 def _prf(gold: list[bool], predicted: list[bool]) -> str:
