@@ -1,4 +1,8 @@
-"""A stored post as the detector reads it, and the detector's findings written back onto it."""
+"""A stored post as the detector reads it, and the detector's findings written back onto it.
+
+The text it reads is the post's own with its original's (:attr:`~indexer.schema.Post.shared_text`):
+a repost of a complaint is that complaint, a forwarded rumour a copy of that rumour.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ def record_time(value: Any) -> datetime:
 def detection_record(post: Post, sources: Mapping[str, SourceInfo]) -> dict[str, Any]:
     """A stored post as the detector reads it: its page's kind and own territory, not an earlier result."""
     record = post.to_dict()
+    record["text"] = post.shared_text
     source = sources.get(post.source_id)
     record["source_kind"] = post.source_kind or (source.kind if source else None)
     record["territory"] = source.territory if source else None
@@ -53,7 +58,7 @@ def scoring_record(post: Post, sources: Mapping[str, SourceInfo]) -> dict[str, A
     """Only what scoring one post reads (:meth:`~detector.scoring.Detector.prepare`): what the
     crawl's detector stage sends to its worker, a third of a whole record."""
     source = sources.get(post.source_id)
-    return {"id": post.id, "text": post.text, "title": post.title, "kind": post.kind, "platform": post.platform,
+    return {"id": post.id, "text": post.shared_text, "title": post.title, "kind": post.kind, "platform": post.platform,
             "source_kind": post.source_kind or (source.kind if source else None),
             "territory": source.territory if source else None, "official": post.author.official}
 

@@ -50,8 +50,43 @@ class Metrics:
 
 @dataclass(slots=True)
 class Attachment:
+    """A photo, video, link or file as the platform shows it: the largest picture's URL for a
+    photo, the thumbnail for a video, the page's URL and title for a link preview."""
+
     type: str
     url: str | None = None
+    title: str | None = None
+
+
+@dataclass(slots=True)
+class Origin:
+    """The original of a repost (VK ``copy_history``) or a forward (Telegram "Forwarded from").
+
+    ``id`` is the original's own stable id where the platform shows it (``vk:-29246653:93530``),
+    so a repost and its original can be told to be one story. ``text`` is the original's text
+    when the platform shows it apart from the post's own (VK); a Telegram forward shows the
+    original's text as the message's own, so there it stays empty.
+    """
+
+    id: str | None = None
+    author: Author = field(default_factory=Author)
+    created_at: datetime | None = None
+    url: str | None = None
+    text: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "author": _author(self.author), "created_at": _iso(self.created_at), "url": self.url,
+                "text": self.text, "attachments": [_attachment(a) for a in self.attachments]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Origin | None:
+        if not data:
+            return None
+        created = data.get("created_at")
+        return cls(data.get("id"), Author(**(data.get("author") or {})),
+                   datetime.fromisoformat(created) if isinstance(created, str) else created, data.get("url"),
+                   data.get("text") or "", [Attachment(**a) for a in data.get("attachments") or []])
 
 
 @dataclass(slots=True)
@@ -100,6 +135,7 @@ class Post:
     edited_at: datetime | None = None
     metrics: Metrics = field(default_factory=Metrics)
     attachments: list[Attachment] = field(default_factory=list)
+    origin: Origin | None = None  # what a repost or forward shows of its original; None for an own post
     crawled_at: datetime | None = None
     language: str | None = None
     source_kind: str | None = None  # the watchlist kind of its page: city_group, governor, ...
@@ -126,12 +162,13 @@ class Post:
         return {
             "id": self.id, "platform": self.platform, "source_id": self.source_id, "kind": self.kind,
             "text": self.text, "created_at": _iso(self.created_at), "url": self.url, "title": self.title,
-            "author": {"id": author.id, "name": author.name, "official": author.official},
+            "author": _author(author),
             "parent_id": self.parent_id, "thread_root": self.thread_root,
             "edited_at": _iso(self.edited_at),
             "metrics": {"likes": metrics.likes, "reposts": metrics.reposts, "views": metrics.views,
                         "comments": metrics.comments},
-            "attachments": [{"type": a.type, "url": a.url} for a in self.attachments],
+            "attachments": [_attachment(a) for a in self.attachments],
+            "origin": self.origin.to_dict() if self.origin else None,
             "crawled_at": _iso(self.crawled_at), "language": self.language,
             "source_kind": self.source_kind, "complaint": self.complaint, "is_complaint": self.is_complaint,
             "sector": self.sector, "territory": self.territory.to_dict() if self.territory else None,
@@ -139,6 +176,20 @@ class Post:
             "is_fake_suspect": self.is_fake_suspect, "threat": self.threat, "fake_evidence": self.fake_evidence,
             "bands": self.bands,
         }
+
+    @property
+    def shared_text(self) -> str:
+        """Its own text and what it shares, its original's (a repost's, a forward's), a paragraph
+        each: what the detector reads, so a repost of a complaint is scored as that complaint."""
+        origin = self.origin.text if self.origin is not None else ""
+        if not origin or origin == self.text:
+            return self.text
+        return f"{self.text}\n\n{origin}" if self.text else origin
+
+    @property
+    def full_text(self) -> str:
+        """Its title and :attr:`shared_text`: what search indexes, so the original's words find a repost."""
+        return f"{self.title}\n\n{self.shared_text}" if self.title else self.shared_text
 
     def findings(self, fields: Sequence[str] = ()) -> dict[str, Any]:
         """The detector's fields (``fields``, by default all of :data:`DETECTOR_FIELDS`) as the
@@ -165,6 +216,7 @@ class Post:
         values["author"] = Author(**(values.get("author") or {}))
         values["metrics"] = Metrics(**(values.get("metrics") or {}))
         values["attachments"] = [Attachment(**a) for a in values.get("attachments") or []]
+        values["origin"] = Origin.from_dict(values.get("origin"))
         values["territory"] = Territory.from_dict(values.get("territory"))
         return cls(**values)
 
@@ -274,6 +326,14 @@ def _field_names(cls: type) -> frozenset[str]:
     if names is None:
         names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
     return names
+
+
+def _author(author: Author) -> dict[str, Any]:
+    return {"id": author.id, "name": author.name, "official": author.official}
+
+
+def _attachment(attachment: Attachment) -> dict[str, Any]:
+    return {"type": attachment.type, "url": attachment.url, "title": attachment.title}
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -82,14 +82,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     train.add_argument("--ordinary", nargs="*", type=Path, default=None, metavar="FILE",
                        help="fakes: more files whose every item is ordinary (default: the complaints train split "
                             "and the official news and advice train split)")
-    train.add_argument("--chatter", type=Path, default=None, metavar="FILE",
-                       help="fakes: real everyday posts whose train split (by id hash) is learnt as ordinary "
-                            "(../shared/data/rusentitweet_train.jsonl)")
     train.add_argument("--real-appeals", type=Path, default=None, metavar="FILE",
                        help="also learn sectors from the earlier 70%% of these real appeals (../shared/data/...)")
     train.add_argument("--chatter", type=Path, default=None, metavar="FILE",
-                       help="complaints: real everyday posts whose train split (by id hash) is learnt as not "
-                            "complaints, whose dev split calibrates the probability (../shared/data/...)")
+                       help="real everyday posts (../shared/data/rusentitweet_train.jsonl) whose train split (by "
+                            "id hash) is learnt as not complaints and as ordinary (fakes); complaints: its dev "
+                            "split calibrates the probability")
     train.add_argument("--calibrate-on", nargs="*", type=Path, default=None, metavar="FILE",
                        help="complaints: files of --data the complaint probability is calibrated on (default: the "
                             "corpus' dev split when --data is not given)")

@@ -78,6 +78,11 @@ def print_posts(posts: list[Post], total: int, store: str = "") -> None:
         text = " ".join(((f"{post.title}. " if post.title else "") + post.text).split())
         print(f"\n{when}  {post.source_id}  {post.kind}  {post.author.name or ''}")
         print(f"  {text[:300]}{'…' if len(text) > 300 else ''}")
+        if post.origin is not None:  # a repost or forward: search may have matched its original's words
+            origin = post.origin
+            shared = " ".join(origin.text.split())
+            print(f"  ↪ {origin.author.name or origin.author.id or '?'}: {shared[:300]}{'…' if len(shared) > 300 else ''}"
+                  f"  {origin.url or ''}".rstrip())
         print(f"  {post.url or post.id}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -16,9 +17,11 @@ import pytest
 from indexer.sqlite.store import SqliteStore
 from indexer.store import Query
 from replay.process import ReplayProcess
+from tests.support.real_site import RealBodiesSite
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_WATCHLIST = ROOT / "watchlists" / "demo.yml"
+REAL_WATCHLIST = ROOT / "tests" / "fixtures" / "real" / "watchlist.yml"
 CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
 
 
@@ -95,6 +98,16 @@ class Crawler:
 @pytest.fixture
 def crawl(site: ReplayProcess, tmp_path: Path) -> Crawler:
     return Crawler(site, tmp_path)
+
+
+@pytest.fixture
+def real_crawl(tmp_path: Path) -> Iterator[Any]:
+    """``crawl`` of tests/fixtures/real/watchlist.yml against the real platform bodies on 127.0.0.1."""
+    site = RealBodiesSite().start()
+    try:
+        yield functools.partial(Crawler(site, tmp_path), watchlist=REAL_WATCHLIST)  # type: ignore[arg-type]
+    finally:
+        site.stop()
 
 
 @pytest.fixture

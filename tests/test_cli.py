@@ -64,6 +64,19 @@ def test_search_results_show_a_titled_post_with_its_text(capsys):
     assert "Авария на водоводе. Подвоз воды организован" in capsys.readouterr().out
 
 
+def test_search_results_show_a_reposts_original(capsys):
+    from datetime import datetime, timezone
+
+    from indexer.schema import Author, Origin, Post
+    from monitor.output import print_posts
+
+    post = Post(id="vk:10:41", platform="vk", source_id="vk_real", kind="post", text="Смотрите",
+                created_at=datetime.now(timezone.utc), origin=Origin(
+                    "vk:-7:70", Author("-7", "Подслушано"), None, "https://vk.com/wall-7_70", "Нет воды\nна Речной"))
+    print_posts([post], 1)
+    assert "  Смотрите\n  ↪ Подслушано: Нет воды на Речной  https://vk.com/wall-7_70\n" in capsys.readouterr().out
+
+
 def test_commands_work_from_any_working_directory(tmp_path):
     """The installed `monitor` reads its shipped files (models, staff files, the demo watchlist)
     through the package, not relative to where it is run."""

@@ -139,7 +139,7 @@ def test_a_crawl_from_the_egg_puts_the_index_templates_it_carries(
         templates = set(es.templates)
         posts = sum(len(index.docs) for name, index in es.indices.items() if name.startswith("monitor-posts-"))
     assert job.returncode == 0, job.stderr
-    assert {"monitor-posts-v2", "monitor-incidents-v2", "monitor-state-v2"} <= templates
+    assert {"monitor-posts-v3", "monitor-incidents-v3", "monitor-state-v3"} <= templates
     assert job.stats()["indexer/new"] == posts >= 15, job.stderr
     assert_from_egg(job)
 

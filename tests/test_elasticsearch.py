@@ -59,8 +59,8 @@ def test_setup_installs_russian_analysis_retention_and_aliases(es: Elasticsearch
     assert analysis["analyzer"]["ru_text"]["filter"] == ["lowercase", "russian_stop", "russian_keywords",
                                                          "russian_stemmer"]
     assert analysis["char_filter"]["yo_to_ye"]["mappings"] == ["ё => е", "Ё => Е"]
-    posts = es.templates["monitor-posts-v2"]
-    assert posts["index_patterns"] == ["monitor-posts-v2-*"]
+    posts = es.templates["monitor-posts-v3"]
+    assert posts["index_patterns"] == ["monitor-posts-v3-*"]
     assert posts["template"]["aliases"] == {"monitor-posts": {}}
     assert posts["template"]["settings"]["index.lifecycle.name"] == "monitor-posts"
     properties = posts["template"]["mappings"]["properties"]
@@ -69,8 +69,8 @@ def test_setup_installs_russian_analysis_retention_and_aliases(es: Elasticsearch
     territory = es.component_templates["monitor-territory"]["template"]["mappings"]["properties"]["territory"]
     assert territory["properties"]["geo"]["type"] == "geo_point"
     assert es.ilm_policies["monitor-posts"]["policy"]["phases"]["delete"]["min_age"] == "90d"
-    assert "index.lifecycle.name" not in json.dumps(es.templates["monitor-incidents-v2"])  # incidents kept
-    assert sorted(report.created) == ["monitor-incidents-v2", "monitor-sources-v2", "monitor-state-v2"]
+    assert "index.lifecycle.name" not in json.dumps(es.templates["monitor-incidents-v3"])  # incidents kept
+    assert sorted(report.created) == ["monitor-incidents-v3", "monitor-sources-v3", "monitor-state-v3"]
 
 
 def test_setup_twice_changes_nothing(es: ElasticsearchDouble) -> None:
@@ -86,9 +86,9 @@ def test_posts_go_to_monthly_indices_by_id_with_index_operations(es: Elasticsear
                                                                  store: ElasticsearchStore) -> None:
     store.upsert([post(1, month=10), post(2, month=11)])
     actions = bulk_lines(es)[0::2]
-    assert actions == [{"index": {"_index": "monitor-posts-v2-2026.10", "_id": "vk:-210001:1"}},
-                       {"index": {"_index": "monitor-posts-v2-2026.11", "_id": "vk:-210001:2"}}]
-    assert es.indices["monitor-posts-v2-2026.10"].aliases == {"monitor-posts"}
+    assert actions == [{"index": {"_index": "monitor-posts-v3-2026.10", "_id": "vk:-210001:1"}},
+                       {"index": {"_index": "monitor-posts-v3-2026.11", "_id": "vk:-210001:2"}}]
+    assert es.indices["monitor-posts-v3-2026.10"].aliases == {"monitor-posts"}
 
 
 def test_an_update_goes_to_the_index_the_item_lives_in(es: ElasticsearchDouble,
@@ -99,7 +99,7 @@ def test_an_update_goes_to_the_index_the_item_lives_in(es: ElasticsearchDouble,
     result = store.upsert([moved])
     assert (result.new, result.updated) == (0, 1)
     assert list(es.docs("monitor-posts")) == ["vk:-210001:1"]
-    assert es.docs("monitor-posts-v2-2026.11")["vk:-210001:1"]["text"] == "Воду дали"
+    assert es.docs("monitor-posts-v3-2026.11")["vk:-210001:1"]["text"] == "Воду дали"
 
 
 def test_search_sends_a_russian_match_with_filters(es: ElasticsearchDouble, store: ElasticsearchStore) -> None:
@@ -108,7 +108,7 @@ def test_search_sends_a_russian_match_with_filters(es: ElasticsearchDouble, stor
     found = store.search(Query(text="вода", platform="vk", since=since))
     assert [p.id for p in found] == ["vk:-210001:1"]
     body = es.sent("POST", r"/monitor-posts/_search")[-1].json()
-    assert body["query"]["bool"]["must"] == [{"multi_match": {"query": "вода", "fields": ["text", "title"],
+    assert body["query"]["bool"]["must"] == [{"multi_match": {"query": "вода", "fields": ["text", "title", "origin.text"],
                                                               "operator": "and"}}]
     assert {"term": {"platform": "vk"}} in body["query"]["bool"]["filter"]
     assert body["sort"] == [{"created_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
@@ -209,22 +209,22 @@ def test_reads_are_near_real_time_unless_writes_wait_for_refresh() -> None:
 def test_a_mapping_version_bump_copies_indices_and_flips_aliases_without_deleting(
         es: ElasticsearchDouble) -> None:
     current = ElasticsearchStore.from_url(es.url, {})
-    assert current.layout.version == 2
+    assert current.layout.version == 3
     current.upsert([post(1), post(2, month=10)])
     current.set_cursor("vk_podslushano", {"post_id": 2})
     client = current.client
-    report = install(client, Layout(version=3))
-    assert sorted(report.migrated) == [("monitor-incidents-v2", "monitor-incidents-v3"),
-                                       ("monitor-posts-v2-2026.10", "monitor-posts-v3-2026.10"),
-                                       ("monitor-posts-v2-2026.11", "monitor-posts-v3-2026.11"),
-                                       ("monitor-sources-v2", "monitor-sources-v3"),
-                                       ("monitor-state-v2", "monitor-state-v3")]
-    assert "monitor-posts-v2-2026.11" in es.indices and not es.indices["monitor-posts-v2-2026.11"].aliases
+    report = install(client, Layout(version=4))
+    assert sorted(report.migrated) == [("monitor-incidents-v3", "monitor-incidents-v4"),
+                                       ("monitor-posts-v3-2026.10", "monitor-posts-v4-2026.10"),
+                                       ("monitor-posts-v3-2026.11", "monitor-posts-v4-2026.11"),
+                                       ("monitor-sources-v3", "monitor-sources-v4"),
+                                       ("monitor-state-v3", "monitor-state-v4")]
+    assert "monitor-posts-v3-2026.11" in es.indices and not es.indices["monitor-posts-v3-2026.11"].aliases
     assert sorted(es.docs("monitor-posts")) == ["vk:-210001:1", "vk:-210001:2"]
-    bumped = ElasticsearchStore(client, Layout(version=3))
+    bumped = ElasticsearchStore(client, Layout(version=4))
     assert bumped.get_cursor("vk_podslushano") == {"post_id": 2}
     bumped.upsert([post(3)])
-    assert "vk:-210001:3" in es.docs("monitor-posts-v3-2026.11")
+    assert "vk:-210001:3" in es.docs("monitor-posts-v4-2026.11")
 
 
 # -- monitor setup -----------------------------------------------------------------------------
@@ -254,13 +254,14 @@ def test_monitor_setup_prepares_the_cluster_and_imports_kibana_objects(es: Elast
 def test_setup_again_keeps_each_sources_health_and_maps_it_on_an_index_made_before_it(
         es: ElasticsearchDouble, store: ElasticsearchStore) -> None:
     install(store.client, Layout())
-    es.indices["monitor-sources-v2"].mappings["properties"].pop("health")  # made by a version without it
+    sources = Layout().index("sources")
+    es.indices[sources].mappings["properties"].pop("health")  # made by a version without it
     store.set_source_health("vk_governor", {"state": "failing", "bad_crawls": 3})
     done = run_monitor("setup", "--store", es.url, "--watchlist", "watchlists/demo.yml", "--no-kibana")
     assert done.returncode == 0, done.stdout + done.stderr
     governor = es.docs("monitor-sources")["vk_governor"]
     assert governor["kind"] == "governor" and governor["health"] == {"state": "failing", "bad_crawls": 3}
-    health = es.indices["monitor-sources-v2"].mappings["properties"]["health"]["properties"]
+    health = es.indices[sources].mappings["properties"]["health"]["properties"]
     assert health["state"]["type"] == "keyword" and health["last_good_at"]["type"] == "date"
 
 

@@ -204,5 +204,5 @@ def test_bulk_bodies_are_the_documents_json(es: ElasticsearchDouble, store: Elas
     store.upsert([one])
     lines = [json.loads(line) for line in es.sent("PUT", "/_bulk")[0].body.splitlines()]
     action, source = lines
-    assert action == {"index": {"_index": "monitor-posts-v2-2026.11", "_id": one.id}}
+    assert action == {"index": {"_index": "monitor-posts-v3-2026.11", "_id": one.id}}
     assert source.pop("changed_at") and source == one.to_dict()

@@ -49,3 +49,16 @@ def test_second_crawl_reads_the_window_only_and_no_unchanged_comments(crawl, sit
     site.control("advance", minutes=200)
     later = crawl("tg_chp")
     assert later.stat("indexer/new") >= 3
+
+
+def test_a_real_channel_page_is_stored_as_a_browser_shows_it(real_crawl):
+    result = real_crawl("tg_tchantest")
+    assert result.returncode == 0, result.output
+    posts = {p.id: p for p in result.store().search(Query(source_id="tg_tchantest", limit=100))}
+    assert len(posts) == 10
+    assert posts["telegram:tchantest:62"].text == "Bigger\ntext\nmessage\nnumber\n34"
+    assert posts["telegram:tchantest:82"].text == '+ "Channel video changed"'
+    forward = posts["telegram:tchantest:89"]
+    assert forward.author.id == "tchantest" and forward.origin is not None
+    assert (forward.origin.author.name, forward.origin.url) == ("Some user", "https://t.me/some_user")
+    assert posts["telegram:tchantest:81"].attachments[0].title == "Welcome to Python.org"

@@ -90,3 +90,19 @@ def test_a_body_orjson_refuses_but_json_reads_is_still_a_page() -> None:
     response = TextResponse(request.url, body=body, request=request)
     assert asyncio.run(middleware.process_response(request, response)) is response
     assert request.meta["vk_response"]["items"][0]["text"] == "broken emoji \ud83d"
+
+
+def test_real_wall_bodies_are_stored_as_read_with_their_reposts_originals(real_crawl):
+    result = real_crawl("vk_real")
+    assert result.returncode == 0, result.output
+    store = result.store()
+    posts = {p.id: p for p in store.search(Query(source_id="vk_real", limit=100))}
+    assert sum(p.kind == "post" for p in posts.values()) == 7
+    comments = {p.text for p in posts.values() if p.kind == "comment"}
+    assert "Поздравляю вас!!!\nРастите здоровыми, счастливыми и красивыми!" in comments
+    repost = posts["vk:10:41"]
+    assert repost.text == "" and repost.origin is not None and repost.origin.author.name == "Корпорация Зла"
+    assert repost.origin.attachments[0].url == "http://cs413130.vk.me/v413130344/9565/jCLiluawfXE.jpg"
+    assert posts["vk:-83038692:24383"].origin.text == "Model: jeong.woo.joo"
+    assert [p.id for p in store.search(Query(text="храм"))] == ["vk:1563369:1164"]  # the original's words
+    assert not store.search(Query(text="br"))

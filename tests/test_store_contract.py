@@ -21,7 +21,7 @@ import pytest
 
 from indexer.elastic.store import ElasticsearchStore
 from indexer.exceptions import VersionConflict
-from indexer.schema import Author, Incident, Metrics, Post, Territory, make_id
+from indexer.schema import Attachment, Author, Incident, Metrics, Origin, Post, Territory, make_id
 from indexer.sqlite.store import SqliteStore
 from indexer.store import Holding, IncidentQuery, Query, Store
 from tests.support.es_double import ElasticsearchDouble
@@ -421,3 +421,14 @@ def test_comment_counts_for_more_posts_than_a_terms_query_takes(large: Store) ->
     counts = large.comment_counts("vk_big", NOW - timedelta(days=5))
     assert len(counts) == LARGE_POSTS
     assert sum(counts.values()) == 500 and {counts[f"vk:-210001:{n}"] for n in range(1, 251)} == {2}
+
+
+def test_a_repost_keeps_its_origin_and_is_found_by_the_originals_words(store: Store) -> None:
+    repost = dataclasses.replace(post(8, "Опять то же самое"), origin=Origin(
+        "vk:-29246653:93530", Author("-29246653", "Корпорация Зла"), NOW - timedelta(days=1),
+        "https://vk.com/wall-29246653_93530", "Во дворе на Речной прорвало трубу",
+        [Attachment("photo", "https://example.org/604.jpg")]))
+    store.upsert([repost, post(9, "Спасибо за ремонт")])
+    assert store.get(repost.id) == repost
+    assert [p.id for p in store.search(Query(text="трубы"))] == [repost.id]
+    assert [p.id for p in store.search(Query(text="опять"))] == [repost.id]

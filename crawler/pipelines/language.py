@@ -34,5 +34,5 @@ class LanguagePipeline:
         self.languages = {source_id: source.language for source_id, source in sources.items()}
 
     def process_item(self, item: Post) -> Post:
-        item.language = self.identifier.detect(item.text, default=self.languages.get(item.source_id))
+        item.language = self.identifier.detect(item.full_text, default=self.languages.get(item.source_id))
         return item

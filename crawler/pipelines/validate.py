@@ -86,6 +86,8 @@ class ValidatePipeline:
         item.text = normalise_text(item.text)
         if item.title:
             item.title = normalise_text(item.title)
+        if item.origin is not None:
+            item.origin.text = normalise_text(item.origin.text)
         if item.author.name and _LONE_SURROGATE.search(item.author.name):
             item.author.name = _LONE_SURROGATE.sub("\ufffd", item.author.name)
         if item.created_at is not None:

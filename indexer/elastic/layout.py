@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAPPING_VERSION = 2  # 2: changed_at (new, or its text changed: what detection reads again)
+MAPPING_VERSION = 3  # 2: changed_at (new, or its text changed: what detection reads again);
+#                      3: origin (a repost's or forward's original, its text searched) and attachment titles
 TEMPLATES = files("indexer.elastic") / "templates"  # read in place, also from inside a zipped egg
 COMPONENTS = ("analysis", "territory")
 SINGLE_INDEX = ("incidents", "sources", "state")

@@ -301,7 +301,7 @@ class ElasticsearchStore:
         must: list[dict[str, Any]] = []
         filters: list[dict[str, Any]] = []
         if query.text:
-            must.append({"multi_match": {"query": query.text, "fields": ["text", "title"],
+            must.append({"multi_match": {"query": query.text, "fields": ["text", "title", "origin.text"],
                                          "operator": "and"}})
         for field, value in (("platform", query.platform), ("source_id", query.source_id),
                              ("kind", query.kind)):

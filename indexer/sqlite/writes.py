@@ -161,7 +161,7 @@ def _index(db: Any, unindexed: list[int], indexed: list[tuple[int, Post]]) -> No
         db.execute("DELETE FROM posts_fts WHERE rowid IN (SELECT value FROM json_each(?))", (_json(unindexed),))
     # In rowid order: FTS5 writes out what it holds each time a rowid comes below the last one.
     indexed.sort(key=lambda pair: pair[0])
-    terms = search_terms_many([f"{post.title}\n{post.text}" if post.title else post.text for _, post in indexed])
+    terms = search_terms_many([post.full_text for _, post in indexed])  # a repost: its original's words too
     _run(db, _INDEX, "?, ?", [(key, stems) for (key, _), stems in zip(indexed, terms, strict=True)])
 
 
