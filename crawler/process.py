@@ -34,6 +34,8 @@ class SourceReport:
     posts: int = 0
     comments: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    health: str = ""  # ok, failing, silent, degraded (crawler/health); empty when not judged
+    reasons: list[str] = field(default_factory=list)
     older: int = 0  # on its first crawl, posts seen older than the window (at least this many exist)
 
 
@@ -58,6 +60,10 @@ class CrawlReport:
     def waiting(self) -> int:
         """Items in the spool when the crawl ended (every spider shares it: the largest count)."""
         return max((int(s.get("indexer/spool_pending") or 0) for s in self.stats.values()), default=0)
+
+    def unhealthy(self) -> list[SourceReport]:
+        """The sources this crawl judged failing, silent or degraded (``crawler/health``)."""
+        return [r for r in self.sources if r.health not in ("", "ok")]
 
     def problems(self) -> list[str]:
         """What keeps collected items out of the store, one line each; none when all are stored."""
@@ -147,7 +153,9 @@ def _per_source(sources: list[Source], stats: dict[str, dict[str, Any]]) -> list
         own = stats.get(source.platform, {})
         prefix = f"source/{source.id}/"
         report = SourceReport(source, posts=own.get(prefix + "posts", 0),
-                              comments=own.get(prefix + "comments", 0), older=own.get(prefix + "older", 0))
+                              comments=own.get(prefix + "comments", 0), older=own.get(prefix + "older", 0),
+                              health=own.get(prefix + "health", ""),
+                              reasons=list(own.get(prefix + "health_reasons") or []))
         for key, value in own.items():
             if key.startswith(prefix + "errors/"):
                 report.errors[key.rsplit("/", 1)[-1]] = value

@@ -67,13 +67,15 @@ class RunResult:
     comments: int = 0
     new: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    health: str = ""  # ok, failing, silent, degraded (crawler/health); empty when not judged
 
     def line(self) -> str:
         errors = sum(self.errors.values())
         detail = f" ({', '.join(f'{k} {v}' for k, v in sorted(self.errors.items()))})" if errors else ""
         status = "" if self.returncode == 0 else f" exit={self.returncode}"
+        health = f" health={self.health}" if self.health else ""
         return (f"run source={self.source_id} posts={self.posts} comments={self.comments} new={self.new} "
-                f"errors={errors}{detail} duration={self.finished - self.started:.1f}s{status}")
+                f"errors={errors}{detail}{health} duration={self.finished - self.started:.1f}s{status}")
 
 
 class Scheduler:
@@ -266,6 +268,7 @@ class Scheduler:
             result.posts += int(spider_stats.get(prefix + "posts", 0))
             result.comments += int(spider_stats.get(prefix + "comments", 0))
             result.new += int(spider_stats.get("indexer/new", 0))
+            result.health = str(spider_stats.get(prefix + "health") or result.health)
             for key, value in spider_stats.items():
                 if key.startswith(prefix + "errors/"):
                     result.errors[key.rsplit("/", 1)[-1]] = int(value)

@@ -54,6 +54,7 @@ DOWNLOAD_HANDLERS = {  # Scrapy's own, taking each request's shared turn first (
 }
 EXTENSIONS = {
     "crawler.state.CrawlState": 100,
+    "crawler.health.extension.SourceHealthMonitor": 150,
     "crawler.limits.turns.SharedLimits": 200,
 }
 ITEM_PIPELINES = {
@@ -168,6 +169,17 @@ OK_APPLICATION_KEY = os.environ.get("OK_APPLICATION_KEY") or ""  # the applicati
 OK_PAGE_SIZE = 20  # topics per mediatopic.getTopics page
 OK_REQUESTS_PER_SECOND = 2.0  # one request in flight, at most this many a second
 OK_SECRET = os.environ.get("OK_SECRET") or ""  # the application's secret key: signs each call, never sent
+
+# --- Sources: each source's health, judged at the end of its crawls (crawler/health) ------------
+SOURCES_ALERT_AFTER = 3  # bad crawls in a row (failing, silent or degraded) before one alert; one more when good again
+SOURCES_BASELINE_POSTS = 20  # posts a field's presence is learnt over before its absence counts
+SOURCES_FAIL_EXIT = True  # `monitor crawl` exits 1 when a source is failing, silent or degraded (off: 0, still said)
+SOURCES_FIELD_SHARE = 0.95  # a field on at least this share of a source's posts is one it "always has"
+SOURCES_HEALTH_ENABLED = True  # judge and record each source's health in the store (off: neither, no alerts)
+SOURCES_OUTBOX = "var/outbox/sources.jsonl"  # source alerts wait here until the webhook accepts them
+SOURCES_SILENT_AFTER = 3  # ok crawls with posts before a crawl whose pages hold none counts as silence
+SOURCES_TELEGRAM_OUTBOX = "var/outbox/sources-telegram.jsonl"  # ... and for the crises' Telegram chat
+SOURCES_WEBHOOK_URL = os.environ.get("MONITOR_SOURCES_WEBHOOK_URL") or os.environ.get("MONITOR_WEBHOOK_URL")
 
 # --- Redis (several crawl nodes) ----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL")  # set: the shared limits live in Redis, for every node (pip extra [redis])

@@ -141,6 +141,14 @@ class Store(Protocol):
 
     def set_cursor(self, source_id: str, cursor: dict[str, Any]) -> None: ...
 
+    def get_source_health(self, source_id: str) -> dict[str, Any] | None:
+        """What the last crawl of ``source_id`` recorded of its health (``crawler/health``), as written."""
+
+    def set_source_health(self, source_id: str, health: dict[str, Any]) -> None: ...
+
+    def source_health(self, source_ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Source id → its recorded health, for ``source_ids`` (None: every source with one)."""
+
     def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
         """Post id → how many of its comments are stored, for posts created after ``since``.
 

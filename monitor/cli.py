@@ -3,6 +3,7 @@
     monitor demo [--port N] [--store URL]
     monitor crawl [--watchlist FILE] [--source ID ...] [--store URL] [-s NAME=VALUE ...]
     monitor schedule [--watchlist FILE] [--store URL] [-s NAME=VALUE ...]
+    monitor sources [--watchlist FILE] [--json] [--store URL]
     monitor search QUERY [--platform P] [--source ID] [--since DATE] [--limit N] [--store URL]
     monitor detect [--since DATE] [--store URL]
     monitor queue routing|factcheck [--sector S] [--territory T] [--status S ...] [--limit N] [--store URL]
@@ -17,7 +18,7 @@
     monitor setup [--store URL] [--no-kibana] [--wait SECONDS]
 
 Exit codes: 0 done, 1 a service failed (the store, Elasticsearch, Kibana; a crawl that left what it
-collected out of the store), 2 bad input (a watchlist, a staff file, a setting, an argument or a
+collected out of the store, or found a source failing, silent or degraded), 2 bad input (a watchlist, a staff file, a setting, an argument or a
 store URL that cannot be used). Expected failures are one line on stderr, never a traceback. A
 reader that closes the output early (``monitor search ... | head -1``) ends the command quietly,
 with exit code 0: it has what it wanted.
@@ -35,7 +36,7 @@ from importlib import import_module
 from typing import Sequence
 
 COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detection", "monitor.queues",
-            "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer")
+            "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer", "monitor.sources")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,7 +31,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def run_crawl(args: argparse.Namespace) -> int:
     """Exit code 1 when anything collected is not in the store at the end (left in the spool,
-    neither stored nor spooled, a spool file moved aside): each says why in one line on stderr."""
+    neither stored nor spooled, a spool file moved aside), or when a source failed, went silent or
+    lost a field (unless ``SOURCES_FAIL_EXIT`` is off): each says why in one line on stderr."""
     from crawler.process import project_settings, run_crawl
     from monitor.output import print_crawl_report
 
@@ -44,7 +45,11 @@ def run_crawl(args: argparse.Namespace) -> int:
             json.dump(report.stats, f, ensure_ascii=False, indent=1, default=str)
     for problem in report.problems():
         print(f"monitor crawl: {problem}", file=sys.stderr)
-    return 1 if report.problems() else 0
+    for source in report.unhealthy():
+        print(f"monitor crawl: source {source.source.id} {source.health}: {'; '.join(source.reasons)}",
+              file=sys.stderr)
+    failed_sources = bool(report.unhealthy()) and settings.getbool("SOURCES_FAIL_EXIT")
+    return 1 if report.problems() or failed_sources else 0
 
 
 def run_schedule(args: argparse.Namespace) -> int:

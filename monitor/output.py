@@ -21,19 +21,20 @@ def print_crawl_report(report: CrawlReport, store_url: str) -> None:
     errors, the items left in the spool and the spool files moved aside: each keeps something
     collected out of the store."""
     width = max([len(r.source.id) for r in report.sources] + [6])
-    print(f"\n{'source':<{width}}  {'platform':<9} {'posts':>6} {'comments':>9}  errors")
+    print(f"\n{'source':<{width}}  {'platform':<9} {'posts':>6} {'comments':>9}  {'health':<9} errors")
     totals = [0, 0, 0]
     for r in report.sources:
         errors = ", ".join(f"{k} {v}" for k, v in sorted(r.errors.items())) or "-"
         skipped = report.skipped.get(r.source.platform)
         if skipped:
             errors = f"not crawled: {skipped}"
-        print(f"{r.source.id:<{width}}  {r.source.platform:<9} {r.posts:>6} {r.comments:>9}  {errors}")
+        print(f"{r.source.id:<{width}}  {r.source.platform:<9} {r.posts:>6} {r.comments:>9}  "
+              f"{r.health or '-':<9} {errors}")
         totals[0] += r.posts
         totals[1] += r.comments
         totals[2] += sum(r.errors.values())
     failed = totals[2] + report.waiting() + len(report.quarantined())
-    print(f"{'total':<{width}}  {'':<9} {totals[0]:>6} {totals[1]:>9}  {failed} errors")
+    print(f"{'total':<{width}}  {'':<9} {totals[0]:>6} {totals[1]:>9}  {'':<9} {failed} errors")
     print(_stored(report, store_url))
     retried: dict[str, int] = {}
     for stats in report.stats.values():

@@ -84,7 +84,7 @@ class ReplayProcess:
             return json.loads(resp.read())
 
     def control(self, action: str, **params: Any) -> dict[str, Any]:
-        """Call ``/_replay/<action>`` (advance, reset, stats) and return its JSON."""
+        """Call ``/_replay/<action>`` (advance, reset, stats, break) and return its JSON."""
         query = "&".join(f"{k}={v}" for k, v in params.items())
         with urllib.request.urlopen(self.url(f"/_replay/{action}?{query}"), timeout=10) as resp:
             return json.loads(resp.read())

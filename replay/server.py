@@ -10,6 +10,11 @@ Routes (``<base>`` is the address the server prints when it starts):
     /board/, /board/appeal/<id>, /board/api/...        a page built by JavaScript
     /robots.txt                                        disallows /forum/private/
     /_replay/advance?minutes=N, /_replay/reset, /_replay/stats   the clock, faults and counters
+    /_replay/break?page=<id>&status=404 | &vk_error=15 | &drop=date|posts   a page that fails
+                                from now on until the reset: a t.me/s page answers that HTTP
+                                status, a VK wall that error in its 200 body; ``drop=date`` serves
+                                the page's posts without their dates (t.me/s and VK walls),
+                                ``drop=posts`` a t.me/s page with an empty history
     POST /_replay/publish {"page", "text", "author": {"id", "name"}}   a new post on a page, now
     /_replay/stats?arrivals=1   also each request since the reset: [arrival time (Unix seconds),
                                 path, VK token or null], for tests of the crawl's pace
@@ -60,6 +65,7 @@ class ReplaySite:
         self.fired: set[str] = set()
         self.hits: collections.Counter[str] = collections.Counter()
         self.arrivals: list[tuple[float, str, str | None]] = []
+        self.broken: dict[str, dict[str, str]] = {}  # page id -> how it fails (/_replay/break)
         self.app = web.Application(middlewares=[self._count])
         self._routes()
         self._pick_fault_targets()
@@ -106,6 +112,7 @@ class ReplaySite:
         r.add_get("/board/api/appeal/{appeal:\\d+}.json", self.board_appeal)
         r.add_get("/_replay/advance", self.advance)
         r.add_get("/_replay/reset", self.reset)
+        r.add_get("/_replay/break", self.break_page)
         r.add_get("/_replay/stats", self.stats)
         r.add_post("/_replay/publish", self.publish)
 
@@ -128,8 +135,15 @@ class ReplaySite:
             return vk.error(100, method, params)
         if "error" in page.address:
             return vk.error(int(page.address["error"]), method, params)
+        broken = self.broken.get(page.id, {})
+        if "vk_error" in broken:
+            return vk.error(int(broken["vk_error"]), method, params)
         if method == "wall.get":
-            return vk.wall_get(self.world, page, params)
+            body = vk.wall_get(self.world, page, params)
+            if broken.get("drop") == "date":
+                for item in body["response"]["items"]:
+                    item.pop("date", None)
+            return body
         if method == "wall.getComments":
             if page.id == "vk_governor" and self._fault("vk_error_6"):
                 return vk.error(6, method, params)
@@ -147,10 +161,18 @@ class ReplaySite:
         page = self.world.by_address("channel", request.match_info["channel"])
         if page is None:
             return web.Response(status=302, headers={"Location": "https://telegram.org/"})
+        broken = self.broken.get(page.id, {})
+        if "status" in broken:
+            return web.Response(status=int(broken["status"]), text="Not Found")
         before = _opt_int(request.query.get("before"))
         if before is not None and page.id == "tg_chp" and self._fault("tg_429"):
             return web.Response(status=429, text="Too Many Requests", headers={"Retry-After": "1"})
-        return _html(telegram.channel_page(self.world, page, before))
+        if broken.get("drop") == "posts":  # the channel's page answers, its history is empty
+            before = 1
+        html = telegram.channel_page(self.world, page, before)
+        if broken.get("drop") == "date":
+            html = re.sub(r'<time datetime="[^"]*"', "<time", html)
+        return _html(html)
 
     async def tg_discussion(self, request: web.Request) -> web.Response:
         page = self.world.by_address("channel", request.match_info["channel"])
@@ -223,8 +245,20 @@ class ReplaySite:
         message = self.world.publish(page_id, text, author.get("id"), author.get("name"), body.get("label"))
         return _json(json.dumps({"page": page_id, "id": message.id, "at": message.at.isoformat()}))
 
+    async def break_page(self, request: web.Request) -> web.Response:
+        """``page`` fails from now on as the other parameters say, until the reset."""
+        page_id = request.query.get("page", "")
+        if page_id not in self.world.pages:
+            raise web.HTTPNotFound(text=f"no page {page_id!r}")
+        how = {k: v for k, v in request.query.items() if k in ("status", "vk_error", "drop")}
+        if not how:
+            raise web.HTTPBadRequest(text="expected status=N, vk_error=N, drop=date or drop=posts")
+        self.broken[page_id] = how
+        return _json(json.dumps({"page": page_id, **how}))
+
     async def reset(self, request: web.Request) -> web.Response:
         self.fired.clear()
+        self.broken.clear()
         self.hits.clear()
         self.arrivals.clear()
         self.world.advanced = self.world.advanced * 0

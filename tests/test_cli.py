@@ -102,12 +102,14 @@ def test_a_configured_file_that_does_not_exist_is_named_not_replaced(tmp_path):
 
 
 def test_a_spider_runs_with_no_store_at_all(site, tmp_path):
-    """Spiders are given their state; with the state component and the store pipeline off, a crawl
-    reads each source's first-crawl window and hands its items to whatever pipeline or feed is set."""
+    """Spiders are given their state; with the state and health components and the store pipeline
+    off, a crawl reads each source's first-crawl window and hands its items to whatever pipeline or
+    feed is set."""
     pipelines = '{"crawler.pipelines.validate.ValidatePipeline": 100, "crawler.pipelines.dedup.DedupPipeline": 200}'
     proc = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "rss", "-a", "source=atom_mchs", "-O", str(tmp_path / "items.jsonl"),
          "-s", f"WATCHLIST_BASE_URL={site.base}", "-s", "CRAWLER_STATE_ENABLED=False", "-s", f"ITEM_PIPELINES={pipelines}",
+         "-s", "SOURCES_HEALTH_ENABLED=False",
          "-s", f"INDEXER_STORE_URL=sqlite:///{tmp_path / 'never' / 'monitor.db'}"],
         capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr

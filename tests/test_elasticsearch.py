@@ -251,6 +251,20 @@ def test_monitor_setup_prepares_the_cluster_and_imports_kibana_objects(es: Elast
     assert sources["vk_governor"]["kind"] == "governor"
 
 
+def test_setup_again_keeps_each_sources_health_and_maps_it_on_an_index_made_before_it(
+        es: ElasticsearchDouble, store: ElasticsearchStore) -> None:
+    install(store.client, Layout())
+    sources = Layout().index("sources")
+    es.indices[sources].mappings["properties"].pop("health")  # made by a version without it
+    store.set_source_health("vk_governor", {"state": "failing", "bad_crawls": 3})
+    done = run_monitor("setup", "--store", es.url, "--watchlist", "watchlists/demo.yml", "--no-kibana")
+    assert done.returncode == 0, done.stdout + done.stderr
+    governor = es.docs("monitor-sources")["vk_governor"]
+    assert governor["kind"] == "governor" and governor["health"] == {"state": "failing", "bad_crawls": 3}
+    health = es.indices[sources].mappings["properties"]["health"]["properties"]
+    assert health["state"]["type"] == "keyword" and health["last_good_at"]["type"] == "date"
+
+
 def test_monitor_setup_says_what_failed_when_the_cluster_is_down(es: ElasticsearchDouble) -> None:
     es.stop()
     done = run_monitor("setup", "--store", es.url, "--wait", "1", "--no-kibana")

@@ -31,6 +31,7 @@ SECTORS = {sector.code: sector.name for sector in load_sectors()}
 DATA_VIEWS = {
     "monitor-posts": ("posts.json", "created_at", "Посты и комментарии"),
     "monitor-incidents": ("incidents.json", "opened_at", "Инциденты"),
+    "monitor-sources": ("sources.json", "health.last_crawl_at", "Источники"),
 }
 
 OLDEST_KIBANA = (8, 15, 0)
@@ -279,7 +280,7 @@ def test_data_view_field_labels_name_mapped_fields(title: str) -> None:
     assert labelled.keys() <= _mapping(DATA_VIEWS[title][0]).keys()
 
 
-def test_only_the_two_aliases_have_data_views() -> None:
+def test_only_the_listed_aliases_have_data_views() -> None:
     assert sorted(obj["attributes"]["title"] for obj in _of_type("index-pattern")) == sorted(DATA_VIEWS)
 
 
@@ -350,6 +351,8 @@ def test_routing_queue_puts_the_nearest_deadline_first(obj: dict[str, Any]) -> N
      'queue : "factcheck" and not status : "closed"', [["fake", "desc"]]),
     ("monitor-crises", "Кризисы", "monitor-incidents", 'kind : "crisis"', [["opened_at", "desc"]]),
     ("monitor-complaints", "Жалобы", "monitor-posts", "is_complaint : true", [["created_at", "desc"]]),
+    ("monitor-source-health", "Здоровье источников", "monitor-sources", "health.state : *",
+     [["health.bad_crawls", "desc"]]),
 ])
 def test_named_search_has_its_query_and_order(id_: str, title: str, data_view: str, query: str,
                                               sort: list[list[str]]) -> None:

@@ -72,7 +72,8 @@ def test_importing_the_libraries_loads_no_scrapy_and_no_cli() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["search", "вода", "--limit", "1"], ["queue", "routing", "--limit", "1"]])
+@pytest.mark.parametrize("argv", [["--help"], ["search", "вода", "--limit", "1"], ["queue", "routing", "--limit", "1"],
+                                  ["sources"]])
 def test_reading_commands_start_without_scrapy_scikit_learn_or_the_models(argv: list[str], tmp_path: Path) -> None:
     """`monitor --help` and the commands that only read a store start at once: the heavy parts
     (Scrapy ~0.7 s, scikit-learn ~1 s, the Elasticsearch client ~0.5 s) are imported by the commands that

@@ -119,7 +119,8 @@ def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigt
     text = log.read_text()
     lines = [line for line in text.splitlines() if "run source=" in line]
     assert any("source=vk_governor posts=" in line and "errors=0" in line for line in lines)
-    assert any("source=vk_closed" in line and "vk_error_30 1" in line for line in lines)
+    assert any("source=vk_closed" in line and "vk_error_30 1" in line and "health=failing" in line
+               and "exit=1" in line for line in lines)
     assert any("source=rss_gov" in line and "errors=1 (parse 1)" in line for line in lines)
     assert "SIGTERM: finishing" in text and "Traceback" not in text
     assert (tmp_path / "runs" / "spikes.log").exists()  # the spike detector ran too

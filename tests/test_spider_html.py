@@ -69,6 +69,8 @@ def test_robots_txt_is_obeyed_and_counted(crawl, tmp_path):
             selectors: {item: tr.topic-row, text: div.topic-body}
         """), encoding="utf-8")
     result = crawl(watchlist=watchlist)
-    assert result.returncode == 0, result.output
+    assert result.returncode == 1, result.output  # a source nothing of which can be read is failing
+    assert ("monitor crawl: source private_forum failing: no request answered 2xx (robots_forbidden ×1)"
+            in result.output.splitlines()) and "Traceback" not in result.output
     assert result.stat("source/private_forum/errors/robots_forbidden") == 1
     assert result.stat("robotstxt/forbidden") == 1

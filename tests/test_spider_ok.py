@@ -72,7 +72,7 @@ def test_second_crawl_reads_new_topics_and_changed_comments_only(crawl, site):
 
 def test_a_bad_signature_is_a_source_error_and_keeps_the_cursor(crawl, site):
     bad = crawl(SOURCE, OK_SECRET="not-the-secret")
-    assert bad.returncode == 0, bad.output
+    assert bad.returncode == 1 and f"source {SOURCE} failing" in bad.output, bad.output  # said, with exit 1
     assert bad.stat("ok/api_error/104") == 1
     assert bad.stat(f"source/{SOURCE}/errors/ok_error_104") == 1
     assert f"{SOURCE}: OK API error 104 in mediatopic.getTopics: PARAM_SIGNATURE : Invalid signature" in bad.output

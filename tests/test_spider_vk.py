@@ -57,7 +57,8 @@ def test_a_token_over_its_daily_quota_is_retired_and_another_used(crawl):
 
 def test_with_no_working_token_every_request_is_counted_not_crashed(crawl):
     result = crawl("vk_admin", VK_TOKENS="bad-token")
-    assert result.returncode == 0
+    assert result.returncode == 1 and "Traceback" not in result.output  # the source was not read: said
+    assert "monitor crawl: source vk_admin failing: no request answered 2xx (vk_no_token ×1)" in result.output
     assert result.stat("vk/api_error/5") == 1
     assert result.stat("source/vk_admin/errors/vk_no_token") == 1
 

@@ -176,6 +176,16 @@ def test_cursors_are_kept_per_source(store: Store) -> None:
     assert store.get_cursor("vk_podslushano") == {"post_id": 130}
 
 
+def test_each_sources_health_is_kept_and_replaced_whole(store: Store) -> None:
+    assert store.get_source_health("tg_news") is None and store.source_health() == {}
+    store.set_source_health("tg_news", {"state": "ok", "bad_crawls": 0, "baseline": {"created_at": [20, 20]}})
+    store.set_source_health("tg_news", {"state": "failing", "bad_crawls": 1, "reasons": ["http_404 ×1"]})
+    store.set_source_health("tg_chp", {"state": "degraded", "bad_crawls": 2})
+    assert store.get_source_health("tg_news") == {"state": "failing", "bad_crawls": 1, "reasons": ["http_404 ×1"]}
+    assert set(store.source_health()) == {"tg_news", "tg_chp"}
+    assert store.source_health(["tg_chp", "vk_admin"]) == {"tg_chp": {"state": "degraded", "bad_crawls": 2}}
+
+
 def test_comment_counts_are_the_stored_comments_of_recent_posts(store: Store) -> None:
     store.upsert([post(1, "a", hours_ago=1), post(2, "b", hours_ago=100), post(3, "c", hours_ago=2),
                   post(1, "d", comment=5), post(1, "e", comment=6), post(2, "f", comment=1)])

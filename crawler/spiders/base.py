@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from scrapy import Spider
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.exceptions import SettingError
+from crawler.health.record import missing_fields
 from crawler.state import SourceState
 from crawler.watchlist import Source, load_watchlist
 from indexer.schema import utcnow
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
     from twisted.python.failure import Failure
+
+    from indexer.schema import Post
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +118,17 @@ class SourceSpider(Spider):
             self.state.lost(source_id)
         logger.warning("%s: " + message, source_id, *args, extra={"spider": self})
 
+    def saw(self, source_id: str, posts: Iterable[Post]) -> None:
+        """Count the posts a listing page of the source shows, whatever the cursor lets through,
+        and those lacking a field the source's health tracks (``crawler/health``): a page that
+        answers but holds none, or holds them without dates, is how a source breaks quietly."""
+        stats = self.crawler.stats
+        stats.inc_value(f"source/{source_id}/seen", 0)
+        for post in posts:
+            stats.inc_value(f"source/{source_id}/seen")
+            for name in missing_fields(post):
+                stats.inc_value(f"source/{source_id}/missing/{name}")
+
     def parse_problems(self, source_id: str, problems: list[str], url: str) -> None:
         for problem in problems:
             self.source_error(source_id, "parse", "%s (%s)", problem, url, lost=False)
@@ -122,7 +137,9 @@ class SourceSpider(Spider):
         """Errback of every request: the page is lost for this crawl, so the cursor must wait."""
         request = failure.request  # type: ignore[attr-defined]
         source_id = request.meta.get("source_id", "?")
-        if failure.check(IgnoreRequest):  # type: ignore[no-untyped-call]
+        # HttpError (a 404, a 403) is an IgnoreRequest too, but no middleware counted it: it is the
+        # source's own error, and the one a renamed, blocked or deleted page gives.
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):  # type: ignore[no-untyped-call]
             if "robots.txt" in str(failure.value):
                 self.source_error(source_id, "robots_forbidden", "robots.txt forbids %s", request.url,
                                   lost=False)

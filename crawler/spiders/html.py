@@ -41,6 +41,7 @@ class HtmlListingSpider(SourceSpider):
         assert source.selectors is not None
         page = parse_listing(response.text, response.url, source.id, self.platform, source.selectors)
         self.parse_problems(source.id, page.problems, response.url)
+        self.saw(source.id, (item.post for item in page.items))
         seen = set(self.cursor(source.id).get("seen", []))
         reached_end = False
         listed = []

@@ -86,6 +86,7 @@ class OkGroupSpider(SourceSpider):
         group = self._group(source)
         page = parse_topics(meta.get("ok_response"), source.id, group)
         self.parse_problems(source.id, page.problems, f"mediatopic.getTopics gid={group}")
+        self.saw(source.id, (entry.post for entry in page.entries))
         cursor = self.cursor(source.id).get("created_ms", 0)
         if meta["page_number"] == 1:
             newest = max((e.created_ms for e in page.entries if not e.pinned), default=cursor)

@@ -32,6 +32,7 @@ class FeedSpider(SourceSpider):
         source = self.sources[response.meta["source_id"]]
         page = parse_feed(response.body, response.url, source.id, source.name)
         self.parse_problems(source.id, page.problems, response.url)
+        self.saw(source.id, page.posts)
         known = set(self.cursor(source.id).get("seen", []))
         for post in page.posts:
             if post.id in known and not self.backfilling:

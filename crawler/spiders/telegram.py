@@ -60,6 +60,7 @@ class TelegramChannelSpider(SourceSpider):
         channel = self._channel(source)
         page = parse_channel_page(response.text, channel, source.id)
         self.parse_problems(source.id, page.problems, response.url)
+        self.saw(source.id, page.posts)
         cursor = self.cursor(source.id).get("post_id", 0)
         if response.meta["page_number"] == 1:
             newest = max((_number(p) for p in page.posts), default=cursor)

@@ -70,6 +70,7 @@ class VkWallSpider(SourceSpider):
         source = self.sources[response.meta["source_id"]]
         page = parse_wall(response.meta.get("vk_response"), source.id)
         self.parse_problems(source.id, page.problems, response.url)
+        self.saw(source.id, (entry.post for entry in page.entries))
         cursor = self.cursor(source.id).get("post_id", 0)
         offset = response.meta["offset"]
         if offset == 0:

@@ -49,7 +49,12 @@ class WebhookSink:
 
     def send(self, incidents: Sequence[Incident]) -> int:
         """Queue ``incidents`` and deliver everything queued; returns how many were accepted."""
-        self._append([i.to_dict() for i in incidents])
+        return self.send_records([i.to_dict() for i in incidents])
+
+    def send_records(self, records: Sequence[dict[str, Any]]) -> int:
+        """Queue records already in their JSON form (a source's health alert: ``kind`` =
+        ``source_health``) and deliver everything queued; returns how many were accepted."""
+        self._append(list(records))
         return self.flush()
 
     def flush(self) -> int:
@@ -119,7 +124,7 @@ class WebhookSink:
         logger.warning("outbox %s: %d unreadable lines moved to %s (first: %s); the rest is sent", self.outbox,
                        len(problems), self.quarantine, problems[0][1])
 
-    def _append(self, records: list[dict[str, object]]) -> None:
+    def _append(self, records: list[dict[str, Any]]) -> None:
         if not records:
             return
         with self._writing(), self.outbox.open("a", encoding="utf-8") as f:
@@ -208,6 +213,8 @@ def _locked(path: Path, *, wait: bool) -> Iterator[bool]:
 
 def message(incident: dict[str, Any]) -> str:
     """A crisis as a short text: what, where, why, the new words, streets, an example, the body."""
+    if incident.get("kind") == "source_health":
+        return _source_message(incident)
     explanation = (incident.get("evidence") or {}).get("explanation") or {}
     lines = [f"⚠ {incident.get('title')}"]
     if explanation.get("new_words"):
@@ -219,4 +226,14 @@ def message(incident: dict[str, Any]) -> str:
     for example in (explanation.get("examples") or [])[:2]:
         lines.append(f"— {example.get('text')}")
     lines.append(f"Исполнитель: {incident.get('body')}; инцидент {incident.get('id')}")
+    return "\n".join(lines)
+
+
+def _source_message(alert: dict[str, Any]) -> str:
+    """A source's health alert (``crawler/health``) as a short text: which, what, since when."""
+    if alert.get("event") == "recovered":
+        return f"✅ {alert.get('title')}"
+    lines = [f"⚠ {alert.get('title')}"]
+    lines += [f"— {reason}" for reason in (alert.get("reasons") or [])[:5]]
+    lines.append(f"Последний успешный обход: {alert.get('last_good_at') or 'не было'}")
     return "\n".join(lines)

@@ -92,6 +92,9 @@ def install(client: Elasticsearch, layout: Layout) -> InstallReport:
         if not client.indices.exists(index=layout.index(family)):
             client.indices.create(index=layout.index(family))
             created.append(layout.index(family))
+        else:  # fields added to a template since the index was made (sources' health) are mapped too
+            properties = layout.render(family)["template"]["mappings"]["properties"]
+            client.indices.put_mapping(index=layout.index(family), properties=properties)
     return InstallReport(names, created, migrate(client, layout))
 
 

@@ -43,8 +43,9 @@ def prepare_cluster(store: ElasticsearchStore, sources: Sequence[Mapping[str, An
         _wait_for_cluster(store, wait)
         installed = install(store.client, store.layout)
         alias = store.layout.alias("sources")
-        actions = [{"_index": alias, "_id": source["id"], "_source": {k: source.get(k) for k in SOURCE_FIELDS}}
-                   for source in sources]
+        # Updates, not whole documents: each source's health, written by its crawls, stays.
+        actions = [{"_op_type": "update", "_index": alias, "_id": source["id"], "doc_as_upsert": True,
+                    "doc": {k: source.get(k) for k in SOURCE_FIELDS}} for source in sources]
         stored, _ = helpers.bulk(store.client, actions, refresh="wait_for")
     except (TransportError, ApiError) as exc:
         raise StoreUnavailable(f"Elasticsearch {store.url}: {exc}") from exc

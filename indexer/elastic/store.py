@@ -205,6 +205,16 @@ class ElasticsearchStore:
                                         "updated_at": datetime.now(timezone.utc).isoformat()},
                               refresh="wait_for" if self.refresh else None)
 
+    def set_source_health(self, source_id: str, health: dict[str, Any]) -> None:
+        """Into the source's document of the sources index (``monitor setup`` writes its watchlist fields)."""
+        with self._writing():
+            self._ensure_templates()
+            # A script sets it whole (a partial document would keep the old health's stale keys).
+            fields = {"id": source_id, "health": health}
+            self.client.update(index=self.layout.alias("sources"), id=source_id, upsert=fields,
+                               script={"source": SET_FIELDS, "lang": "painless", "params": {"fields": fields}},
+                               refresh="wait_for" if self.refresh else None)
+
     def _writer(self) -> BulkWriter:
         """What every bulk write shares: requests sized, 429/5xx retried with backoff, refused items reported."""
         return BulkWriter(self.client, chunk_size=self.chunk_size, max_chunk_bytes=self.max_chunk_bytes, options={
@@ -321,6 +331,16 @@ class ElasticsearchStore:
             except NotFoundError:
                 return None
         return dict(found["_source"]["cursor"])
+
+    def get_source_health(self, source_id: str) -> dict[str, Any] | None:
+        return self.source_health((source_id,)).get(source_id)
+
+    def source_health(self, source_ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        query: dict[str, Any] = {"exists": {"field": "health.state"}}
+        if source_ids is not None:
+            query = {"bool": {"filter": [query, _any_of("_id", tuple(source_ids))]}}
+        hits = self._hits(self.layout.alias("sources"), query=query, sort=[], limit=None, source=True)
+        return {hit["_id"]: hit["_source"]["health"] for hit in hits}
 
     def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
         posts = self._hits(self.layout.posts, query={"bool": {"filter": [

@@ -67,6 +67,7 @@ _FTS = "CREATE VIRTUAL TABLE {name} USING fts5 (stems, tokenize = 'unicode61')"
 _BANDS = "CREATE TABLE {name} (band INTEGER NOT NULL, post INTEGER NOT NULL, PRIMARY KEY (band, post)) WITHOUT ROWID"
 _OTHERS = """
 CREATE TABLE IF NOT EXISTS cursors (source_id TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_at REAL);
+CREATE TABLE IF NOT EXISTS source_health (source_id TEXT PRIMARY KEY, health TEXT NOT NULL, updated_at REAL);
 CREATE TABLE IF NOT EXISTS incidents (
     id TEXT PRIMARY KEY,
     queue TEXT NOT NULL,
@@ -85,6 +86,10 @@ CREATE TABLE IF NOT EXISTS incident_keys (key TEXT NOT NULL, incident TEXT NOT N
                                           PRIMARY KEY (key, incident)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS incident_keys_incident ON incident_keys (incident);
 """
+# source_health: each source's crawl outcomes as crawler/health judged them (made on first write in
+# a file of this layout made before the table existed).
+SOURCE_HEALTH = ("CREATE TABLE IF NOT EXISTS source_health (source_id TEXT PRIMARY KEY, health TEXT NOT NULL,"
+                 " updated_at REAL)")
 # incident_keys: what each incident holds (indexer.store.holding_keys: its posts, clusters, street),
 # so the incidents a new post can join are found without reading every open one.
 # Where the detector found a field, by column: the path in the document.

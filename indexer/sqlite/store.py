@@ -163,6 +163,28 @@ class SqliteStore:
             (source_id, json.dumps(cursor), datetime.now(timezone.utc).timestamp()))
 
     @_reading
+    def get_source_health(self, source_id: str) -> dict[str, Any] | None:
+        return self.source_health((source_id,)).get(source_id)
+
+    @_reading
+    def source_health(self, source_ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'source_health'").fetchone():
+            return {}  # a file no crawl has recorded health in yet
+        rows = self._db.execute("SELECT source_id, health FROM source_health").fetchall()
+        wanted = None if source_ids is None else set(source_ids)
+        return {row[0]: json.loads(row[1]) for row in rows if wanted is None or row[0] in wanted}
+
+    def set_source_health(self, source_id: str, health: dict[str, Any]) -> None:
+        try:
+            self._db.execute(schema.SOURCE_HEALTH)
+            self._db.execute(
+                "INSERT INTO source_health (source_id, health, updated_at) VALUES (?, ?, ?) ON CONFLICT"
+                " (source_id) DO UPDATE SET health = excluded.health, updated_at = excluded.updated_at",
+                (source_id, json.dumps(health, ensure_ascii=False), datetime.now(timezone.utc).timestamp()))
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+
+    @_reading
     def comment_counts(self, source_id: str, since: datetime) -> dict[str, int]:
         rows = self._db.execute(
             "SELECT p.id, (SELECT count(*) FROM posts AS c WHERE c.thread_root = p.id)"

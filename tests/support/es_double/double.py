@@ -250,6 +250,10 @@ class ElasticsearchDouble(HttpDouble):
             return self._get_alias("*", target)
         if action == "_mget":
             return self._mget(target, r.json())
+        if action == "_mapping" and method == "PUT":  # new fields only, as a cluster allows
+            for index in self._resolve(target):
+                index.mappings = merge(index.mappings, r.json() or {})
+            return Response(200, {"acknowledged": True})
         if action in ("_doc", "_create", "_update") and len(parts) <= 2:
             return self._document(method, target, action, parts[1] if len(parts) == 2 else None, r)
         return error(400, "illegal_argument_exception", f"the test double does not serve {method} {r.path}")
