@@ -116,6 +116,9 @@ class Clusterer:
         self.keys_of: dict[str, list[str]] = {}  # post id → its band keys (what the store keeps)
         self.cluster_of: dict[str, str] = {}
         self.clusters: dict[str, Cluster] = {}
+        # Texts hashed by text_keys (a tick looks up the new posts' near-copies before it clusters
+        # them): add() takes their signatures from here instead of hashing them twice.
+        self._hashed: dict[str, tuple[LeanMinHash, int]] = {}
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
         """Cluster ids for ``records``, in their order."""
@@ -152,8 +155,11 @@ class Clusterer:
         normalised = [normalise(text) for text in texts]
         long_enough = [n for n, text in enumerate(normalised) if len(text) >= self.min_chars]
         keys: list[list[str]] = [[] for _ in texts]
-        for n, (minhash, _) in zip(long_enough, self._signatures(normalised[n] for n in long_enough), strict=True):
-            keys[n] = self.keys(minhash)
+        signatures = self._signatures(normalised[n] for n in long_enough)
+        self._hashed = {}  # the last call's texts only: a caller that never clusters them holds no more
+        for n, signature in zip(long_enough, signatures, strict=True):
+            keys[n] = self.keys(signature[0])
+            self._hashed[normalised[n]] = signature
         return keys
 
     def cluster(self, post_id: str) -> Cluster | None:
@@ -216,10 +222,18 @@ class Clusterer:
         self.cluster_of[post_id] = cluster_id
 
     def _signatures(self, texts: Iterable[str]) -> list[tuple[LeanMinHash, int]]:
-        """MinHash and shingle count of each (normalised) text."""
-        sets = [shingles(t, self.shingle_size, normalised=True) for t in texts]
+        """MinHash and shingle count of each (normalised) text; one text_keys hashed is taken as it was."""
+        texts = list(texts)
+        found: dict[int, tuple[LeanMinHash, int]] = {}
+        for n, text in enumerate(texts):
+            hashed = self._hashed.pop(text, None)
+            if hashed is not None:
+                found[n] = hashed
+        todo = [n for n in range(len(texts)) if n not in found]
+        sets = [shingles(texts[n], self.shingle_size, normalised=True) for n in todo]
         minhashes = MinHash.generator(sets, num_perm=self.num_perm, seed=self.seed, hashfunc=zlib.crc32)
-        return [(LeanMinHash(m), len(s)) for m, s in zip(minhashes, sets, strict=True)]
+        found.update((n, (LeanMinHash(m), len(s))) for n, m, s in zip(todo, minhashes, sets, strict=True))
+        return [found[n] for n in range(len(texts))]
 
 
 def purity(predicted: Sequence[str], gold: Sequence[str | None]) -> tuple[float, float]:
