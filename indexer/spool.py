@@ -16,17 +16,16 @@ nothing readable is lost.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from indexer.exceptions import StoreUnavailable
+from indexer.locking import locked
 from indexer.schema import Post
 
 if TYPE_CHECKING:
@@ -79,8 +78,8 @@ class Spool:
         everything was moved. If another replay holds the lock, returns 0 at once (or, with
         ``wait``, waits for it and then replays what is left).
         """
-        with self._lock(wait) as locked:
-            return self._replay(store) if locked else 0
+        with locked(self.directory / ".replay.lock", wait=wait) as mine:
+            return self._replay(store) if mine else 0
 
     def _replay(self, store: Store) -> int:
         moved = 0
@@ -122,20 +121,6 @@ class Spool:
         logger.error("spool file %s cannot be read whole (%s%s): moved to %s; its %d readable items stay in "
                      "the spool", path.name, problems[0], f" and {len(problems) - 1} more" if len(problems) > 1
                      else "", aside, len(posts))
-
-    @contextmanager
-    def _lock(self, wait: bool) -> Iterator[bool]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.directory / ".replay.lock", "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _read(path: Path) -> tuple[list[Post], list[str]]:

@@ -15,18 +15,18 @@ that cannot be read (cut short by a full disk, edited by hand) is moved to
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import time
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import urllib3
 
+from indexer.locking import locked
 from indexer.schema import Incident
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class WebhookSink:
 
     def flush(self) -> int:
         """Deliver what waits, oldest first; 0 (and ``busy``) when another process is sending it."""
-        with _locked(self.outbox.with_name(self.outbox.name + ".sender.lock"), wait=False) as mine:
+        with locked(self.outbox.with_name(self.outbox.name + ".sender.lock"), wait=False) as mine:
             self.busy = not mine
             if self.busy:
                 logger.warning("outbox %s is busy: another process is sending it; left to that one",
@@ -148,7 +148,7 @@ class WebhookSink:
 
     def _writing(self) -> AbstractContextManager[bool]:
         """The short lock every write of the outbox takes (appends by any run, a sender's rewrite)."""
-        return _locked(self.outbox.with_name(self.outbox.name + ".lock"), wait=True)
+        return locked(self.outbox.with_name(self.outbox.name + ".lock"), wait=True)
 
 
 class TelegramSink(WebhookSink):
@@ -192,23 +192,6 @@ def _parse(data: bytes) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
         else:
             problems.append((raw.decode("utf-8", "replace"), f"line {number}: not an incident (a JSON object)"))
     return records, problems
-
-
-@contextmanager
-def _locked(path: Path, *, wait: bool) -> Iterator[bool]:
-    """An advisory lock on ``path`` for this block: True when held; False at once when another
-    process (or open file) holds it and ``wait`` is off."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def message(incident: dict[str, Any]) -> str:
