@@ -107,8 +107,12 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         posts = store.search(Query(since=since, limit=config.max_posts))
         context: list[dict[str, Any]] = []
     else:
-        until = _changed_until(store, checkpoint - margin, config.max_posts)
-        posts = store.search(Query(changed_since=checkpoint - margin, changed_until=until, limit=config.max_posts))
+        posts = store.search(Query(changed_since=checkpoint - margin, limit=config.max_posts))
+        if len(posts) >= config.max_posts:  # perhaps more changed than one run reads: the oldest first
+            until = _changed_until(store, checkpoint - margin, config.max_posts)
+            if until is not None:
+                posts = store.search(Query(changed_since=checkpoint - margin, changed_until=until,
+                                           limit=config.max_posts))
         context = read_context(store, posts, clusterer, window=window, sources=sources)
     scored = _score(detector, posts, sources)
     if checkpoint is not None and any(_official_denial(r) for r in scored):
