@@ -266,6 +266,10 @@ class Incident:
     verdict: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
     repeat_of: str | None = None  # an answered or closed incident about the same problem: a repeat appeal
+    # official answers the detector found in the threads (the page's own or a named official account's):
+    answers: list[dict[str, Any]] = field(default_factory=list)  # {"post_id", "author", "at", "quality", "markers"}
+    answered_at: datetime | None = None  # the first official answer's time
+    answer_quality: str | None = None  # substantive | otpiska: how the first answer reads
     # staff's (with status, verdict and closed_at above):
     status_at: datetime | None = None  # when the status last changed
     assignee: str | None = None
@@ -290,6 +294,8 @@ class Incident:
                 "closed_at": _iso(self.closed_at), "overdue": self.overdue(), "post_ids": list(self.post_ids),
                 "posts_count": len(self.post_ids), "sources": list(self.sources), "cluster_id": self.cluster_id,
                 "fake": self.fake, "verdict": self.verdict, "evidence": self.evidence, "repeat_of": self.repeat_of,
+                "answers": list(self.answers), "answered_at": _iso(self.answered_at),
+                "answer_quality": self.answer_quality,
                 "status_at": _iso(self.status_at), "assignee": self.assignee, "answer": self.answer,
                 "notes": list(self.notes), "review": self.review, "reviews": list(self.reviews),
                 "history": list(self.history)}
@@ -306,7 +312,7 @@ class Incident:
     @classmethod
     def from_dict(cls, data: dict[str, Any], version: str | None = None) -> Incident:
         values = {k: v for k, v in data.items() if k in _field_names(cls) and k != "version"}
-        for key in ("opened_at", "updated_at", "deadline", "closed_at", "status_at"):
+        for key in ("opened_at", "updated_at", "deadline", "closed_at", "status_at", "answered_at"):
             if isinstance(values.get(key), str):
                 values[key] = datetime.fromisoformat(values[key])
         values["territory"] = Territory.from_dict(values.get("territory"))
