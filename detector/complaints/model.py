@@ -7,11 +7,14 @@ unit-length TF-IDF rows, and the text's mean word vector (:mod:`detector.text.ve
 ``VECTOR_SCALE``. Linear models on top: logistic regression for the complaint probability among
 posts about civic matters, times a second one's (the relevance model: those posts against real
 everyday talk), through Platt's sigmoid fitted on dev (:meth:`ComplaintModel.complaint_probability`);
-and a linear SVM for the sector, trained on complaints only, over the features per domain
-(:func:`by_domain`); its margins, through a softmax, are the sector scores. Linear models on such
-features are what the real-appeals baseline uses and score thousands of posts per second; every
-choice here (the scales, C, the domains) was made by cross-validation (``monitor eval complaints
---cv 5``), and docs/EVALUATION.md has the figures of what was tried.
+and a linear SVM for the sector, trained on complaints only (our labelled posts weigh
+``POSTS_WEIGHT`` city-portal appeals each); its margins, through a softmax, are the sector scores.
+One set of sector weights reads every text: a post comes without a hint of where it was written,
+so the portal's filing and our definitions agree (snow left anywhere outdoors, a yard's asphalt:
+amenities) or the model learns their blend. Linear models on such features are what the
+real-appeals baseline uses and score thousands of posts per second; every choice here (the
+scales, C, the weights) was made by cross-validation (``monitor eval complaints --cv 5``), and
+docs/EVALUATION.md has the figures of what was tried.
 
 ``monitor train`` (``make model``) builds the model from labelled JSON Lines with a fixed seed; the
 same data gives the same file. The file holds numbers only (:mod:`detector.model_files`).
@@ -26,6 +29,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from scipy import sparse
 
+from detector.exceptions import IncompatibleModel
 from detector.files import Source
 from detector.model_files import Linear, hash_probes, read_model, versions, write_model
 from detector.text.features import Counts, TextFeatures, TextHasher, text_counts
@@ -33,7 +37,7 @@ from detector.text.vectors import WordVectors
 
 SIGNAL_SCALE = 0.3  # the lexicon's and metadata's signals against the text (5-fold CV)
 VECTOR_SCALE = 0.6  # the mean word vector against the unit-length TF-IDF rows (5-fold CV)
-DOMAIN_SCALE = 0.25  # the sector model's per-domain copies against the shared features (5-fold CV)
+POSTS_WEIGHT = 3.0  # a labelled post against one portal appeal in the sector model (5-fold CV)
 RELEVANCE_C = 4.0  # the relevance model's regularisation (on dev: 1, 4 and 16 tried)
 KIND = "complaints"
 SOCIAL, PORTAL = "social", "portal"  # where a text was written: its own labelling conventions
@@ -48,7 +52,7 @@ class Example:
     signals: list[float]  # the lexicon's and the metadata's numbers, in Signals.names order
     is_complaint: bool | None = None
     sector: str | None = None
-    domain: str = SOCIAL  # PORTAL: an appeal to a city portal, labelled by the portal's categories
+    domain: str = SOCIAL  # PORTAL: an appeal to a city portal (weighs less in the sector model)
     chatter: bool = False  # real everyday talk: learnt by the relevance model only, as not relevant
 
 
@@ -56,7 +60,7 @@ class Example:
 class ComplaintModel:
     text: TextFeatures
     complaint: Linear  # logistic regression: is it a complaint
-    sector: Linear  # linear SVM over the features per domain: which sector
+    sector: Linear  # linear SVM: which sector
     signal_names: list[str]
     meta: dict[str, Any] = field(default_factory=dict)  # "calibration": Platt's slope and intercept
     relevance: Linear | None = None  # logistic regression: a matter for a public body, or everyday talk
@@ -80,7 +84,8 @@ class ComplaintModel:
         complaint, relevance = fit_complaint(text, examples, hasher, seed)
         with_sector = [e for e in everything if e.is_complaint and e.sector]
         sector = LinearSVC(C=0.5, class_weight="balanced", max_iter=20_000, random_state=seed)
-        sector.fit(by_domain(text.matrix(with_sector, hasher=hasher), with_sector), [e.sector for e in with_sector])
+        sector.fit(text.matrix(with_sector, hasher=hasher), [e.sector for e in with_sector],
+                   sample_weight=[1.0 if e.domain == PORTAL else POSTS_WEIGHT for e in with_sector])
         return cls(text, complaint, Linear.from_estimator(sector), signal_names,
                    dict(meta or {}, vectors=vectors.fingerprint, seed=seed), relevance)
 
@@ -114,7 +119,7 @@ class ComplaintModel:
             counts = text_counts(examples, TextHasher(vectors=WordVectors.load()))
         x = self.text.matrix(examples, counts)
         complaint = self.complaint_probability(x)
-        margins = self.sector.decision(by_domain(x, examples))
+        margins = self.sector.decision(x)
         sectors = np.exp(margins - margins.max(axis=1, keepdims=True))
         sectors /= sectors.sum(axis=1, keepdims=True)
         names = self.sector.classes
@@ -132,9 +137,12 @@ class ComplaintModel:
     def load(cls, path: Source) -> ComplaintModel:
         arrays, card = read_model(path, KIND)
         relevance = Linear.from_arrays(arrays, "relevance") if "relevance.coef" in arrays else None
-        return cls(TextFeatures.from_arrays(arrays, card["features"]), Linear.from_arrays(arrays, "complaint"),
-                   Linear.from_arrays(arrays, "sector"), list(card["signal_names"]), dict(card.get("meta") or {}),
-                   relevance)
+        complaint, sector = Linear.from_arrays(arrays, "complaint"), Linear.from_arrays(arrays, "sector")
+        if sector.coef.shape[1] != complaint.coef.shape[1]:
+            raise IncompatibleModel(f"{path}: its sector model reads the features per domain (an earlier model); "
+                                    "run `monitor train`")
+        return cls(TextFeatures.from_arrays(arrays, card["features"]), complaint, sector, list(card["signal_names"]),
+                   dict(card.get("meta") or {}), relevance)
 
 
 def fit_complaint(text: TextFeatures, examples: Sequence[Example], hasher: TextHasher,
@@ -168,16 +176,3 @@ def platt(scores: np.ndarray, truth: Sequence[bool], groups: Sequence[int]) -> t
     fitted = LogisticRegression(C=1e6, max_iter=1000)
     fitted.fit(np.asarray(scores).reshape(-1, 1), list(truth), sample_weight=weights)
     return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
-
-
-def by_domain(x: sparse.csr_matrix, examples: Sequence[Example]) -> sparse.csr_matrix:
-    """The features three times: shared, then a copy for portal appeals only, then one for posts
-    only ("frustratingly easy" domain adaptation, Daumé 2007), the copies weighed
-    ``DOMAIN_SCALE``. The sector model learns what both mean and, per domain, what the portal's
-    categories or our definitions make of it: a broken bench is ``waste`` to the portal (street
-    furniture) and ``amenities`` to us. Weighed low, the shared part carries most of the decision,
-    so that a portal-style text that comes without its platform field (a post) still reads mostly
-    as the portal reads it (5-fold CV: docs/EVALUATION.md)."""
-    portal = np.array([e.domain == PORTAL for e in examples], dtype=np.float64) * DOMAIN_SCALE
-    social = np.array([e.domain != PORTAL for e in examples], dtype=np.float64) * DOMAIN_SCALE
-    return sparse.hstack([x, sparse.diags(portal) @ x, sparse.diags(social) @ x]).tocsr()

@@ -108,9 +108,9 @@ def appeal_examples(detector: Detector, rows: list[dict[str, Any]]) -> list[Exam
 
 
 def appeal_record(row: dict[str, Any], *, hint: bool = True) -> dict[str, Any]:
-    """What the detector reads of a real appeal: its text, written to a city portal, whose
-    categories the sector model learns as the portal's own (``detector.complaints.model.by_domain``);
-    ``hint`` False: the text alone, as a post on a social network comes."""
+    """What the detector reads of a real appeal: its text, marked as written to a city portal
+    (such an example weighs less than our posts in the sector model); ``hint`` False: the text
+    alone, as a post on a social network comes (the same sector: one model reads both)."""
     return {"id": row["id"], "text": row["text"], **({"platform": PORTAL} if hint else {})}
 
 

@@ -12,7 +12,9 @@ roads, icicles, stops and bins under snow, and winter's hard negatives; ``part_f
 appeals in the style of a city portal (``"platform": "portal"``, labelled by the portal's own
 filing as the real appeals' training months show it, each with the portal ``reason`` it was written
 for): the portal's winter, and the signs and boards at public-transport stops, with their
-neighbours) go to ``extra.jsonl``, for training only, so train, dev and test keep exactly their
+neighbours; ``part_h``, posts that teach where the sectors meet: a yard's asphalt is amenities and
+the carriageway's roads, snow left on a street amenities and a sign it hides roads, a stairwell
+and the lamp over its door housing, graffiti outside amenities, litter waste) go to ``extra.jsonl``, for training only, so train, dev and test keep exactly their
 items. Likewise an item relabelled later is stratified by the label it had at the first split
 (``FIRST_LABEL``), so a correction never moves items between splits.
 """
@@ -27,10 +29,14 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261123
-TRAIN_ONLY = {"part_d.jsonl", "part_e.jsonl", "part_f.jsonl", "part_g.jsonl"}
+TRAIN_ONLY = {"part_d.jsonl", "part_e.jsonl", "part_f.jsonl", "part_g.jsonl", "part_h.jsonl"}
 # Relabelled after the first split: parking on lawns is amenities by the sector definitions
-# (watchlists/sectors.yml), as b-0494 and part_d already had it.
-FIRST_LABEL = {"a-0046": "other", "a-0189": "other", "c-0362": "other"}
+# (watchlists/sectors.yml), as b-0494 and part_d already had it; snow and ice left on the
+# carriageway is amenities (winter cleaning of every outdoor territory, as the city portals and
+# most of the centres' snow topics file it), no longer roads.
+FIRST_LABEL = {"a-0046": "other", "a-0189": "other", "c-0362": "other",
+               **dict.fromkeys(["b-0009", "b-0162", "b-0164", "b-0166", "b-0267", "b-0429", "b-0430", "b-0524",
+                                "b-0569", "b-0643"], "roads")}
 
 
 def main() -> None:
