@@ -96,7 +96,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     train.set_defaults(run=run_train)
 
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
-    evaluation.add_argument("what", choices=["complaints", "fakes", "threats", "spikes", "chatter", "places"])
+    evaluation.add_argument("what", choices=["complaints", "fakes", "threats", "spikes", "chatter", "places",
+                                                     "answers"])
     evaluation.add_argument("--data", nargs="+", type=Path,
                             help="labelled JSON Lines (default: the corpus' test split; fakes, threats: dev and "
                                  "test; complaints with --cv: train and dev; spikes: a real dated series, alerts a "
@@ -114,6 +115,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     evaluation.add_argument("--chatter", type=Path, default=None, metavar="FILE",
                             help="complaints: real everyday posts; with --real-appeals, complaint F1 of the real "
                                  "appeals against the chatter's test split (with --cv: learnt, train split)")
+    evaluation.add_argument("--compare", action="store_true",
+                            help="answers: also a linear model trained on the corpus' train split, on the same data")
     evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
     evaluation.add_argument("--record", type=Path, metavar="MODEL",
                             help="complaints, fakes: evaluate this model file and write the figures into its card")
@@ -266,6 +269,8 @@ def run_eval(args: argparse.Namespace) -> int:
         return _eval_places(args)
     if args.what == "threats":
         return _eval_threats(args)
+    if args.what == "answers":
+        return _eval_answers(args)
     from detector.training.data import corpus
 
     if args.cv:
@@ -292,6 +297,18 @@ def run_eval(args: argparse.Namespace) -> int:
             print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         print_reports(reports)
+    return 0
+
+
+def _eval_answers(args: argparse.Namespace) -> int:
+    from detector.training.answers import evaluate_answers
+
+    reports = evaluate_answers(args.data or (), compare=args.compare)
+    for report in reports:
+        if args.json:
+            print(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            print("\n".join(report.lines()))
     return 0
 
 
