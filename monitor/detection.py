@@ -165,7 +165,8 @@ def run_detect(args: argparse.Namespace) -> int:
         return _serve(args, config, detector_config)
     store = open_store(config)
     try:
-        report = run_detect(store, detector_config, sources=_sources(config), since=args.since, full=args.full)
+        report = run_detect(store, detector_config, sources=_sources(config), since=args.since, full=args.full,
+                            accounts=_accounts(config))
     finally:
         store.close()
     for line in _report_lines(report):
@@ -183,6 +184,14 @@ def _sources(config: Any) -> dict[str, Any]:
     from crawler.watchlist import load_watchlist
 
     return {s.id: s for s in load_watchlist(config.get("WATCHLIST")).sources}
+
+
+def _accounts(config: Any) -> Any:
+    """The official accounts of the watchlist: whose comments and posts are answers."""
+    from crawler.watchlist import load_watchlist
+    from detector.answers.finding import OfficialAccounts
+
+    return OfficialAccounts(load_watchlist(config.get("WATCHLIST")).answering_accounts())
 
 
 def _report_lines(report: Any) -> list[str]:
@@ -218,7 +227,8 @@ def _serve(args: argparse.Namespace, config: Any, detector_config: Any) -> int:
         try:
             store = open_store(config)
             try:
-                report = run_detect(store, detector_config, sources=_sources(config), detector=detector)
+                report = run_detect(store, detector_config, sources=_sources(config), detector=detector,
+                                    accounts=_accounts(config))
             finally:
                 store.close()
             answer.update(lines=_report_lines(report), left=report.left, exit=_exit_code(report))
