@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from crawler.process import project_settings, run_crawl
     from crawler.watchlist import load_watchlist
     from detector import DetectorConfig, run_detect
+    from detector.answers.finding import OfficialAccounts
     from indexer.backends import open_store
     from indexer.store import IncidentQuery, Query
     from monitor.output import print_crawl_report, print_factcheck, print_incidents
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  monitor search вода{hint}        ({example} found: вода, воды, водой ...)")
         print(f"  monitor search \"нет света\" --since 7d{hint}")
         print("\nThe detector groups the complaints into incidents for the routing queue:")
-        print(run_detect(store, config, sources={s.id: s for s in watchlist.sources}).summary())
+        print(run_detect(store, config, sources={s.id: s for s in watchlist.sources},
+                         accounts=OfficialAccounts(watchlist.answering_accounts())).summary())
         incidents = store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"), limit=100_000))
         biggest = sorted(incidents, key=lambda i: (-len(i.post_ids), i.deadline or i.opened_at))[:5]
         print(f"{len(incidents)} incidents in the routing queue; the largest:")
