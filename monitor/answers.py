@@ -86,7 +86,7 @@ def _cells(row: ServiceRow) -> tuple[str, ...]:
 
 def _rows(head: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(line[i]) for line in [head, *cells]) for i in range(len(head))]
-    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True)))
             for line in [head, *cells]]
 
 

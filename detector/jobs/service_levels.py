@@ -128,7 +128,7 @@ def _row(kind: str, key: str, incidents: Sequence[Incident], target: timedelta, 
 
 
 def _first_substantive(incident: Incident) -> datetime | None:
-    times = [a.get("at") for a in incident.answers if a.get("quality") == "substantive" and a.get("at")]
+    times = [str(a["at"]) for a in incident.answers if a.get("quality") == "substantive" and a.get("at")]
     return datetime.fromisoformat(min(times)) if times else None
 
 
