@@ -105,6 +105,7 @@ FAKES_SPREAD_SOURCES = 3
 FACTCHECK_DEADLINE_HOURS = 1.0  # answer a fake where it spreads within the hour of its first appearance
 CLUSTERS_THRESHOLD = 0.5  # estimated Jaccard of character 5-gram shingles at which two texts are near-copies
 CLUSTERS_CONTAINMENT = 0.8  # ... or the share of the shorter text inside the longer one
+ANSWERS_TARGET_HOURS = 24.0  # an official answer is due within this long of the citizen's post (service levels)
 INCIDENTS_OUTBOX = "var/outbox/incidents.jsonl"  # new incidents wait here until the webhook accepts them
 INCIDENTS_WEBHOOK_BACKOFF = 1.0  # seconds before the first retry; doubles each time
 INCIDENTS_WEBHOOK_RETRIES = 5

@@ -87,14 +87,45 @@ class Source(BaseModel):
         return urljoin(base_url.rstrip("/") + "/", self.address.lstrip("/")) if base_url else self.address
 
 
+class OfficialAccount(BaseModel):
+    """An account whose comments and posts are a body's official answers, wherever it writes:
+    ``platform:id`` as the platform shows the author (``vk:-210004``, a community; ``vk:5521``, a
+    representative), and the body it speaks for. Written as the bare ``platform:id`` too."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account: str = Field(pattern=r"^(?:vk|telegram|ok|rss|html|rendered):\S+$")
+    body: str | None = None
+    name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare(cls, value: Any) -> Any:
+        return {"account": value} if isinstance(value, str) else value
+
+
+OFFICIAL_KINDS = ("governor", "government", "municipal")
+
+
 class Watchlist(BaseModel):
-    """A file of sources; ``base_url`` lets one file address a site by relative paths."""
+    """A file of sources; ``base_url`` lets one file address a site by relative paths;
+    ``official_accounts``: the accounts whose words are answers (:class:`OfficialAccount`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     region: str | None = None
     base_url: str | None = None
     sources: list[Source]
+    official_accounts: list[OfficialAccount] = []
+
+    def answering_accounts(self) -> dict[str, str | None]:
+        """``platform:id`` → the body it answers for: the named accounts, and the official pages
+        watched by a numeric VK id (the community's own account answers in other pages' threads)."""
+        found: dict[str, str | None] = {f"vk:{s.address}": s.name for s in self.sources
+                                        if s.platform == "vk" and s.kind in OFFICIAL_KINDS
+                                        and s.address.lstrip("-").isdigit()}
+        found.update({a.account: a.body or a.name for a in self.official_accounts})
+        return found
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Watchlist:

@@ -1,6 +1,6 @@
 """The detector's configuration, read once from settings, and where its files are.
 
-:class:`DetectorConfig` holds every ``DETECTOR_*``, ``FAKES_*``, ``CLUSTERS_*``, ``INCIDENTS_*``
+:class:`DetectorConfig` holds every ``DETECTOR_*``, ``FAKES_*``, ``CLUSTERS_*``, ``INCIDENTS_*``, ``ANSWERS_*``
 and ``FACTCHECK_*`` setting the detector and its jobs read; ``DetectorConfig.from_settings``
 takes Scrapy settings or any mapping. Its defaults are ``crawler/settings.py``'s (a test keeps them
 equal). A file setting left empty means the file of that name in ``DETECTOR_FILES_DIR`` when it is set
@@ -99,6 +99,7 @@ class DetectorConfig:
     clusters_containment: float = 0.8
     incidents_window_hours: float = 72.0
     incidents_reopen_hours: float = 0.0  # a repeat within this long of closing reopens; else a new incident, linked
+    answers_target_hours: float = 24.0  # an official answer is due within this long of the citizen's post
     max_posts: int = 200_000
     # where new incidents and crises go
     incidents_webhook: Webhook | None = None
@@ -114,7 +115,7 @@ class DetectorConfig:
                 "factcheck_deadline_hours": "FACTCHECK_DEADLINE_HOURS",
                 "clusters_threshold": "CLUSTERS_THRESHOLD", "clusters_containment": "CLUSTERS_CONTAINMENT",
                 "incidents_window_hours": "INCIDENTS_WINDOW_HOURS", "incidents_reopen_hours": "INCIDENTS_REOPEN_HOURS",
-                "max_posts": "DETECTOR_MAX_POSTS"}
+                "max_posts": "DETECTOR_MAX_POSTS", "answers_target_hours": "ANSWERS_TARGET_HOURS"}
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> DetectorConfig:
@@ -148,6 +149,8 @@ class DetectorConfig:
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ConfigError(f"{self.SETTINGS[name]}={value}: expected a number from 0 to 1")
+        if self.answers_target_hours <= 0:
+            raise ConfigError(f"ANSWERS_TARGET_HOURS={self.answers_target_hours}: expected a positive number of hours")
         if self.incidents_reopen_hours < 0:
             raise ConfigError(f"INCIDENTS_REOPEN_HOURS={self.incidents_reopen_hours}: expected 0 (never) or more hours")
         for name in ("fakes_spread_hours", "factcheck_deadline_hours", "incidents_window_hours"):

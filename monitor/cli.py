@@ -11,9 +11,10 @@
     monitor review ID --verdict fake|true|unverified [--debunk URL] [--note TEXT] [--by NAME]
     monitor review --export FILE
     monitor spikes [--since DATE] [--store URL] | --from-jsonl FILE [--bucket 1h|1d]
+    monitor answers [--since DATE] [--until DATE] [--week 2026-W49] [--json] [--store URL]
     monitor score [--in FILE] [--out FILE] [--threshold X]
     monitor train [complaints|fakes] --out MODEL [--data FILE ...] [--real-appeals FILE]
-    monitor eval complaints|fakes|spikes [--data FILE ...] [--real-appeals FILE] [--cv K]
+    monitor eval complaints|fakes|spikes|answers [--data FILE ...] [--real-appeals FILE] [--cv K]
     monitor check [--watchlist FILE] [--sectors]
     monitor setup [--store URL] [--no-kibana] [--wait SECONDS]
 
@@ -36,7 +37,8 @@ from importlib import import_module
 from typing import Sequence
 
 COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detection", "monitor.queues",
-            "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer", "monitor.sources")
+            "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer", "monitor.sources",
+            "monitor.answers")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,8 +7,13 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.common import UsageError
+
+if TYPE_CHECKING:
+    from detector import DetectorConfig
+    from indexer.store import Store
 
 DEMO_STORE = "sqlite:///var/monitor.db"  # the embedded default: what the other commands read
 
@@ -25,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from crawler.process import project_settings, run_crawl
     from crawler.watchlist import load_watchlist
     from detector import DetectorConfig, run_detect
+    from detector.answers.finding import OfficialAccounts
     from indexer.backends import open_store
     from indexer.store import IncidentQuery, Query
     from monitor.output import print_crawl_report, print_factcheck, print_incidents
@@ -48,12 +54,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"  monitor search вода{hint}        ({example} found: вода, воды, водой ...)")
         print(f"  monitor search \"нет света\" --since 7d{hint}")
         print("\nThe detector groups the complaints into incidents for the routing queue:")
-        print(run_detect(store, config, sources={s.id: s for s in watchlist.sources}).summary())
+        print(run_detect(store, config, sources={s.id: s for s in watchlist.sources},
+                         accounts=OfficialAccounts(watchlist.answering_accounts())).summary())
         incidents = store.find_incidents(IncidentQuery(queue="routing", status=("new", "assigned"), limit=100_000))
         biggest = sorted(incidents, key=lambda i: (-len(i.post_ids), i.deadline or i.opened_at))[:5]
         print(f"{len(incidents)} incidents in the routing queue; the largest:")
         print_incidents(biggest)
         print(f"  monitor queue routing{hint} [--sector roads] [--territory Заречный]")
+        _show_answers(store, config, hint)
         factcheck = store.find_incidents(IncidentQuery(queue="factcheck", status=("new", "assigned"), limit=1000))
         print(f"\n{len(factcheck)} stories in the fact-check queue; the most spread:")
         print_factcheck(sorted(factcheck, key=lambda i: (-len(i.sources), -len(i.post_ids)))[:3])
@@ -63,6 +71,26 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _show_answers(store: Store, config: DetectorConfig, hint: str) -> None:
+    """The official answers found in the threads: how many, how soon, how many отписки."""
+    from datetime import datetime, timezone
+
+    from detector.jobs.service_levels import service_levels
+    from indexer.store import IncidentQuery
+
+    now = datetime.now(timezone.utc)
+    total = service_levels(store, config, now - timedelta(days=30), now, now).total
+    print(f"\nOfficial answers in the threads: {total.answered} of {total.incidents} routing incidents answered, "
+          f"{total.in_target} within {config.answers_target_hours:g} h (median {total.median_hours} h, "
+          f"p90 {total.p90_hours} h), {total.otpiski} first answers are отписки; {total.overdue} overdue now.")
+    answered = [i for i in store.find_incidents(IncidentQuery(queue="routing", limit=100_000)) if i.answered_at]
+    for incident in sorted(answered, key=lambda i: i.opened_at)[:3]:
+        first = incident.answers[0]
+        hours = (incident.answered_at - incident.opened_at).total_seconds() / 3600 if incident.answered_at else 0
+        print(f"  {incident.id}  через {hours:.1f} ч  {first['quality']:<11}  {first['body']}: {first['text'][:70]}")
+    print(f"  monitor answers{hint} [--week 2026-W49] [--json]")
 
 
 def _fresh_store(store_url: str, demo_sources: set[str]) -> None:

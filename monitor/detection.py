@@ -96,7 +96,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     train.set_defaults(run=run_train)
 
     evaluation = sub.add_parser("eval", help="precision, recall and F1 on labelled data")
-    evaluation.add_argument("what", choices=["complaints", "fakes", "threats", "spikes", "chatter", "places"])
+    evaluation.add_argument("what", choices=["complaints", "fakes", "threats", "spikes", "chatter", "places",
+                                                     "answers"])
     evaluation.add_argument("--data", nargs="+", type=Path,
                             help="labelled JSON Lines (default: the corpus' test split; fakes, threats: dev and "
                                  "test; complaints with --cv: train and dev; spikes: a real dated series, alerts a "
@@ -114,6 +115,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     evaluation.add_argument("--chatter", type=Path, default=None, metavar="FILE",
                             help="complaints: real everyday posts; with --real-appeals, complaint F1 of the real "
                                  "appeals against the chatter's test split (with --cv: learnt, train split)")
+    evaluation.add_argument("--compare", action="store_true",
+                            help="answers: also a linear model trained on the corpus' train split, on the same data")
     evaluation.add_argument("--json", action="store_true", help="the figures as one JSON object per data file")
     evaluation.add_argument("--record", type=Path, metavar="MODEL",
                             help="complaints, fakes: evaluate this model file and write the figures into its card")
@@ -162,7 +165,8 @@ def run_detect(args: argparse.Namespace) -> int:
         return _serve(args, config, detector_config)
     store = open_store(config)
     try:
-        report = run_detect(store, detector_config, sources=_sources(config), since=args.since, full=args.full)
+        report = run_detect(store, detector_config, sources=_sources(config), since=args.since, full=args.full,
+                            accounts=_accounts(config))
     finally:
         store.close()
     for line in _report_lines(report):
@@ -180,6 +184,14 @@ def _sources(config: Any) -> dict[str, Any]:
     from crawler.watchlist import load_watchlist
 
     return {s.id: s for s in load_watchlist(config.get("WATCHLIST")).sources}
+
+
+def _accounts(config: Any) -> Any:
+    """The official accounts of the watchlist: whose comments and posts are answers."""
+    from crawler.watchlist import load_watchlist
+    from detector.answers.finding import OfficialAccounts
+
+    return OfficialAccounts(load_watchlist(config.get("WATCHLIST")).answering_accounts())
 
 
 def _report_lines(report: Any) -> list[str]:
@@ -215,7 +227,8 @@ def _serve(args: argparse.Namespace, config: Any, detector_config: Any) -> int:
         try:
             store = open_store(config)
             try:
-                report = run_detect(store, detector_config, sources=_sources(config), detector=detector)
+                report = run_detect(store, detector_config, sources=_sources(config), detector=detector,
+                                    accounts=_accounts(config))
             finally:
                 store.close()
             answer.update(lines=_report_lines(report), left=report.left, exit=_exit_code(report))
@@ -266,6 +279,8 @@ def run_eval(args: argparse.Namespace) -> int:
         return _eval_places(args)
     if args.what == "threats":
         return _eval_threats(args)
+    if args.what == "answers":
+        return _eval_answers(args)
     from detector.training.data import corpus
 
     if args.cv:
@@ -292,6 +307,18 @@ def run_eval(args: argparse.Namespace) -> int:
             print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         print_reports(reports)
+    return 0
+
+
+def _eval_answers(args: argparse.Namespace) -> int:
+    from detector.training.answers import evaluate_answers
+
+    reports = evaluate_answers(args.data or (), compare=args.compare)
+    for report in reports:
+        if args.json:
+            print(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            print("\n".join(report.lines()))
     return 0
 
 

@@ -6,7 +6,8 @@ store, moved only when the run's writes are done) and reads the history they are
 from the store (:mod:`detector.jobs.window`): a tick costs per new post, not per stored one. It
 writes the findings of the posts it scored, the incidents they opened or grew, and the incidents
 whose deadline passed since the last run (their stored ``overdue`` flag is what Kibana filters
-on). A full run (``full=True``, ``monitor detect --full``: after a model change) scores every post
+on), and the official answers among the new comments and posts, each on the incident holding the
+citizen's post it answers (:mod:`detector.answers.finding`). A full run (``full=True``, ``monitor detect --full``: after a model change) scores every post
 of its window again and writes every open incident; the first run of a store is a full one.
 
 Before scoring, fact-check items reviewed as fake with a debunk link join the debunk registry,
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from detector.answers.finding import OfficialAccounts, find_answers, link_answers
 from detector.incidents.clusters import Clusterer
 from detector.incidents.factcheck import FactChecker, reviewed_narratives
 from detector.incidents.grouping import Grouper
@@ -60,6 +62,8 @@ class DetectReport:
     threats: int = 0
     incidents_new: int = 0
     incidents_grown: int = 0
+    answers: int = 0  # official answers found in this run's posts
+    incidents_answered: int = 0  # incidents whose answers changed
     factcheck_new: int = 0
     factcheck_grown: int = 0
     webhook_accepted: int | None = None  # None: no webhook configured
@@ -77,18 +81,24 @@ class DetectReport:
                 f"{self.fake_suspects} fake suspects, {self.threats} threats; routing incidents: "
                 f"{self.incidents_new} new, {self.incidents_grown} grown; fact-check items: "
                 f"{self.factcheck_new} new, {self.factcheck_grown} grown"
+                + (f"; official answers: {self.answers} found, {self.incidents_answered} incidents answered"
+                   if self.answers else "")
                 + (f"; {self.left} changed posts left for the next run" if self.left else ""))
 
 
 def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, SourceInfo] | None = None,
                since: datetime | None = None, full: bool = False, detector: Detector | None = None,
-               margin: timedelta = MARGIN) -> DetectReport:
+               margin: timedelta = MARGIN, accounts: OfficialAccounts | None = None) -> DetectReport:
     """One detection run. Incremental from the store's checkpoint unless ``full`` or the store has
     none yet; ``since``: a full run over the posts created since then only (the checkpoint stays).
     ``sources``: the watched pages by id, for their kind and default territory; ``detector``: one
-    already loaded; ``margin``: how long before the checkpoint changed posts are read again."""
+    already loaded; ``margin``: how long before the checkpoint changed posts are read again;
+    ``accounts``: the official accounts whose comments and posts are answers (None: the official
+    pages' own accounts only)."""
     detector = detector or Detector.from_config(config)
     sources = sources or {}
+    accounts = OfficialAccounts(accounts.accounts if accounts else {},
+                                {**{k: s.kind for k, s in sources.items()}, **(accounts.source_kinds if accounts else {})})
     started = utcnow()
     checkpoint = None if full or since is not None else _checkpoint(store)
     until: datetime | None = None  # set when more posts changed than one run reads: the rest wait
@@ -114,12 +124,12 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
                 posts = store.search(Query(changed_since=checkpoint - margin, changed_until=until,
                                            limit=config.max_posts))
         context = read_context(store, posts, clusterer, window=window, sources=sources)
-    scored = _score(detector, posts, sources)
+    scored = _score(detector, posts, sources, accounts)
     if checkpoint is not None and any(_official_denial(r) for r in scored):
         # A new denial reaches the stories already in the queue: their posts are scored again.
         again = _posts_of(store, factcheck, {p.id for p in posts})
         context = [r for r in context if r["id"] not in {p.id for p in again}]
-        posts, scored = posts + again, scored + _score(detector, again, sources)
+        posts, scored = posts + again, scored + _score(detector, again, sources, accounts)
     clusterer.add(context)  # history first: a new post joins an earlier cluster
     for record, cluster in zip(scored, clusterer.add(scored), strict=True):
         record["cluster_id"] = cluster
@@ -150,6 +160,9 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         incidents = list({i.id: i for i in [g.incident for g in grouped] + store.find_incidents(IncidentQuery(
             status=("new", "assigned"), due_since=checkpoint - margin, due_until=started,
             limit=OPEN_INCIDENTS))}.values())
+    found = find_answers(posts, accounts)
+    answered = link_answers(store, found, incidents)  # in place on those about to be written
+    incidents = list(({i.id: i for i in incidents} | {i.id: i for i in answered}).values())
     store.upsert_incidents(incidents + [c.incident for c in checked])
     # What the detector decides of an incident's status is a change like staff's: versioned, recorded.
     for grouped_incident in grouped:
@@ -168,6 +181,7 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         threats=sum(1 for r in scored if r.get("threat")),
         incidents_new=sum(1 for g in grouped if g.created), incidents_grown=sum(1 for g in grouped if not g.created),
         factcheck_new=sum(1 for c in checked if c.created), factcheck_grown=sum(1 for c in checked if not c.created),
+        answers=len(found), incidents_answered=len(answered),
         left=store.count(Query(changed_since=until)) if until is not None else 0)
     if config.incidents_webhook is not None:
         from detector.incidents.sinks import WebhookSink
@@ -224,11 +238,20 @@ def _checkpoint(store: Store) -> datetime | None:
         return None
 
 
-def _score(detector: Detector, posts: Sequence[Post], sources: Mapping[str, SourceInfo]) -> list[dict[str, Any]]:
+def _score(detector: Detector, posts: Sequence[Post], sources: Mapping[str, SourceInfo],
+           accounts: OfficialAccounts) -> list[dict[str, Any]]:
     scored: list[dict[str, Any]] = []
     for start in range(0, len(posts), BATCH):
-        scored += detector.score_many([detection_record(p, sources) for p in posts[start:start + BATCH]])
+        scored += detector.score_many([_record(p, sources, accounts) for p in posts[start:start + BATCH]])
     return scored
+
+
+def _record(post: Post, sources: Mapping[str, SourceInfo], accounts: OfficialAccounts) -> dict[str, Any]:
+    """A post as the detector reads it; a named official account's words are a body's, never a complaint."""
+    record = detection_record(post, sources)
+    if accounts.named(post):
+        record["official"] = True
+    return record
 
 
 def _official_denial(record: Mapping[str, Any]) -> bool:
