@@ -212,8 +212,7 @@ def _stub_curl(tmp_path: Path) -> Path:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     curl = bin_dir / "curl"
-    curl.write_text('#!/bin/sh\nfor a in "$@"; do case "$a" in -K) ;; *) ;; esac; done\n'
-                    'printf "%s\\n" "$*" >> "$STUB_LOG.argv"\n'
+    curl.write_text('#!/bin/sh\nprintf "%s\\n" "$*" >> "$STUB_LOG.argv"\n'
                     'for a in "$@"; do if [ -f "$a" ]; then cat "$a" >> "$STUB_LOG.files"; fi; done\n'
                     'cat >> "$STUB_LOG.stdin"\nprintf "{}"\n', encoding="utf-8")
     curl.chmod(0o755)
