@@ -179,3 +179,30 @@ def test_a_sink_logs_its_host_only(url: str, shown: str) -> None:
     from detector.incidents.sinks import shown_url
 
     assert shown_url(url) == shown
+
+
+def _verifies(url: str, options: dict[str, Any]) -> bool:
+    from indexer.elastic.client import connect
+
+    client = connect(url, options)
+    try:
+        return bool(client.transport.node_pool.all()[0].config.verify_certs)
+    finally:
+        client.close()
+
+
+def test_the_elasticsearch_client_checks_the_certificate_by_default() -> None:
+    from monitor.settings import load_settings
+
+    assert _verifies("https://127.0.0.1:9200", dict(load_settings()))
+    assert _verifies("https://127.0.0.1:9200", {"INDEXER_ES_VERIFY_CERTS": "true"})
+
+
+def test_only_an_explicit_false_turns_the_certificate_check_off(caplog: pytest.LogCaptureFixture) -> None:
+    from indexer.elastic.client import verify_certs
+
+    with caplog.at_level("WARNING"):
+        assert not _verifies("https://user:pw-in-url@127.0.0.1:9200", {"INDEXER_ES_VERIFY_CERTS": "false"})
+    assert "not checked" in caplog.text and "pw-in-url" not in caplog.text
+    with pytest.raises(ValueError, match="INDEXER_ES_VERIFY_CERTS='maybe'"):
+        verify_certs("maybe")
