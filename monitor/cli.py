@@ -40,6 +40,9 @@ COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detectio
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from monitor.output import clean_streams
+
+    clean_streams()  # crawled names and texts carry no escape sequence to the terminal
     args = build_parser().parse_args(argv)
     try:
         done = int(args.run(args) or 0)
