@@ -147,6 +147,10 @@ def test_a_scheduled_crawl_and_the_staff_commands_leak_no_configured_secret(
     assert any(" crawl " in argv for argv in children) and any("--serve" in argv for argv in children)
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert any(path.suffix == ".log" for path in files) and any("outbox" in str(path) for path in files)
+    written = [path for path in (tmp_path / "var").rglob("*") if path.is_file()]
+    assert {"monitor.db", "incidents.jsonl", "detect.log"} <= {path.name for path in written}
+    for path in written:  # the store, its -wal and -shm, state, limits, outboxes, logs
+        assert path.stat().st_mode & 0o777 == 0o600, f"{path} is {oct(path.stat().st_mode & 0o777)}"
     for secret in _leaks():
         for argv in children:
             assert secret not in argv, f"{secret} on a child's command line: {argv}"
@@ -206,3 +210,26 @@ def test_only_an_explicit_false_turns_the_certificate_check_off(caplog: pytest.L
     assert "not checked" in caplog.text and "pw-in-url" not in caplog.text
     with pytest.raises(ValueError, match="INDEXER_ES_VERIFY_CERTS='maybe'"):
         verify_certs("maybe")
+
+
+def test_the_sqlite_store_and_the_spool_create_their_files_0600_whatever_the_umask(tmp_path: Path) -> None:
+    from indexer.schema import Post, utcnow
+    from indexer.spool import Spool
+    from indexer.sqlite.store import SqliteStore
+
+    post = Post(id="vk:1:1", platform="vk", source_id="vk_admin", kind="post", text="Нет воды", created_at=utcnow())
+    previous = os.umask(0o022)
+    try:
+        store = SqliteStore(tmp_path / "store" / "monitor.db")
+        try:
+            store.upsert([post])
+            made = sorted(path.name for path in (tmp_path / "store").iterdir())
+            modes = {path.name: path.stat().st_mode & 0o777 for path in (tmp_path / "store").iterdir()}
+        finally:
+            store.close()
+        spooled = Spool(tmp_path / "spool").append([post])
+    finally:
+        os.umask(previous)
+    assert made == ["monitor.db", "monitor.db-shm", "monitor.db-wal"]
+    assert modes == dict.fromkeys(made, 0o600)
+    assert spooled.stat().st_mode & 0o777 == 0o600
