@@ -80,8 +80,8 @@ class SqliteStore:
         try:
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                # 0600 from the start, whatever the umask (SQLite gives -wal and -shm the file's mode)
-                os.close(os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600))
+                if not self.path.exists():  # 0600 whatever the umask (SQLite gives -wal and -shm its mode)
+                    os.close(os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600))
             self._db = schema.connect(str(self.path), cache_mb)
         except (OSError, sqlite3.Error) as exc:  # not a database, damaged, locked, not writable
             raise StoreUnavailable(f"SQLite store {self.path}: cannot open it: {exc}") from exc
