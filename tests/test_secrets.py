@@ -39,8 +39,7 @@ WATCHED = ["vk_governor", "ok_prirechensk", "tg_news", "rss_gov"]
 
 def _leaks() -> list[str]:
     values = [v for name, v in SECRETS.items() if name not in ("ES_USERNAME", "MONITOR_TELEGRAM_CHAT_ID")]
-    return [part for value in values for part in value.split(",")] + [WEBHOOK_TOKEN, ES_URL_PASSWORD,
-                                                                       "tg-leak-bot-token"]
+    return [part for value in values for part in value.split(",")] + [WEBHOOK_TOKEN, ES_URL_PASSWORD]
 
 
 class RefusingReceiver(HttpDouble):
