@@ -18,10 +18,23 @@ chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell; }
 
-# tests/test_compose.py validates docker-compose.yml with Debian's docker-compose (no engine needed).
+# tests/test_compose.py runs `docker compose config` (no engine needed). Debian 12 has only Compose v1
+# (docker-compose); the v2 plugin is taken from Debian 13's docker-compose package, fetched from the
+# machine's own Debian mirror with a throwaway source list (the system's apt sources stay as they
+# are), into the docker CLI's plugin folder; it also runs alone, without the docker CLI.
+COMPOSE_PLUGIN := /usr/local/lib/docker/cli-plugins/docker-compose
 compose-tool:
-	@command -v docker-compose >/dev/null || { $(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; }
+	@test -x $(COMPOSE_PLUGIN) || { set -e; tmp=$$(mktemp -d); \
+		mirror=$$(apt-get indextargets --format '$$(REPO_URI)' 'Origin: Debian' | grep -v security | head -1); \
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $$mirror trixie main" > $$tmp/sources.list; \
+		mkdir -p $$tmp/lists/partial $$tmp/cache/archives/partial; \
+		apt="-o Dir::Etc::SourceList=$$tmp/sources.list -o Dir::Etc::SourceParts=/dev/null \
+			-o Dir::State::Lists=$$tmp/lists -o Dir::Cache=$$tmp/cache -o APT::Sandbox::User=root"; \
+		$(SUDO) apt-get $$apt update -qq; \
+		(cd $$tmp && $(SUDO) apt-get $$apt download -qq docker-compose); \
+		dpkg-deb --fsys-tarfile $$tmp/docker-compose_*.deb | tar -x -C $$tmp ./usr/libexec/docker/cli-plugins/docker-compose; \
+		$(SUDO) install -D -m 0755 $$tmp/usr/libexec/docker/cli-plugins/docker-compose $(COMPOSE_PLUGIN); \
+		$(SUDO) rm -rf $$tmp; }
 
 # tests/test_limits.py shares crawl limits through a local redis-server it starts on 127.0.0.1.
 redis-tool:

@@ -14,7 +14,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 
 @dataclass
@@ -40,8 +40,10 @@ class WorkerDied(Exception):
 
 
 class DetectWorker:
-    def __init__(self, command: Sequence[str], log: Path, *, max_runs: int = 100) -> None:
+    def __init__(self, command: Sequence[str], log: Path, *, max_runs: int = 100,
+                 env: Mapping[str, str] | None = None) -> None:
         self.command = list(command)
+        self.env = dict(env) if env is not None else None  # None: this process's environment
         self.log = log
         self.max_runs = max(1, max_runs)
         self.process: subprocess.Popen[bytes] | None = None
@@ -126,7 +128,7 @@ class DetectWorker:
             self.log.replace(self.log.with_name(self.log.name + ".1"))
         with self.log.open("wb") as log:
             self.process = subprocess.Popen([*self.command, "--serve"], stdin=subprocess.PIPE,
-                                            stdout=subprocess.PIPE, stderr=log)
+                                            stdout=subprocess.PIPE, stderr=log, env=self.env)
         assert self.process.stdout is not None
         os.set_blocking(self.process.stdout.fileno(), False)
         self.runs = 0

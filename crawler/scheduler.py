@@ -21,6 +21,10 @@ passing marks incidents overdue). Detect runs in a worker kept loaded between ru
 (:mod:`crawler.detect_worker`; started again every ``SCHEDULE_DETECT_WORKER_RUNS`` runs). Every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) it runs
 ``monitor spikes``, so emerging crises reach the routing queue and the alert sinks. The heartbeat
 file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container health checks.
+
+Credentials reach the children in their environment, never on their command lines, which any
+user of the host can read (``ps``): the store URL (it may hold ``user:password@``) and every
+setting of :data:`SECRET_ENVIRONMENT` go as the variables ``crawler/settings.py`` reads them from.
 """
 
 from __future__ import annotations
@@ -46,6 +50,50 @@ if TYPE_CHECKING:
     from scrapy.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# Each setting that holds a credential, and the variable crawler/settings.py reads it from.
+SECRET_ENVIRONMENT = {
+    "INDEXER_STORE_URL": "MONITOR_STORE_URL",
+    "INDEXER_ES_API_KEY": "ES_API_KEY",
+    "INDEXER_ES_PASSWORD": "ES_PASSWORD",
+    "INDEXER_ES_USERNAME": "ES_USERNAME",
+    "INCIDENTS_WEBHOOK_URL": "MONITOR_WEBHOOK_URL",
+    "KIBANA_PASSWORD": "KIBANA_PASSWORD",
+    "OK_ACCESS_TOKEN": "OK_ACCESS_TOKEN",
+    "OK_APPLICATION_KEY": "OK_APPLICATION_KEY",
+    "OK_SECRET": "OK_SECRET",
+    "REDIS_URL": "REDIS_URL",
+    "SOURCES_WEBHOOK_URL": "MONITOR_SOURCES_WEBHOOK_URL",
+    "SPIKES_TELEGRAM_TOKEN": "MONITOR_TELEGRAM_BOT_TOKEN",
+    "SPIKES_WEBHOOK_URL": "MONITOR_CRISIS_WEBHOOK_URL",
+    "VK_TOKENS": "VK_TOKENS",
+}
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The scheduler's environment with its secret settings (``-s`` and ``--store`` included) as
+    the variables a child reads them from."""
+    env = dict(os.environ)
+    for name, variable in SECRET_ENVIRONMENT.items():
+        value = settings.get(name)
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        if value:
+            env[variable] = str(value)
+    return env
+
+
+def public_args(args: Sequence[str]) -> list[str]:
+    """``args`` without ``--store URL`` and the ``-s NAME=VALUE`` of secret settings: those reach a
+    child through :func:`child_environment`."""
+    kept: list[str] = []
+    pairs = iter(args)
+    for arg in pairs:
+        value = next(pairs, "") if arg in ("-s", "--store") else None
+        if arg == "--store" or (arg == "-s" and (value or "").partition("=")[0] in SECRET_ENVIRONMENT):
+            continue
+        kept += [arg] if value is None else [arg, value]
+    return kept
 
 
 @dataclass
@@ -98,7 +146,8 @@ class Scheduler:
         self.spikes_interval = settings.getfloat("SCHEDULE_SPIKES_INTERVAL")
         self.spikes_due = 0.0
         self.spiking: subprocess.Popen[bytes] | None = None
-        self.crawl_args = list(crawl_args)
+        self.crawl_args = public_args(crawl_args)
+        self.child_env = child_environment(settings)
         self.command = command or self._crawl_command
         self.sources: dict[str, Source] = {}
         self.due: dict[str, float] = {}
@@ -175,7 +224,7 @@ class Scheduler:
             if self.detector is None:
                 self.detector = DetectWorker([sys.executable, "-m", "monitor", "detect", *self._watchlist_args,
                                               *self.crawl_args], self.run_dir / "detect.log",
-                                             max_runs=self.detect_worker_runs)
+                                             max_runs=self.detect_worker_runs, env=self.child_env)
             try:
                 self.detector.ask(now)
             except WorkerDied as exc:
@@ -200,7 +249,8 @@ class Scheduler:
         since = max(2, math.ceil(2 * self.spikes_interval / 3600))  # overlap: a late post still counts
         with (self.run_dir / "spikes.log").open("wb") as log_file:
             self.spiking = subprocess.Popen([sys.executable, "-m", "monitor", "spikes", "--since", f"{since}h",
-                                             *self.crawl_args], stdout=log_file, stderr=subprocess.STDOUT)
+                                             *self.crawl_args], stdout=log_file, stderr=subprocess.STDOUT,
+                                             env=self.child_env)
         self.spikes_due = now + self.spikes_interval
 
     def finish(self) -> None:
@@ -234,7 +284,8 @@ class Scheduler:
         stats_file.unlink(missing_ok=True)
         log = (self.run_dir / f"{source.id}.log").open("wb")
         try:
-            process = subprocess.Popen(self.command(source, stats_file), stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(self.command(source, stats_file), stdout=log, stderr=subprocess.STDOUT,
+                                       env=self.child_env)
         finally:
             log.close()
         self.running[source.id] = Run(source.id, process, now, stats_file)

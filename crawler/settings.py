@@ -142,6 +142,7 @@ INDEXER_ES_PREFIX = os.environ.get("MONITOR_INDEX_PREFIX") or "monitor"
 INDEXER_ES_REFRESH = False  # wait for each write to become searchable (slow; tests)
 INDEXER_ES_TIMEOUT = 30.0
 INDEXER_ES_USERNAME = os.environ.get("ES_USERNAME")
+INDEXER_ES_VERIFY_CERTS = os.environ.get("ES_VERIFY_CERTS") or True  # https: check the cluster's certificate
 INDEXER_RETENTION_DAYS = int(os.environ.get("INDEXER_RETENTION_DAYS") or 180)
 
 # --- Kibana (monitor setup imports the saved objects) ------------------------------------------

@@ -140,7 +140,8 @@ def _read(path: Path) -> tuple[list[Post], list[str]]:
 def _dump(path: Path, records: Sequence[dict[str, object]]) -> None:
     """Write ``records`` as JSON Lines to ``path`` all at once: flushed, fsync'd, then renamed."""
     tmp = path.with_suffix(".part")
-    with tmp.open("w", encoding="utf-8") as f:
+    # 0600: a spool file holds posts with their authors (personal data), for this user only
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
         for record in records:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
         f.flush()

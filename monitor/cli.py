@@ -42,6 +42,10 @@ COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detectio
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from monitor.output import clean_streams
+
+    clean_streams()  # crawled names and texts carry no escape sequence to the terminal
+    os.umask(0o077)  # the store, spool, outboxes, state and logs hold personal data: this user's only
     args = build_parser().parse_args(argv)
     try:
         done = int(args.run(args) or 0)

@@ -1,10 +1,17 @@
 """What the CLI prints: the per-source crawl summary, search results, the queues, crises,
-evaluation reports and the staff files' check."""
+evaluation reports and the staff files' check.
+
+Author names, titles and texts come from pages anyone can write, so nothing reaches the operator's
+terminal raw: :func:`clean_streams` puts :func:`clean` between the commands and stdout/stderr,
+which drops escape sequences (a page could clear the screen, retitle the window, write to the
+clipboard or forge a line) and control characters other than newline and tab.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
-from typing import IO, TYPE_CHECKING, Sequence
+from typing import IO, TYPE_CHECKING, Any, Sequence, TextIO, cast
 
 from indexer.store import safe_url
 
@@ -14,6 +21,44 @@ if TYPE_CHECKING:
     from detector.staff.check import CheckReport
     from detector.training.evaluation import Report
     from indexer.schema import Incident, Post
+
+
+_UNSAFE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clearing the screen
+    r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: the window title, hyperlinks, the clipboard
+    r"|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, SOS, PM and APC strings
+    r"|\x1b[ -/]*[0-~]?"  # any other escape, and a lone ESC
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # the 8-bit CSI
+    r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?"  # the 8-bit OSC
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # C0 but \t \n, DEL, C1, bidi overrides
+)
+
+
+def clean(text: str) -> str:
+    """``text`` without escape sequences and control characters, newlines and tabs kept."""
+    return _UNSAFE.sub("", text)
+
+
+class _CleanStream:
+    """A text stream that writes what it is given through :func:`clean`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(clean(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def clean_streams() -> None:
+    """Clean everything the process prints from now on (``print``, logging, argparse)."""
+    if not isinstance(sys.stdout, _CleanStream):
+        sys.stdout = cast(TextIO, _CleanStream(sys.stdout))
+    if not isinstance(sys.stderr, _CleanStream):
+        sys.stderr = cast(TextIO, _CleanStream(sys.stderr))
 
 
 def print_crawl_report(report: CrawlReport, store_url: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,6 +23,7 @@ ENV_EXAMPLE = dict(
     if line.strip() and not line.lstrip().startswith("#")
 )
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|KEY")
+STACK_SECRETS = ("ELASTIC_PASSWORD", "KIBANA_PASSWORD", "KIBANA_ENCRYPTION_KEY", "MONITOR_ES_PASSWORD")
 # `$$` is compose's escape for a literal `$`; `${VAR}`, `${VAR:-default}` and `$VAR` are interpolated.
 COMPOSE_VARIABLE = re.compile(r"\$(?:\$|\{(\w+)[^}]*\}|(\w+))")
 # A whole value that is one variable: `${VAR}`, `${VAR:-}` or `${VAR:?message}`.
@@ -92,12 +95,21 @@ def test_secrets_are_only_variable_references() -> None:
             assert value not in COMPOSE_TEXT, f"the value of {var} appears in docker-compose.yml"
 
 
-def test_env_example_holds_placeholders_not_secrets() -> None:
+def test_env_example_leaves_every_secret_empty() -> None:
+    """An empty secret stops compose (``${VAR:?...}``); a placeholder value would be taken as the password."""
     secrets = {var: value for var, value in ENV_EXAMPLE.items() if SECRET_NAME.search(var)}
-    assert {"ELASTIC_PASSWORD", "KIBANA_PASSWORD", "KIBANA_ENCRYPTION_KEY", "MONITOR_ES_PASSWORD"} <= set(secrets)
+    assert set(STACK_SECRETS) <= set(secrets)
     for var, value in secrets.items():
-        assert value == "" or value.startswith("change-me-"), f".env.example: {var} looks like a real secret"
-    assert len(secrets["KIBANA_ENCRYPTION_KEY"]) >= 32  # Kibana refuses shorter keys
+        assert value == "", f".env.example: {var} holds a value; leave it empty so compose refuses to start"
+
+
+def test_every_stack_secret_is_required_with_a_message_naming_them_all() -> None:
+    required = re.findall(r"\$\{(\w+):\?([^}]*)\}", COMPOSE_TEXT)
+    assert {var for var, _ in required} == set(STACK_SECRETS)
+    for var, message in required:
+        for name in STACK_SECRETS:
+            assert name in message, f"the message for {var} should name {name}"
+        assert "openssl rand" in message
 
 
 def test_env_file_is_never_committed_or_copied_into_the_image() -> None:
@@ -156,11 +168,124 @@ def test_image_runs_monitor_as_a_non_root_user() -> None:
     assert re.search(r'^ENTRYPOINT \["monitor"\]', dockerfile, flags=re.M)
 
 
-def test_docker_compose_validates_the_file() -> None:
-    if shutil.which("docker-compose") is None:
-        pytest.skip("docker-compose is not on PATH (`make test` installs Debian's docker-compose package)")
-    proc = subprocess.run(
-        ["docker-compose", "-f", "docker-compose.yml", "--env-file", ".env.example", "config"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
+COMPOSE_PLUGIN = Path("/usr/local/lib/docker/cli-plugins/docker-compose")  # where `make compose-tool` puts it
+
+
+def _compose() -> list[str]:
+    """``docker compose`` (the v2 plugin): through the docker CLI where it is installed, else the
+    plugin alone; Debian 12's ``docker-compose`` (v1) when neither is there."""
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"]
+    if COMPOSE_PLUGIN.exists():
+        return [str(COMPOSE_PLUGIN)]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.skip("no Compose: `make compose-tool` installs the v2 plugin from Debian's docker-compose package")
+
+
+def _config(env_file: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*_compose(), "-f", str(ROOT / "docker-compose.yml"), "--env-file", str(env_file),
+                           "config"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PATH": os.environ.get("PATH", "")})
+
+
+def test_compose_config_refuses_the_env_example_as_it_ships() -> None:
+    proc = _config(ROOT / ".env.example")
+    assert proc.returncode != 0, "compose accepted .env.example's empty secrets"
+    for name in STACK_SECRETS:
+        assert name in proc.stderr, f"the error should name {name}: {proc.stderr}"
+
+
+def test_compose_config_accepts_an_env_with_every_secret_set(tmp_path: Path) -> None:
+    env = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for name in STACK_SECRETS:
+        env = re.sub(rf"^{name}=$", f"{name}={name.lower().replace('_', '-')}-0123456789abcdef0123456789",
+                     env, flags=re.M)
+    (tmp_path / ".env").write_text(env, encoding="utf-8")
+    proc = _config(tmp_path / ".env")
     assert proc.returncode == 0, proc.stderr
+
+
+# The shell scripts as the container runs them: compose turns `$$` into `$`.
+def _shell(text: str) -> str:
+    return text.replace("$$", "$")
+
+
+def _stub_curl(tmp_path: Path) -> Path:
+    """A ``curl`` that records its command line and its standard input, and answers ``{}``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    curl = bin_dir / "curl"
+    curl.write_text('#!/bin/sh\nprintf "%s\\n" "$*" >> "$STUB_LOG.argv"\n'
+                    'for a in "$@"; do if [ -f "$a" ]; then cat "$a" >> "$STUB_LOG.files"; fi; done\n'
+                    'cat >> "$STUB_LOG.stdin"\nprintf "{}"\n', encoding="utf-8")
+    curl.chmod(0o755)
+    return bin_dir
+
+
+def _run_stubbed(script: str, tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], str]:
+    log = tmp_path / "curl"
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30,
+                          env={"PATH": f"{_stub_curl(tmp_path)}:{os.environ.get('PATH', '')}",
+                               "STUB_LOG": str(log), **env})
+    argv = log.with_suffix(".argv").read_text(encoding="utf-8") if log.with_suffix(".argv").exists() else ""
+    return proc, argv
+
+
+def test_the_elasticsearch_health_check_keeps_the_password_off_every_command_line(tmp_path: Path) -> None:
+    test = SERVICES["elasticsearch"]["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL"
+    proc, argv = _run_stubbed(_shell(test[1]), tmp_path, {"ELASTIC_PASSWORD": "hunter2-health-0123456789"})
+    assert proc.returncode == 0, proc.stderr
+    assert "hunter2-health" not in argv and "-K -" in argv
+    assert 'user = "elastic:hunter2-health-0123456789"' in (tmp_path / "curl.stdin").read_text(encoding="utf-8")
+
+
+ES_INIT_SECRETS = {"ELASTIC_PASSWORD": "elastic-pw-0123456789abcdef", "KIBANA_PASSWORD": "kibana-pw-0123456789abcdef",
+                   "KIBANA_ENCRYPTION_KEY": "kibana-key-0123456789abcdef0123456789",
+                   "MONITOR_ES_PASSWORD": "writer-pw-0123456789abcdef", "MONITOR_INDEX_PREFIX": "monitor"}
+
+
+def _es_init_script() -> str:
+    return _shell(SERVICES["es-init"]["command"][-1])
+
+
+def test_es_init_sends_no_password_on_a_command_line(tmp_path: Path) -> None:
+    proc, argv = _run_stubbed(_es_init_script(), tmp_path, ES_INIT_SECRETS)
+    assert proc.returncode == 0, proc.stderr
+    assert argv.count("-K") == 3
+    for name in STACK_SECRETS:
+        assert ES_INIT_SECRETS[name] not in argv + proc.stdout + proc.stderr, f"{name} on a command line or printed"
+    stdin = (tmp_path / "curl.stdin").read_text(encoding="utf-8")
+    assert ES_INIT_SECRETS["KIBANA_PASSWORD"] in stdin and ES_INIT_SECRETS["MONITOR_ES_PASSWORD"] in stdin
+
+
+@pytest.mark.parametrize("name, value", [
+    ("ELASTIC_PASSWORD", "change-me-elastic-password"),
+    ("MONITOR_ES_PASSWORD", "short"),
+    ("KIBANA_ENCRYPTION_KEY", "only-twenty-characters"),
+])
+def test_es_init_refuses_a_placeholder_or_short_secret(tmp_path: Path, name: str, value: str) -> None:
+    proc, argv = _run_stubbed(_es_init_script(), tmp_path, {**ES_INIT_SECRETS, name: value})
+    assert proc.returncode == 1
+    assert name in proc.stderr and argv == ""
+
+
+def _writer_role() -> dict[str, Any]:
+    script = _es_init_script()
+    body = re.search(r"_security/role/monitor_writer\" --data-binary @- <<EOF\n(.*?)\n\s*EOF", script, re.S)
+    assert body, "es-init should PUT the monitor_writer role from a here-document"
+    return dict(json.loads(body.group(1).replace("${MONITOR_INDEX_PREFIX}", "monitor")))
+
+
+def test_the_crawlers_role_reads_and_writes_documents_of_its_indices_only() -> None:
+    """``read``: search, count, get, point in time; ``index``: bulk index and update (upserts) of
+    documents; ``auto_configure``: the month's posts index that the first post of a month creates
+    through the template. No ``manage``, ``delete``, ``delete_index``, ``create_index``, template or
+    ILM privilege: those are ``monitor setup``'s and ILM's, run as ``elastic``."""
+    role = _writer_role()
+    assert role["cluster"] == ["monitor"]  # read-only: cluster health and whether the templates exist
+    (indices,) = role["indices"]
+    assert indices["names"] == ["monitor-*"]
+    assert sorted(indices["privileges"]) == ["auto_configure", "index", "read"]

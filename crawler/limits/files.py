@@ -35,7 +35,7 @@ class FileLimiter:
         self._files: dict[str, int] = {}
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(directory / ".writable", os.O_RDWR | os.O_CREAT, 0o644))
+            os.close(os.open(directory / ".writable", os.O_RDWR | os.O_CREAT, 0o600))
         except OSError as exc:
             raise LimitsError(f"CRAWLER_LIMITS_DIR {str(directory)!r} is not a writable folder ({exc}); "
                               "point it at one that every crawl process of this machine can write, or "
@@ -69,7 +69,7 @@ class FileLimiter:
     def _file(self, key: str) -> int:
         fd = self._files.get(key)
         if fd is None:
-            fd = os.open(self.directory / _filename(key), os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.directory / _filename(key), os.O_RDWR | os.O_CREAT, 0o600)
             self._files[key] = fd
         return fd
 

@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 import urllib3
 
@@ -36,7 +37,7 @@ class WebhookSink:
     def __init__(self, url: str, outbox: Path | str, *, retries: int = 5, backoff: float = 1.0,
                  max_backoff: float = 60.0, timeout: float = 10.0, headers: dict[str, str] | None = None) -> None:
         self.url = url
-        self.shown_url = url  # what logs show (a subclass may hide a token in the URL)
+        self.shown_url = shown_url(url)  # what logs show: a webhook's path or query often holds its token
         self.outbox = Path(outbox)
         self.retries = retries
         self.backoff = backoff
@@ -93,11 +94,12 @@ class WebhookSink:
         try:
             response = self.http.request("POST", self.url, body=body, headers=self.headers)
         except urllib3.exceptions.HTTPError as exc:
-            logger.warning("webhook %s: %s (incident %s)", self.url, exc, incident.get("id"))
+            logger.warning("webhook %s: %s (incident %s)", self.shown_url, _why(exc), incident.get("id"))
             return False
         if 200 <= response.status < 300:
             return True
-        logger.warning("webhook %s answered %s for incident %s", self.url, response.status, incident.get("id"))
+        logger.warning("webhook %s answered %s for incident %s", self.shown_url, response.status,
+                       incident.get("id"))
         return False
 
     def _bytes(self) -> bytes:
@@ -159,7 +161,6 @@ class TelegramSink(WebhookSink):
     def __init__(self, api_url: str, token: str, chat_id: str, outbox: Path | str, **options: Any) -> None:
         super().__init__(f"{api_url.rstrip('/')}/bot{token}/sendMessage", outbox, **options)
         self.chat_id = chat_id
-        self.shown_url = f"{api_url.rstrip('/')}/bot***/sendMessage"
 
     def _post(self, incident: dict[str, object]) -> bool:
         body = json.dumps({"chat_id": self.chat_id, "text": message(incident), "disable_web_page_preview": True},
@@ -173,6 +174,20 @@ class TelegramSink(WebhookSink):
             return True
         logger.warning("telegram %s answered %s for incident %s", self.shown_url, response.status, incident.get("id"))
         return False
+
+
+def shown_url(url: str) -> str:
+    """What a log may show of a sink's URL: its scheme, host and port. The path and query (a
+    webhook's token, ``/bot<token>/``) and any ``user:password@`` stay out."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def _why(exc: Exception) -> str:
+    """A failed request in a few words, without the URL that urllib3's messages repeat."""
+    reason = getattr(exc, "reason", None)
+    return f"{type(exc).__name__} ({type(reason).__name__})" if isinstance(reason, Exception) else type(exc).__name__
 
 
 def _parse(data: bytes) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -76,11 +77,13 @@ class SqliteStore:
             raise StoreUnavailable(f"SQLite {sqlite3.sqlite_version} is too old for the store: it needs 3.38 "
                                    "or newer (Debian 12 has 3.40)")
         self.path = Path(path)
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not self.path.exists():  # 0600 whatever the umask (SQLite gives -wal and -shm its mode)
+                    os.close(os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600))
             self._db = schema.connect(str(self.path), cache_mb)
-        except sqlite3.Error as exc:  # not a database, damaged, locked
+        except (OSError, sqlite3.Error) as exc:  # not a database, damaged, locked, not writable
             raise StoreUnavailable(f"SQLite store {self.path}: cannot open it: {exc}") from exc
 
     @classmethod
