@@ -59,6 +59,7 @@ EXTENSIONS = {
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,
+    "crawler.pipelines.exclude.ExcludePipeline": 150,
     "crawler.pipelines.dedup.DedupPipeline": 200,
     "crawler.pipelines.language.LanguagePipeline": 300,
     "crawler.pipelines.detect.DetectPipeline": 400,
