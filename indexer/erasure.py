@@ -11,6 +11,7 @@ removed posts out of an incident: their ids, and any text of the incident that q
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,7 +86,7 @@ class ErasureRecord:
     by: str
     reason: str
     counts: dict[str, int] = field(default_factory=dict)
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=lambda: f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}")  # sorts as written
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "at": self.at.isoformat(), "kind": self.selector.kind, "value": self.selector.value,

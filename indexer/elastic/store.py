@@ -483,7 +483,7 @@ class ElasticsearchStore:
 
     def erasures(self) -> list[ErasureRecord]:
         hits = self._hits(self.layout.alias("erasures"), query={"match_all": {}},
-                          sort=[{"at": "asc"}, {"id": "asc"}], limit=None)
+                          sort=[{"id": "asc"}], limit=None)
         return [ErasureRecord.from_dict(hit["_source"]) for hit in hits]
 
     def _refresh(self, target: str) -> bool:

@@ -71,9 +71,9 @@ def record(db: Any, entry: ErasureRecord) -> None:
 
 
 def records(db: Any) -> list[ErasureRecord]:
-    """Every erasure and retention run, oldest first."""
+    """Every erasure and retention run, in the order they were made."""
     return [ErasureRecord.from_dict(orjson.loads(doc))
-            for (doc,) in db.execute("SELECT doc FROM erasures ORDER BY at, id").fetchall()]
+            for (doc,) in db.execute("SELECT doc FROM erasures ORDER BY id").fetchall()]
 
 
 def _delete(db: Any, select: str, params: tuple[Any, ...]) -> None:

@@ -42,7 +42,8 @@ def delete_by_query(indices: list[Index], body: dict[str, Any], params: dict[str
     refresh = params.get("refresh") in ("", "true")
     snapshot = [(index, doc_id, doc.seq_no) for index in indices
                 for matcher in (compile_query(index.fields, query),)
-                for doc_id, doc in list(index.searchable.items()) if matcher(doc_id, doc.source) is not None]
+                for doc_id, doc in sorted(index.searchable.items(), key=lambda pair: pair[1].seq_no)
+                if matcher(doc_id, doc.source) is not None]  # in the order they were written, as a scroll reads
     deleted = version_conflicts = 0
     failures: list[dict[str, Any]] = []
     for index, doc_id, seq_no in snapshot:
