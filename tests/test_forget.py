@@ -152,6 +152,18 @@ def test_the_outboxes_lose_the_forgotten_posts(tmp_path: Path) -> None:
         ("inc-1", ["vk:-1:2"], REDACTED), (None, None, "vk_a молчит")]
 
 
+def test_others_reposts_of_a_forgotten_author_keep_nothing_of_the_original(store: Store) -> None:
+    world(store)
+    repost = post(9, "8", "Смотрите, что пишут")
+    repost.origin = Origin("vk:-1:1", Author("7", "Имя 7"), text="Полевая улица осталась без отопления")
+    store.upsert([repost])
+    assert [p.id for p in store.search(Query(text="отопления"))] == ["vk:-1:9"]
+    done = forget(store, Selector.author("vk:7"), Places(), by="оператор", reason="№1", now=NOW)
+    kept = store.get("vk:-1:9")
+    assert done.counts["reposts"] == 1 and kept is not None and kept.origin is None
+    assert kept.text.startswith("Смотрите") and store.search(Query(text="отопления")) == []
+
+
 def test_a_repost_of_a_forgotten_author_keeps_nothing_of_the_original() -> None:
     exclusions = Exclusions(frozenset({("vk", "7")}))
     repost = post(9, "8")

@@ -33,6 +33,14 @@ def selector_query(selector: Selector) -> dict[str, Any]:
     raise ValueError(f"forget: a selector of kind author or post, not {selector.kind!r}")
 
 
+def origin_query(selector: Selector) -> dict[str, Any]:
+    """Others' reposts and forwards of what ``selector`` names."""
+    if selector.kind == "author":
+        platform, author_id = selector.platform_and_author
+        return {"bool": {"filter": [{"term": {"platform": platform}}, {"term": {"origin.author.id": author_id}}]}}
+    return {"term": {"origin.id": selector.value}}
+
+
 def older_posts(before: datetime, kind: str) -> dict[str, Any]:
     """Posts (or comments) created before ``before``; undated ones crawled before it."""
     moment = before.isoformat()

@@ -457,7 +457,13 @@ class ElasticsearchStore:
         with self._writing():
             if hits:
                 erasure.delete_matching(self.client, self.layout.posts, query)
-        return ForgetResult(removed=[Post.from_dict(hit["_source"]) for hit in hits])
+        reposts = self._hits(self.layout.posts, query=erasure.origin_query(selector), sort=[{"id": "asc"}],
+                             limit=None, source=False)
+        # a partial document: only the original goes; the search fields follow the document
+        actions = [Action.update(hit["_index"], hit["_id"], {"doc": {"origin": None}}) for hit in reposts]
+        with self._writing():
+            cleared = sum(outcome.ok for outcome in self._writer().write(actions))
+        return ForgetResult(removed=[Post.from_dict(hit["_source"]) for hit in hits], reposts=cleared)
 
     def expire(self, posts_before: datetime | None, incidents_closed_before: datetime | None) -> dict[str, int]:
         counts = {"posts": 0, "comments": 0, "incidents": 0}

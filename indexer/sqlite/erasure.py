@@ -15,6 +15,7 @@ import orjson
 from indexer.erasure import ErasureRecord, Selector
 from indexer.schema import Post
 from indexer.sqlite import keys
+from indexer.text import search_terms_many
 
 _GONE = "CREATE TEMP TABLE IF NOT EXISTS gone (rowid INTEGER PRIMARY KEY)"
 
@@ -32,6 +33,28 @@ def forget_posts(db: Any, selector: Selector) -> list[Post]:
                db.execute(f"SELECT doc FROM posts WHERE {where}", params).fetchall()]
     _delete(db, f"SELECT rowid FROM posts WHERE {where}", params)
     return removed
+
+
+def clear_origins(db: Any, selector: Selector) -> int:
+    """Others' reposts and forwards of what ``selector`` names lose what they showed of it (the
+    original's author and text), in the document and in the full-text index; how many."""
+    params: tuple[str, ...]
+    if selector.kind == "author":
+        where, params = "platform = ? AND doc ->> '$.origin.author.id' = ?", selector.platform_and_author
+    else:
+        where, params = "doc ->> '$.origin.id' = ?", (selector.value,)
+    rows = db.execute(f"SELECT rowid, doc FROM posts WHERE {where}", params).fetchall()
+    posts = [Post.from_dict(orjson.loads(doc)) for _, doc in rows]
+    for post in posts:
+        post.origin = None
+    rowids = orjson.dumps([rowid for rowid, _ in rows]).decode()
+    db.execute("UPDATE posts SET doc = json_set(doc, '$.origin', NULL) WHERE rowid IN (SELECT value FROM json_each(?))",
+               (rowids,))
+    db.execute("DELETE FROM posts_fts WHERE rowid IN (SELECT value FROM json_each(?))", (rowids,))
+    terms = search_terms_many([post.full_text for post in posts])
+    db.executemany("INSERT INTO posts_fts (rowid, stems) VALUES (?, ?)",
+                   [(rowid, stems) for (rowid, _), stems in zip(rows, terms, strict=True)])
+    return len(rows)
 
 
 def expire_posts(db: Any, before: datetime) -> dict[str, int]:

@@ -265,7 +265,9 @@ class SqliteStore:
         return [Incident.from_dict(orjson.loads(doc), str(version)) for doc, version in rows]
 
     def forget(self, selector: Selector) -> ForgetResult:
-        return ForgetResult(removed=self._write(erasure.forget_posts, selector))
+        removed, reposts = self._write(lambda db: (erasure.forget_posts(db, selector),
+                                                   erasure.clear_origins(db, selector)))
+        return ForgetResult(removed=removed, reposts=reposts)
 
     def expire(self, posts_before: datetime | None, incidents_closed_before: datetime | None) -> dict[str, int]:
         counts = {"posts": 0, "comments": 0, "incidents": 0}
