@@ -62,19 +62,17 @@ class Selector:
 @dataclass(slots=True)
 class ForgetResult:
     """What a store removed: the posts and comments (as they were, for the caller to scrub what
-    quotes them elsewhere; never kept) and how many incidents were changed or deleted."""
+    quotes them elsewhere; never kept), others' reposts of them changed, and incidents changed or closed."""
 
     removed: list[Post] = field(default_factory=list)
     reposts: int = 0  # others' reposts and forwards of theirs, kept without what they showed of it
     incidents_changed: int = 0
     incidents_closed: int = 0
-    incidents_deleted: int = 0
 
     def counts(self) -> dict[str, int]:
         comments = sum(post.kind == "comment" for post in self.removed)
         return {"posts": len(self.removed) - comments, "comments": comments, "reposts": self.reposts,
-                "incidents_changed": self.incidents_changed, "incidents_closed": self.incidents_closed,
-                "incidents_deleted": self.incidents_deleted}
+                "incidents_changed": self.incidents_changed, "incidents_closed": self.incidents_closed}
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,41 +20,36 @@ from indexer.text import search_terms_many
 _GONE = "CREATE TEMP TABLE IF NOT EXISTS gone (rowid INTEGER PRIMARY KEY)"
 
 
-def forget_posts(db: Any, selector: Selector) -> list[Post]:
-    """Delete the posts and comments ``selector`` names; returns them as they were."""
-    params: tuple[str, ...]
+def forget(db: Any, selector: Selector) -> tuple[list[Post], int]:
+    """Delete the posts and comments ``selector`` names, and take what others' reposts and forwards
+    showed of them out of those (the document and the full-text index); returns the deleted posts
+    as they were and how many reposts changed. One read of the table (an author's posts are found
+    by a scan: an erasure is rare, and an index on authors would cost every crawl's write)."""
     if selector.kind == "author":
-        where, params = "platform = ? AND doc ->> '$.author.id' = ?", selector.platform_and_author
+        own = "doc ->> '$.author.id' = ?2"
+        where = f"platform = ?1 AND ({own} OR doc ->> '$.origin.author.id' = ?2)"
+        params: tuple[str, ...] = selector.platform_and_author
     elif selector.kind == "post":
-        where, params = "id = ?", (selector.value,)
+        own, where, params = "id = ?1", "id = ?1 OR doc ->> '$.origin.id' = ?1", (selector.value,)
     else:
         raise ValueError(f"forget: a selector of kind author or post, not {selector.kind!r}")
-    removed = [Post.from_dict(orjson.loads(doc)) for (doc,) in
-               db.execute(f"SELECT doc FROM posts WHERE {where}", params).fetchall()]
-    _delete(db, f"SELECT rowid FROM posts WHERE {where}", params)
-    return removed
+    rows = db.execute(f"SELECT rowid, doc, {own} FROM posts WHERE {where}", params).fetchall()
+    removed = [Post.from_dict(orjson.loads(doc)) for _, doc, mine in rows if mine]
+    _delete(db, "SELECT value FROM json_each(?)", (orjson.dumps([r for r, _, mine in rows if mine]).decode(),))
+    _clear_origins(db, [(rowid, Post.from_dict(orjson.loads(doc))) for rowid, doc, mine in rows if not mine])
+    return removed, len(rows) - len(removed)
 
 
-def clear_origins(db: Any, selector: Selector) -> int:
-    """Others' reposts and forwards of what ``selector`` names lose what they showed of it (the
-    original's author and text), in the document and in the full-text index; how many."""
-    params: tuple[str, ...]
-    if selector.kind == "author":
-        where, params = "platform = ? AND doc ->> '$.origin.author.id' = ?", selector.platform_and_author
-    else:
-        where, params = "doc ->> '$.origin.id' = ?", (selector.value,)
-    rows = db.execute(f"SELECT rowid, doc FROM posts WHERE {where}", params).fetchall()
-    posts = [Post.from_dict(orjson.loads(doc)) for _, doc in rows]
-    for post in posts:
+def _clear_origins(db: Any, reposts: list[tuple[int, Post]]) -> None:
+    for _, post in reposts:
         post.origin = None
-    rowids = orjson.dumps([rowid for rowid, _ in rows]).decode()
+    rowids = orjson.dumps([rowid for rowid, _ in reposts]).decode()
     db.execute("UPDATE posts SET doc = json_set(doc, '$.origin', NULL) WHERE rowid IN (SELECT value FROM json_each(?))",
                (rowids,))
     db.execute("DELETE FROM posts_fts WHERE rowid IN (SELECT value FROM json_each(?))", (rowids,))
-    terms = search_terms_many([post.full_text for post in posts])
+    terms = search_terms_many([post.full_text for _, post in reposts])
     db.executemany("INSERT INTO posts_fts (rowid, stems) VALUES (?, ?)",
-                   [(rowid, stems) for (rowid, _), stems in zip(rows, terms, strict=True)])
-    return len(rows)
+                   [(rowid, stems) for (rowid, _), stems in zip(reposts, terms, strict=True)])
 
 
 def expire_posts(db: Any, before: datetime) -> dict[str, int]:

@@ -265,8 +265,7 @@ class SqliteStore:
         return [Incident.from_dict(orjson.loads(doc), str(version)) for doc, version in rows]
 
     def forget(self, selector: Selector) -> ForgetResult:
-        removed, reposts = self._write(lambda db: (erasure.forget_posts(db, selector),
-                                                   erasure.clear_origins(db, selector)))
+        removed, reposts = self._write(erasure.forget, selector)
         return ForgetResult(removed=removed, reposts=reposts)
 
     def expire(self, posts_before: datetime | None, incidents_closed_before: datetime | None) -> dict[str, int]:
