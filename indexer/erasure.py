@@ -133,11 +133,16 @@ class Exclusions:
 def scrub_incident(incident: Incident, removed: Mapping[str, str]) -> Incident | None:
     """``incident`` without the removed posts (id → text): their ids gone from ``post_ids``, from
     its answers and evidence (an entry naming one is dropped), and its title, summary or any text
-    of its evidence that quotes one replaced by :data:`REDACTED`. None when it holds none of them."""
+    of its evidence that quotes one replaced by :data:`REDACTED`; left with no post, its place keeps
+    no house, address or point. None when it holds none of them."""
     ids = set(removed)
     quotes = [text for text in (_norm(t) for t in removed.values()) if len(text) >= MIN_TEXT]
+    post_ids = [p for p in incident.post_ids if p not in ids]
+    place = incident.territory
+    if place is not None and not post_ids:  # found in their words alone: a house may be their home
+        place = dataclasses.replace(place, house=None, address=None, geo=None)
     changed = dataclasses.replace(
-        incident, post_ids=[p for p in incident.post_ids if p not in ids],
+        incident, post_ids=post_ids, territory=place,
         title=_scrub_text(incident.title, quotes), summary=_scrub_text(incident.summary, quotes),
         evidence=_scrub(incident.evidence, ids, quotes), answers=_scrub(incident.answers, ids, quotes),
         cluster_id=None if incident.cluster_id in ids else incident.cluster_id)

@@ -16,7 +16,7 @@ from elasticsearch import ConflictError, Elasticsearch
 from detector.jobs.forget import Places, forget
 from indexer.elastic.store import ElasticsearchStore
 from indexer.erasure import REDACTED, ErasureRecord, Exclusions, Selector
-from indexer.schema import Author, Incident, Origin, Post, make_id
+from indexer.schema import Author, Incident, Origin, Post, Territory, make_id
 from indexer.spool import Spool
 from indexer.sqlite.store import SqliteStore
 from indexer.store import Query, Store
@@ -92,6 +92,8 @@ def test_an_incident_loses_the_forgotten_posts_and_is_closed_when_none_is_left(s
     posts = world(store)
     shared = incident(1, ["vk:-1:1", "vk:-1:2"], posts[0].text[:117] + "…")
     alone = incident(2, ["vk:-1:3"], posts[4].text)
+    alone.territory = Territory("Приреченск", street="ул. Полевая", house="12", address="Приреченск, ул. Полевая, 12",
+                                geo=(55.1, 37.2))
     untouched = incident(3, ["vk:-1:2"], posts[1].text)
     store.upsert_incidents([shared, alone, untouched])
 
@@ -103,6 +105,7 @@ def test_an_incident_loses_the_forgotten_posts_and_is_closed_when_none_is_left(s
     second = store.get_incident("inc-2")
     assert second is not None and second.post_ids == [] and second.status == "closed"
     assert second.title == REDACTED and second.history[-1]["by"] == "erasure"
+    assert second.territory == Territory("Приреченск", street="ул. Полевая")  # no house: it may be theirs
     assert store.get_incident("inc-3") == dataclass_with_version(untouched, store)
     assert (done.counts["incidents_changed"], done.counts["incidents_closed"]) == (2, 1)
 
