@@ -132,6 +132,8 @@ class Spool:
         ``quarantine/`` also the lines that cannot be read but hold one of the ``raw`` strings;
         returns how many went. Holds the replay's lock, so no replay stores them meanwhile."""
         removed = 0
+        if not self.directory.exists():
+            return 0
         with locked(self.directory / ".replay.lock", wait=True):
             for folder in (self.directory, self.directory / "rejected", self.directory / "quarantine"):
                 for path in sorted(folder.glob("*.jsonl")) if folder.exists() else []:

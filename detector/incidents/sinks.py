@@ -228,10 +228,13 @@ def rewrite_outbox(outbox: Path | str, edit: Callable[[dict[str, Any]], dict[str
     records were changed or dropped. Waits for a sender to finish, so its rewrite cannot bring the
     old records back."""
     outbox = Path(outbox)
+    files = (outbox, outbox.with_name(f"{outbox.stem}.quarantine.jsonl"))
+    if not any(path.exists() for path in files):
+        return 0  # never written: no locks made for it either
     touched = 0
     with locked(outbox.with_name(outbox.name + ".sender.lock"), wait=True), \
             locked(outbox.with_name(outbox.name + ".lock"), wait=True):
-        for path in (outbox, outbox.with_name(f"{outbox.stem}.quarantine.jsonl")):
+        for path in files:
             if path.exists():
                 touched += _rewrite(path, edit)
     return touched
