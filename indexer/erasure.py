@@ -17,17 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+from indexer.exceptions import SelectorError
 from indexer.schema import PLATFORMS, Incident, Post
 
-SELECTOR_KINDS = ("author", "post", "expired")
 REDACTED = "[удалено по запросу]"
 MIN_QUOTE = 30  # characters of an incident's text found in a removed post that make it a quote of it
-MIN_TEXT = 12  # a removed post's text shorter than this is quoted only word for word
+MIN_TEXT = 12  # a removed post's text shorter than this is not looked for: too few words to tell a quote
 _DROP = object()
-
-
-class SelectorError(ValueError):
-    """A selector that names no one: the message says what was expected."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def run(args: argparse.Namespace) -> int:
     from detector.jobs.forget import Places, Retention, expire, forget
-    from indexer.erasure import Selector, SelectorError
+    from indexer.erasure import Selector
+    from indexer.exceptions import SelectorError
 
     chosen = [bool(args.author or args.post), args.list, args.expired]
     if sum(chosen) != 1:
