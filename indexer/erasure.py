@@ -137,10 +137,11 @@ def scrub_incident(incident: Incident, removed: Mapping[str, str]) -> Incident |
     place = incident.territory
     if place is not None and not post_ids:  # found in their words alone: a house may be their home
         place = dataclasses.replace(place, house=None, address=None, geo=None)
+    evidence = _scrub(incident.evidence, ids, quotes)
     changed = dataclasses.replace(
         incident, post_ids=post_ids, territory=place,
         title=_scrub_text(incident.title, quotes), summary=_scrub_text(incident.summary, quotes),
-        evidence=_scrub(incident.evidence, ids, quotes), answers=_scrub(incident.answers, ids, quotes),
+        evidence={} if evidence is _DROP else evidence, answers=_scrub(incident.answers, ids, quotes),
         cluster_id=None if incident.cluster_id in ids else incident.cluster_id)
     return None if changed.to_dict() == incident.to_dict() else changed
 
