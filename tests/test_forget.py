@@ -264,3 +264,15 @@ def test_a_forgotten_author_is_gone_from_both_stores_and_the_spool_and_a_new_cra
     assert again.stat("pipeline/excluded/author") == count
     assert not [p for p in again.store().search(Query(limit=10_000)) if p.author.id == person]
     assert again.ids() >= first.ids() - {p.id for p in theirs}
+
+
+def test_a_cluster_set_up_before_the_erasure_log_gets_it_at_the_first_erasure(double: ElasticsearchDouble) -> None:
+    store = ElasticsearchStore.from_url(double.url, {})
+    store.upsert([post(1, "7")])  # puts the templates
+    with double.lock:  # as `monitor setup` of an earlier version left the cluster
+        del double.indices["monitor-erasures-v3"]
+        del double.templates["monitor-erasures-v3"]
+    store.record_erasure(ErasureRecord(NOW, Selector.author("vk:7"), "оператор", "№1"))
+    assert double.indices["monitor-erasures-v3"].aliases == {"monitor-erasures"}
+    assert [r.selector.value for r in store.erasures()] == ["vk:7"]
+    store.close()
