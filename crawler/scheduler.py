@@ -19,7 +19,8 @@ last run) as soon as none is running, so a new complaint reaches the routing que
 its crawl; one also runs every ``SCHEDULE_DETECT_INTERVAL`` seconds without new items (a deadline
 passing marks incidents overdue). Detect runs in a worker kept loaded between runs
 (:mod:`crawler.detect_worker`; started again every ``SCHEDULE_DETECT_WORKER_RUNS`` runs). Every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) it runs
-``monitor spikes``, so emerging crises reach the routing queue and the alert sinks. The heartbeat
+``monitor spikes``, so emerging crises reach the routing queue and the alert sinks; every
+``SCHEDULE_RETENTION_INTERVAL`` (a day) ``monitor forget --expired`` (retention). The heartbeat
 file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container health checks.
 
 Credentials reach the children in their environment, never on their command lines, which any
@@ -148,6 +149,9 @@ class Scheduler:
         self.spiking: subprocess.Popen[bytes] | None = None
         self.crawl_args = public_args(crawl_args)
         self.child_env = child_environment(settings)
+        self.retention_interval = settings.getfloat("SCHEDULE_RETENTION_INTERVAL")
+        self.retention_due = 0.0
+        self.retaining: subprocess.Popen[bytes] | None = None
         self.command = command or self._crawl_command
         self.sources: dict[str, Source] = {}
         self.due: dict[str, float] = {}
@@ -191,6 +195,7 @@ class Scheduler:
             self._start(self.sources[source_id], now)
         self._detect(now)
         self._spikes(now)
+        self._retention(now)
         self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
         self.heartbeat.touch()
 
@@ -253,14 +258,34 @@ class Scheduler:
                                              env=self.child_env)
         self.spikes_due = now + self.spikes_interval
 
+    def _retention(self, now: float) -> None:
+        """Run ``monitor forget --expired`` every SCHEDULE_RETENTION_INTERVAL, one at a time (its log:
+        retention.log): what is older than the retention settings is deleted."""
+        if self.retaining is not None:
+            if self.retaining.poll() is None:
+                return
+            if self.retaining.returncode != 0:
+                logger.warning("run retention: exit=%s (see %s)", self.retaining.returncode,
+                               self.run_dir / "retention.log")
+            self.retaining = None
+        if self.stopping or self.retention_interval <= 0 or now < self.retention_due:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with (self.run_dir / "retention.log").open("wb") as log_file:
+            self.retaining = subprocess.Popen([sys.executable, "-m", "monitor", "forget", "--expired",
+                                               *self.crawl_args], stdout=log_file, stderr=subprocess.STDOUT,
+                                              env=self.child_env)
+        self.retention_due = now + self.retention_interval
+
     def finish(self) -> None:
         """Wait for the current runs; past SCHEDULE_STOP_TIMEOUT, ask them to stop."""
         deadline = time.monotonic() + self.stop_timeout
-        if self.spiking is not None:
-            try:
-                self.spiking.wait(timeout=max(0.0, self.stop_timeout))
-            except subprocess.TimeoutExpired:
-                self.spiking.terminate()
+        for job in (self.spiking, self.retaining):
+            if job is not None:
+                try:
+                    job.wait(timeout=max(0.0, self.stop_timeout))
+                except subprocess.TimeoutExpired:
+                    job.terminate()
         while self.running or self._detecting:
             if self._detecting and time.monotonic() >= deadline:
                 assert self.detector is not None

@@ -59,6 +59,7 @@ EXTENSIONS = {
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,
+    "crawler.pipelines.exclude.ExcludePipeline": 150,
     "crawler.pipelines.dedup.DedupPipeline": 200,
     "crawler.pipelines.language.LanguagePipeline": 300,
     "crawler.pipelines.detect.DetectPipeline": 400,
@@ -151,6 +152,11 @@ KIBANA_USERNAME = os.environ.get("KIBANA_USERNAME") or os.environ.get("ES_USERNA
 KIBANA_PASSWORD = os.environ.get("KIBANA_PASSWORD") or os.environ.get("ES_PASSWORD")
 KIBANA_OBJECTS = ""  # empty: the saved objects shipped with the package (indexer/elastic/kibana_objects.ndjson)
 
+# --- Retention (monitor forget --expired; the scheduler once a day); posts: INDEXER_RETENTION_DAYS
+RETENTION_INCIDENTS_DAYS = 365.0  # closed incidents and fact-check items are deleted this long after closing (0: kept)
+RETENTION_OUTBOX_DAYS = 30.0  # outbox records no receiver took, and the outboxes' quarantine lines (0: kept)
+RETENTION_SPOOL_DAYS = 30.0  # the spool's rejected/ and quarantine/ files (0: kept)
+
 # --- Scheduler (monitor schedule) ---------------------------------------------------------------
 SCHEDULE_DETECT_INTERVAL = 300.0  # `monitor detect` at least this often (0: never); also after new items
 SCHEDULE_DETECT_WORKER_RUNS = 100  # the detect worker is started afresh after this many runs (reads changed files)
@@ -158,6 +164,7 @@ SCHEDULE_HEARTBEAT = "var/scheduler.heartbeat"  # touched every loop, for health
 SCHEDULE_INTERVALS = {"high": 30, "normal": 900, "low": 3600}  # seconds between runs, by priority
 SCHEDULE_JITTER = 0.1  # each interval is stretched or shrunk by up to this share, at random
 SCHEDULE_MAX_PARALLEL = 2  # crawl processes at once
+SCHEDULE_RETENTION_INTERVAL = 86400.0  # seconds between `monitor forget --expired` runs (0: never)
 SCHEDULE_RUN_DIR = "var/schedule"  # each source's last run: its log and stats
 SCHEDULE_RUN_TIMEOUT = 3600.0  # a run longer than this is stopped
 SCHEDULE_SPIKES_INTERVAL = 3600.0  # seconds between `monitor spikes` runs (0: never); one bucket

@@ -3,6 +3,7 @@
     IndexerError
     ├── StoreConfigError     the store URL or settings are wrong
     ├── StoreUnavailable     the store cannot take writes now; the caller spools and replays
+    ├── SelectorError        an erasure's author or post selector that names no one
     └── VersionConflict      a change made on an incident's older state: nothing was written
 """
 
@@ -19,6 +20,11 @@ class StoreConfigError(IndexerError):
 
 class StoreUnavailable(IndexerError):
     """The store did not take a write; nothing was stored from that batch."""
+
+
+class SelectorError(IndexerError, ValueError):
+    """An erasure's ``--author``/``--post`` that is not ``<platform>:<id>`` or a post id; the
+    message says what was expected."""
 
 
 class VersionConflict(IndexerError):

@@ -12,6 +12,11 @@ A file that cannot be read whole (cut short by a full disk, damaged, edited by h
 the replay: it is moved to ``quarantine/`` as it was, with a ``.reason`` file naming each bad line,
 and the posts it still holds stay in the spool in its place, so the files after it replay and
 nothing readable is lost.
+
+Items of an author or post on the exclusion list (``monitor forget``) are dropped at replay.
+Erasure and retention reach into it too: :meth:`Spool.remove` takes the items a test picks out
+of every file (waiting, ``rejected/``, ``quarantine/``) under the replay's lock, and
+:meth:`Spool.expire` deletes the files of ``rejected/`` and ``quarantine/`` older than a time.
 """
 
 from __future__ import annotations
@@ -22,13 +27,16 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from indexer.erasure import Exclusions
 from indexer.exceptions import StoreUnavailable
 from indexer.locking import locked
 from indexer.schema import Post
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from indexer.store import Store
 
 logger = logging.getLogger(__name__)
@@ -83,6 +91,11 @@ class Spool:
 
     def _replay(self, store: Store) -> int:
         moved = 0
+        try:
+            exclusions = Exclusions.of(store.erasures()) if self.files() else Exclusions()
+        except StoreUnavailable as exc:
+            logger.warning("spool replay stopped before it began: %s", exc)
+            return 0
         for path in self.files():
             try:
                 posts, problems = _read(path)
@@ -91,6 +104,11 @@ class Spool:
             if problems:
                 self._quarantine(path, posts, problems)
                 if not posts:
+                    continue
+            if exclusions:  # collected while the exclusion list could not be read
+                posts = [post for post in posts if exclusions.excludes(post) is None]
+                if not posts:
+                    path.unlink()
                     continue
             try:
                 result = store.upsert(posts)
@@ -108,6 +126,32 @@ class Spool:
             path.unlink()
             moved += len(posts) - len(result.rejected)
         return moved
+
+    def remove(self, match: Callable[[dict[str, Any]], bool], *, raw: Sequence[str] = ()) -> int:
+        """Take out of every file the items ``match`` picks (each as its JSON object), and in
+        ``quarantine/`` also the lines that cannot be read but hold one of the ``raw`` strings;
+        returns how many went. Holds the replay's lock, so no replay stores them meanwhile."""
+        removed = 0
+        if not self.directory.exists():
+            return 0
+        with locked(self.directory / ".replay.lock", wait=True):
+            for folder in (self.directory, self.directory / "rejected", self.directory / "quarantine"):
+                for path in sorted(folder.glob("*.jsonl")) if folder.exists() else []:
+                    removed += _remove_lines(path, match, raw)
+        return removed
+
+    def expire(self, before: datetime) -> int:
+        """Delete the files of ``rejected/`` and ``quarantine/`` written before ``before`` (their
+        names start with the time they were written); how many went. Waiting items stay."""
+        limit = int(before.timestamp() * 1e9)
+        gone = 0
+        for folder in (self.directory / "rejected", self.directory / "quarantine"):
+            for path in sorted(folder.glob("*.jsonl*")) if folder.exists() else []:
+                written = path.name.split("-", 1)[0]
+                if written.isdigit() and int(written) < limit:
+                    path.unlink(missing_ok=True)
+                    gone += path.suffix == ".jsonl"
+        return gone
 
     def _quarantine(self, path: Path, posts: list[Post], problems: list[str]) -> None:
         """Move ``path`` aside as it is, with its reasons; its readable ``posts`` take its place."""
@@ -135,6 +179,36 @@ def _read(path: Path) -> tuple[list[Post], list[str]]:
         except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
             problems.append(f"line {number}: {type(exc).__name__}: {exc}")
     return posts, problems
+
+
+def _remove_lines(path: Path, match: Callable[[dict[str, Any]], bool], raw: Sequence[str]) -> int:
+    """Rewrite ``path`` without the lines ``match`` picks (or, unreadable, that hold a ``raw``
+    string); how many lines went. A file left empty is deleted."""
+    kept: list[bytes] = []
+    removed = 0
+    for line in path.read_bytes().splitlines():
+        try:
+            record = json.loads(line.decode("utf-8"))
+            picked = isinstance(record, dict) and match(record)
+        except (UnicodeDecodeError, ValueError):
+            text = line.decode("utf-8", "replace")
+            picked = any(value in text for value in raw)
+        if picked:
+            removed += 1
+        elif line.strip():
+            kept.append(line)
+    if not removed:
+        return 0
+    if not kept:
+        path.unlink()
+        return removed
+    tmp = path.with_suffix(".part")
+    with tmp.open("wb") as f:
+        f.write(b"\n".join(kept) + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    return removed
 
 
 def _dump(path: Path, records: Sequence[dict[str, object]]) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
+    from indexer.erasure import ErasureRecord, ForgetResult, Selector
     from indexer.schema import Incident, Post
 
 
@@ -179,6 +180,21 @@ class Store(Protocol):
 
     def find_incidents(self, query: IncidentQuery) -> list[Incident]:
         """Matching incidents, nearest deadline first (those without one last), then newest."""
+
+    def forget(self, selector: Selector) -> ForgetResult:
+        """Delete the posts and comments ``selector`` names (an author's, or one post) with every
+        index entry of them; returns them as they were (``removed``), for the caller to take them
+        out of incidents, the spool and the outboxes. Incidents are left to the caller."""
+
+    def expire(self, posts_before: datetime | None, incidents_closed_before: datetime | None) -> dict[str, int]:
+        """Retention: delete the posts and comments created before ``posts_before`` and the
+        incidents closed before ``incidents_closed_before`` (None: keep them); how many of each went."""
+
+    def record_erasure(self, record: ErasureRecord) -> None:
+        """Keep ``record`` in the erasure log (the same id again replaces it)."""
+
+    def erasures(self) -> list[ErasureRecord]:
+        """The erasure log, oldest first: its selectors are the crawl's exclusion list."""
 
     def close(self) -> None: ...
 

@@ -70,7 +70,8 @@ def test_setup_installs_russian_analysis_retention_and_aliases(es: Elasticsearch
     assert territory["properties"]["geo"]["type"] == "geo_point"
     assert es.ilm_policies["monitor-posts"]["policy"]["phases"]["delete"]["min_age"] == "90d"
     assert "index.lifecycle.name" not in json.dumps(es.templates["monitor-incidents-v3"])  # incidents kept
-    assert sorted(report.created) == ["monitor-incidents-v3", "monitor-sources-v3", "monitor-state-v3"]
+    assert sorted(report.created) == ["monitor-erasures-v3", "monitor-incidents-v3", "monitor-sources-v3",
+                                      "monitor-state-v3"]
 
 
 def test_setup_twice_changes_nothing(es: ElasticsearchDouble) -> None:
@@ -214,7 +215,8 @@ def test_a_mapping_version_bump_copies_indices_and_flips_aliases_without_deletin
     current.set_cursor("vk_podslushano", {"post_id": 2})
     client = current.client
     report = install(client, Layout(version=4))
-    assert sorted(report.migrated) == [("monitor-incidents-v3", "monitor-incidents-v4"),
+    assert sorted(report.migrated) == [("monitor-erasures-v3", "monitor-erasures-v4"),
+                                       ("monitor-incidents-v3", "monitor-incidents-v4"),
                                        ("monitor-posts-v3-2026.10", "monitor-posts-v4-2026.10"),
                                        ("monitor-posts-v3-2026.11", "monitor-posts-v4-2026.11"),
                                        ("monitor-sources-v3", "monitor-sources-v4"),

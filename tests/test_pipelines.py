@@ -86,6 +86,9 @@ class RefusingStore:
     def upsert(self, posts):  # noqa: ANN001, ANN201
         raise StoreUnavailable("disk I/O error")
 
+    def erasures(self):  # noqa: ANN201
+        raise StoreUnavailable("disk I/O error")
+
     def close(self) -> None:
         pass
 

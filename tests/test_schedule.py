@@ -28,6 +28,7 @@ def write_watchlist(path: Path, ids: list[str], **changes: dict) -> Path:
 def scheduler(tmp_path: Path, watchlist: Path | str, **settings: object) -> Scheduler:
     settings.setdefault("SCHEDULE_DETECT_INTERVAL", 0)
     settings.setdefault("SCHEDULE_SPIKES_INTERVAL", 0)
+    settings.setdefault("SCHEDULE_RETENTION_INTERVAL", 0)
     def sleeper(source, stats_file: Path) -> list[str]:
         code = 1 if source.id == "rss_gov" else 0  # this one always fails
         return [sys.executable, "-c", f"import time, sys; time.sleep(0.3); sys.exit({code})"]

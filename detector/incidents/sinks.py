@@ -22,7 +22,7 @@ import time
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 import urllib3
@@ -235,3 +235,40 @@ def _source_message(alert: dict[str, Any]) -> str:
     lines += [f"— {reason}" for reason in (alert.get("reasons") or [])[:5]]
     lines.append(f"Последний успешный обход: {alert.get('last_good_at') or 'не было'}")
     return "\n".join(lines)
+
+
+def rewrite_outbox(outbox: Path | str, edit: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+    """Put every record waiting in ``outbox`` and every line of its quarantine file through
+    ``edit`` (the record, changed, or None: drop it), as erasure and retention do; returns how many
+    records were changed or dropped. Waits for a sender to finish, so its rewrite cannot bring the
+    old records back."""
+    outbox = Path(outbox)
+    files = (outbox, outbox.with_name(f"{outbox.stem}.quarantine.jsonl"))
+    if not any(path.exists() for path in files):
+        return 0  # never written: no locks made for it either
+    touched = 0
+    with locked(outbox.with_name(outbox.name + ".sender.lock"), wait=True), \
+            locked(outbox.with_name(outbox.name + ".lock"), wait=True):
+        for path in files:
+            if path.exists():
+                touched += _rewrite(path, edit)
+    return touched
+
+
+def _rewrite(path: Path, edit: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+    records, problems = _parse(path.read_bytes())
+    edited = [edit(record) for record in records]
+    touched = sum(new != old for new, old in zip(edited, records, strict=True))
+    if not touched:
+        return 0
+    tmp = path.with_suffix(".part")
+    with tmp.open("w", encoding="utf-8") as f:
+        for record in edited:
+            if record is not None:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for line, _ in problems:  # left for the sender to quarantine, with its reason
+            f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    return touched

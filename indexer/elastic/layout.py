@@ -1,8 +1,8 @@
 """Where things live in Elasticsearch: index names, aliases, templates, retention, and migrations.
 
 Posts and comments go to monthly indices ``<prefix>-posts-v<N>-YYYY.MM`` (month of ``created_at``,
-UTC) that the index template puts behind the alias ``<prefix>-posts``; incidents, sources and
-crawl state each have one index ``<prefix>-<name>-v<N>`` behind ``<prefix>-<name>``. Readers only
+UTC) that the index template puts behind the alias ``<prefix>-posts``; incidents, sources,
+crawl state and the erasure log each have one index ``<prefix>-<name>-v<N>`` behind ``<prefix>-<name>``. Readers only
 use aliases. A mapping change bumps :data:`MAPPING_VERSION`: :func:`install` then puts the new
 templates, copies each old index into its new-version twin (``_reindex``) and flips the aliases in
 one atomic call. Old indices leave the alias but are never deleted here.
@@ -30,7 +30,7 @@ MAPPING_VERSION = 3  # 2: changed_at (new, or its text changed: what detection r
 #                      3: origin (a repost's or forward's original, its text searched) and attachment titles
 TEMPLATES = files("indexer.elastic") / "templates"  # read in place, also from inside a zipped egg
 COMPONENTS = ("analysis", "territory")
-SINGLE_INDEX = ("incidents", "sources", "state")
+SINGLE_INDEX = ("incidents", "sources", "state", "erasures")
 
 
 @dataclass(frozen=True)

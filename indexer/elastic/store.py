@@ -36,10 +36,11 @@ import orjson
 from elastic_transport import TransportError
 from elasticsearch import ApiError, ConflictError, NotFoundError
 
-from indexer.elastic import paging
+from indexer.elastic import erasure, paging
 from indexer.elastic.bulk import Action, BulkWriter
 from indexer.elastic.client import connect
 from indexer.elastic.layout import Layout, install
+from indexer.erasure import ErasureRecord, ForgetResult, Selector
 from indexer.exceptions import StoreUnavailable, VersionConflict
 from indexer.schema import DETECTOR_FIELDS, Incident, Post
 from indexer.store import (
@@ -445,6 +446,59 @@ class ElasticsearchStore:
         # The index knows an incident's first cluster and a street without its town: the keys decide.
         keys = query.holding.keys()
         return [incident for incident in found if holding_keys(incident) & keys]
+
+    # -- erasure and retention (indexer/elastic/erasure.py) ------------------------------------
+
+    def forget(self, selector: Selector) -> ForgetResult:
+        query = erasure.selector_query(selector)
+        with self._writing():
+            self._refresh(self.layout.posts)  # what was just written is matched too
+        hits = self._hits(self.layout.posts, query=query, sort=[{"id": "asc"}], limit=None)
+        with self._writing():
+            if hits:
+                erasure.delete_matching(self.client, self.layout.posts, query)
+        reposts = self._hits(self.layout.posts, query=erasure.origin_query(selector), sort=[{"id": "asc"}],
+                             limit=None, source=False)
+        # a partial document: only the original goes; the search fields follow the document
+        actions = [Action.update(hit["_index"], hit["_id"], {"doc": {"origin": None}}) for hit in reposts]
+        with self._writing():
+            cleared = sum(outcome.ok for outcome in self._writer().write(actions))
+        return ForgetResult(removed=[Post.from_dict(hit["_source"]) for hit in hits], reposts=cleared)
+
+    def expire(self, posts_before: datetime | None, incidents_closed_before: datetime | None) -> dict[str, int]:
+        counts = {"posts": 0, "comments": 0, "incidents": 0}
+        with self._writing():
+            if posts_before is not None and self._refresh(self.layout.posts):
+                for kind, name in (("post", "posts"), ("comment", "comments")):
+                    counts[name] = erasure.delete_matching(self.client, self.layout.posts,
+                                                           erasure.older_posts(posts_before, kind))
+            incidents = self.layout.alias("incidents")
+            if incidents_closed_before is not None and self._refresh(incidents):
+                counts["incidents"] = erasure.delete_matching(self.client, incidents,
+                                                              erasure.closed_incidents(incidents_closed_before))
+        return counts
+
+    def record_erasure(self, record: ErasureRecord) -> None:
+        with self._writing():
+            self._ensure_templates()
+            if not self.client.indices.exists_alias(name=self.layout.alias("erasures")):
+                install(self.client, self.layout)  # templates put before the erasure log existed
+            # waits for a refresh: the next crawl's exclusion list must hold it
+            self.client.index(index=self.layout.alias("erasures"), id=record.id, document=record.to_dict(),
+                              refresh="wait_for")
+
+    def erasures(self) -> list[ErasureRecord]:
+        hits = self._hits(self.layout.alias("erasures"), query={"match_all": {}},
+                          sort=[{"id": "asc"}], limit=None)
+        return [ErasureRecord.from_dict(hit["_source"]) for hit in hits]
+
+    def _refresh(self, target: str) -> bool:
+        """Refresh ``target`` so a by-query write sees every write made so far; False when it does not exist."""
+        try:
+            self.client.indices.refresh(index=target)
+        except NotFoundError:
+            return False
+        return True
 
     def close(self) -> None:
         self.client.close()

@@ -3,7 +3,9 @@ by an earlier version to them (once, in place, the first time it is opened).
 
 ``PRAGMA user_version`` says which layout a file has: 0, the first one (rowids in the order posts
 were stored; every file made before the version number existed); 2, time-ordered keys; 3, the
-same with what each incident holds indexed (``incident_keys``); :data:`VERSION` is the newest.
+same with what each incident holds indexed (``incident_keys``); 4, the same with the erasure log
+(``erasures``: who was forgotten, when, by whom, how many items; its selectors are the crawl's
+exclusion list); :data:`VERSION` is the newest.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from indexer.store import holding_keys
 
 logger = logging.getLogger(__name__)
 
-VERSION = 3
+VERSION = 4
 _CHECKPOINT_PAGES = 16_384  # of 4 KiB: 64 MiB of WAL between checkpoints
 
 # ``rowid`` is the creation time (keys.py). ``text`` is read from the document, not kept twice.
@@ -85,6 +87,8 @@ CREATE INDEX IF NOT EXISTS incidents_deadline ON incidents (deadline);
 CREATE TABLE IF NOT EXISTS incident_keys (key TEXT NOT NULL, incident TEXT NOT NULL,
                                           PRIMARY KEY (key, incident)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS incident_keys_incident ON incident_keys (incident);
+CREATE TABLE IF NOT EXISTS erasures (id TEXT PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+                                     doc TEXT NOT NULL);
 """
 # source_health: each source's crawl outcomes as crawler/health judged them (made on first write in
 # a file of this layout made before the table existed).

@@ -23,9 +23,10 @@ from typing import Any, Callable, Mapping, ParamSpec, Sequence, TypeVar
 
 import orjson
 
+from indexer.erasure import ErasureRecord, ForgetResult, Selector
 from indexer.exceptions import StoreConfigError, StoreUnavailable, VersionConflict
 from indexer.schema import STAFF_FIELDS, Incident, Post
-from indexer.sqlite import keys, queries, schema
+from indexer.sqlite import erasure, keys, queries, schema
 from indexer.sqlite.writes import write_findings, write_posts
 from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields, holding_keys
 
@@ -265,6 +266,33 @@ class SqliteStore:
         rows = self._db.execute(f"SELECT doc, version FROM incidents {where} ORDER BY deadline IS NULL, deadline,"
                                 " opened_at DESC LIMIT ?", (*params, query.limit)).fetchall()
         return [Incident.from_dict(orjson.loads(doc), str(version)) for doc, version in rows]
+
+    def forget(self, selector: Selector) -> ForgetResult:
+        removed, reposts = self._write(erasure.forget, selector)
+        return ForgetResult(removed=removed, reposts=reposts)
+
+    def expire(self, posts_before: datetime | None, incidents_closed_before: datetime | None) -> dict[str, int]:
+        counts = {"posts": 0, "comments": 0, "incidents": 0}
+        if posts_before is not None:
+            counts.update(self._write(erasure.expire_posts, posts_before))
+        if incidents_closed_before is not None:
+            counts["incidents"] = self._write(erasure.expire_incidents, incidents_closed_before)
+        return counts
+
+    def record_erasure(self, record: ErasureRecord) -> None:
+        self._write(erasure.record, record)
+
+    @_reading
+    def erasures(self) -> list[ErasureRecord]:
+        return erasure.records(self._db)
+
+    def _write(self, write: Callable[..., _T], *args: Any) -> _T:
+        """``write(db, *args)`` in one transaction; a failure raises StoreUnavailable."""
+        try:
+            with self._transaction():
+                return write(self._db, *args)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
 
     def close(self) -> None:
         self._db.close()

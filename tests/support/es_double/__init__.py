@@ -26,6 +26,8 @@ memory, and plays what matters at size:
   once. Without it every write is searchable at once, as if each waited for a refresh;
 - security, when made with ``users`` or ``api_keys``: a request without valid basic or API-key
   credentials is a 401 ``security_exception`` with the ``WWW-Authenticate`` challenge;
+- ``_delete_by_query`` on the documents a search sees, each deleted only if unchanged since
+  (``conflicts=abort|proceed``, ``version_conflicts``, ``deleted``, ``refresh``; ``by_query.py``);
 - faults: whole-request errors (429, 503, any status, after N requests), per-item bulk failures,
   dropped connections, a stopped listener (connections refused); and hooks that change the data
   between two requests (a concurrent writer).

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 import orjson
 
 from tests.support.es_double.aggregations import MAX_BUCKETS
+from tests.support.es_double.by_query import delete_by_query
 from tests.support.es_double.common import EsError, duration, error, merge
 from tests.support.es_double.index import Index
 from tests.support.es_double.search import MAX_RESULT_WINDOW, Cache, PointInTime, Shard, search
@@ -250,6 +251,8 @@ class ElasticsearchDouble(HttpDouble):
             return self._get_alias("*", target)
         if action == "_mget":
             return self._mget(target, r.json())
+        if action == "_delete_by_query" and method == "POST":
+            return delete_by_query(self._resolve(target), r.json() or {}, r.query, self.near_real_time)
         if action == "_mapping" and method == "PUT":  # new fields only, as a cluster allows
             for index in self._resolve(target):
                 index.mappings = merge(index.mappings, r.json() or {})
