@@ -281,11 +281,12 @@ def _writer_role() -> dict[str, Any]:
 
 def test_the_crawlers_role_reads_and_writes_documents_of_its_indices_only() -> None:
     """``read``: search, count, get, point in time; ``index``: bulk index and update (upserts) of
-    documents; ``auto_configure``: the month's posts index that the first post of a month creates
-    through the template. No ``manage``, ``delete``, ``delete_index``, ``create_index``, template or
+    documents; ``delete``: documents past retention and a person's on request (``monitor forget``);
+    ``auto_configure``: the month's posts index that the first post of a month creates
+    through the template. No ``manage``, ``delete_index``, ``create_index``, template or
     ILM privilege: those are ``monitor setup``'s and ILM's, run as ``elastic``."""
     role = _writer_role()
     assert role["cluster"] == ["monitor"]  # read-only: cluster health and whether the templates exist
     (indices,) = role["indices"]
     assert indices["names"] == ["monitor-*"]
-    assert sorted(indices["privileges"]) == ["auto_configure", "index", "read"]
+    assert sorted(indices["privileges"]) == ["auto_configure", "delete", "index", "read"]
