@@ -11,6 +11,7 @@
     monitor review ID --verdict fake|true|unverified [--debunk URL] [--note TEXT] [--by NAME]
     monitor review --export FILE
     monitor spikes [--since DATE] [--store URL] | --from-jsonl FILE [--bucket 1h|1d]
+    monitor report [--week 2026-W49] [--out DIR] [--pdf] [--send] [--store URL]
     monitor score [--in FILE] [--out FILE] [--threshold X]
     monitor train [complaints|fakes] --out MODEL [--data FILE ...] [--real-appeals FILE]
     monitor eval complaints|fakes|spikes [--data FILE ...] [--real-appeals FILE] [--cv K]
@@ -36,7 +37,7 @@ from importlib import import_module
 from typing import Sequence
 
 COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detection", "monitor.queues",
-            "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer", "monitor.sources")
+            "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer", "monitor.sources", "monitor.report")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
