@@ -19,7 +19,9 @@ last run) as soon as none is running, so a new complaint reaches the routing que
 its crawl; one also runs every ``SCHEDULE_DETECT_INTERVAL`` seconds without new items (a deadline
 passing marks incidents overdue). Detect runs in a worker kept loaded between runs
 (:mod:`crawler.detect_worker`; started again every ``SCHEDULE_DETECT_WORKER_RUNS`` runs). Every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) it runs
-``monitor spikes``, so emerging crises reach the routing queue and the alert sinks. The heartbeat
+``monitor spikes``, so emerging crises reach the routing queue and the alert sinks. Every
+``REPORT_WEEKDAY`` from ``REPORT_HOUR`` (UTC) it runs ``monitor report --pdf --send`` for the last
+full week, unless ``REPORT_DIR`` has that week's report (a failed run is tried again hourly). The heartbeat
 file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container health checks.
 """
 
@@ -35,17 +37,21 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from crawler.detect_worker import DetectWorker, WorkerDied
 from crawler.exceptions import WatchlistError
 from crawler.watchlist import Source, Watchlist, load_watchlist
+from detector.reports.weeks import Week, report_name
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+REPORT_RETRY = 3600.0  # seconds before a failed weekly report run is tried again
 
 
 @dataclass
@@ -80,7 +86,8 @@ class RunResult:
 
 class Scheduler:
     def __init__(self, settings: Settings, crawl_args: Sequence[str] = (), *,
-                 command: Callable[[Source, Path], list[str]] | None = None) -> None:
+                 command: Callable[[Source, Path], list[str]] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         # None: the demo region's watchlist, shipped with the package and read in place (never as a path)
         self.watchlist_path = Path(settings.get("WATCHLIST")) if settings.get("WATCHLIST") else None
         self.intervals: dict[str, float] = {k: float(v) for k, v in settings.getdict("SCHEDULE_INTERVALS").items()}
@@ -98,6 +105,12 @@ class Scheduler:
         self.spikes_interval = settings.getfloat("SCHEDULE_SPIKES_INTERVAL")
         self.spikes_due = 0.0
         self.spiking: subprocess.Popen[bytes] | None = None
+        self.report_weekday = settings.getint("REPORT_WEEKDAY")
+        self.report_hour = settings.getint("REPORT_HOUR")
+        self.report_dir = Path(settings.get("REPORT_DIR"))
+        self.report_due = 0.0  # monotonic: no new report run before (after a failed one)
+        self.reporting: subprocess.Popen[bytes] | None = None
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.crawl_args = list(crawl_args)
         self.command = command or self._crawl_command
         self.sources: dict[str, Source] = {}
@@ -142,6 +155,7 @@ class Scheduler:
             self._start(self.sources[source_id], now)
         self._detect(now)
         self._spikes(now)
+        self._report(now)
         self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
         self.heartbeat.touch()
 
@@ -203,14 +217,48 @@ class Scheduler:
                                              *self.crawl_args], stdout=log_file, stderr=subprocess.STDOUT)
         self.spikes_due = now + self.spikes_interval
 
+    def _report(self, now: float) -> None:
+        """Write and send the last full week's report once it is due and not yet in REPORT_DIR
+        (its log: report.log); a failed run is started again after REPORT_RETRY."""
+        if self.reporting is not None:
+            if self.reporting.poll() is None:
+                return
+            if self.reporting.returncode != 0:
+                logger.warning("run report: exit=%s (see %s)", self.reporting.returncode, self.run_dir / "report.log")
+            self.reporting = None
+        week = self.report_week()
+        if self.stopping or week is None or now < self.report_due:
+            return
+        if (self.report_dir / f"{report_name(week)}.html").exists():
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        logger.info("run report: the weekly report of %s", week)
+        with (self.run_dir / "report.log").open("wb") as log_file:
+            self.reporting = subprocess.Popen([sys.executable, "-m", "monitor", "report", "--week", week.label,
+                                               "--pdf", "--send", "--out", str(self.report_dir), *self.crawl_args],
+                                              stdout=log_file, stderr=subprocess.STDOUT)
+        self.report_due = now + REPORT_RETRY
+
+    def report_week(self) -> Week | None:
+        """The week whose report is due now: the last full one, from REPORT_WEEKDAY REPORT_HOUR:00 UTC of
+        this week on (None before that, or with REPORT_WEEKDAY=0)."""
+        if self.report_weekday <= 0:
+            return None
+        wall = self.clock()
+        this_week = Week.of(wall)
+        due = this_week.start + timedelta(days=self.report_weekday - 1, hours=self.report_hour)
+        return this_week.shifted(-1) if wall >= due else None
+
     def finish(self) -> None:
         """Wait for the current runs; past SCHEDULE_STOP_TIMEOUT, ask them to stop."""
         deadline = time.monotonic() + self.stop_timeout
-        if self.spiking is not None:
+        for child in (self.spiking, self.reporting):
+            if child is None:
+                continue
             try:
-                self.spiking.wait(timeout=max(0.0, self.stop_timeout))
+                child.wait(timeout=max(0.0, self.stop_timeout))
             except subprocess.TimeoutExpired:
-                self.spiking.terminate()
+                child.terminate()
         while self.running or self._detecting:
             if self._detecting and time.monotonic() >= deadline:
                 assert self.detector is not None

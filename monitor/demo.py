@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  monitor queue factcheck{hint}")
         print(f"  monitor review <ID> --verdict fake --debunk <URL>{hint}")
         _show_crisis(store, config, hint)
+        _write_report(store, config, settings, hint)
     finally:
         store.close()
     return 0
@@ -102,3 +103,17 @@ def _show_crisis(store: object, config: object, hint: str) -> None:
         print("the most significant:")
         print_crises([top])
     print(f"  monitor spikes --since 7d{hint}        (crises also join the routing queue)")
+
+
+def _write_report(store: object, config: object, settings: object, hint: str) -> None:
+    """The weekly report of the week holding most of the demo's days (its middle), with the PDF."""
+    from detector.reports.config import ReportConfig
+    from detector.reports.job import run_report
+    from detector.reports.weeks import Week
+    from indexer.schema import utcnow
+
+    week = Week.of(utcnow() - timedelta(days=3.5))
+    done = run_report(store, config, ReportConfig.from_settings(settings), week=week, pdf=True)  # type: ignore[arg-type]
+    print(f"\nThe weekly report of {week} (the week holding most of the demo's days):")
+    print(done.summary())
+    print(f"  open {done.files.html} in a browser;  monitor report --week {week} --pdf{hint}")
