@@ -9,6 +9,7 @@ reader never sees half a report.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -51,8 +52,13 @@ def write_pdf(html: str, path: Path) -> None:
         from weasyprint import HTML
     except OSError as exc:  # the Python package is there, its system libraries are not
         raise ReportError(f"cannot write the PDF: WeasyPrint needs pango ({exc})") from exc
-    with _replacing(path) as part:
-        HTML(string=html).write_pdf(part)
+    quiet = _NoMissingGlyphs()
+    logging.getLogger("weasyprint").addFilter(quiet)
+    try:
+        with _replacing(path) as part:
+            HTML(string=html).write_pdf(part)
+    finally:
+        logging.getLogger("weasyprint").removeFilter(quiet)
 
 
 def write_report(report: WeeklyReport, folder: Path | str, *, pdf: bool = False) -> ReportFiles:
@@ -104,6 +110,14 @@ class _replacing:
             self.part.unlink(missing_ok=True)
             if isinstance(exc, OSError) and not isinstance(exc, ReportError):
                 raise ReportError(f"{self.path}: cannot write: {exc.strerror or exc}") from exc
+
+
+class _NoMissingGlyphs(logging.Filter):
+    """Posts quote emoji that no installed font draws; WeasyPrint logs each one, which says nothing
+    a reader of the PDF can act on (the browser's HTML shows them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return ".notdef glyph" not in record.getMessage()
 
 
 def _hours(value: float | None) -> str:

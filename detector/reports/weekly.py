@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 EVERY = 1_000_000  # incidents one read may return: a week of a region is far fewer
 NO_PLACE = "не указана"
+TITLE = 140  # characters of a title the tables show
 VERDICTS = ("fake", "true", "unverified", "waiting")  # "waiting": no verdict yet
 
 
@@ -125,7 +126,7 @@ def _trend(incidents: Sequence[Incident], first: Week, weeks: int, names: Mappin
 
 def _top(incidents: Sequence[Incident], names: Mapping[str, str], limit: int) -> list[TopIncident]:
     ordered = sorted(incidents, key=lambda i: (-len(i.post_ids), -len(i.sources), i.priority != "high", i.id))
-    return [TopIncident(i.id, i.title or i.summary or i.id, _sector(i, names), _place(i), i.body or "",
+    return [TopIncident(i.id, _short(i.title or i.summary or i.id), _sector(i, names), _place(i), i.body or "",
                         len(i.post_ids), len(i.sources), i.priority, i.status) for i in ordered[:limit]]
 
 
@@ -156,3 +157,7 @@ def _place(incident: Incident) -> str:
     if place is None:
         return NO_PLACE
     return place.district or place.municipality or NO_PLACE
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= TITLE else text[:TITLE - 1].rstrip() + "…"
