@@ -78,8 +78,9 @@ class ReportTelegramSink(TelegramSink):
         pdf = Path(str(incident.get("pdf"))) if incident.get("pdf") else None
         if pdf is None or not pdf.is_file():
             return super()._post(incident)
-        fields = {"chat_id": self.chat_id, "caption": self.text(incident)[:CAPTION],
-                  "document": (pdf.name, pdf.read_bytes(), "application/pdf")}
+        fields: dict[str, str | tuple[str, bytes, str]] = {
+            "chat_id": self.chat_id, "caption": self.text(incident)[:CAPTION],
+            "document": (pdf.name, pdf.read_bytes(), "application/pdf")}
         try:
             response = self.http.request("POST", self.document_url, fields=fields,
                                          headers={"User-Agent": self.headers["User-Agent"]})

@@ -51,6 +51,11 @@ class Week:
         return self.start + timedelta(days=7)
 
     @property
+    def sunday(self) -> date:
+        """Its last day, as a reader names the week's end."""
+        return (self.end - timedelta(days=1)).date()
+
+    @property
     def label(self) -> str:
         return f"{self.year}-W{self.number:02d}"
 
