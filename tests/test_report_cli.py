@@ -135,3 +135,11 @@ def test_the_scheduler_writes_and_sends_last_weeks_report_once_when_it_is_due(tm
         scheduler.finish()
     assert (tmp_path / "reports" / "weekly-2026-W49.pdf").is_file()
     assert len(receiver.got("/hook")) == 1 and len(receiver.got("/sendDocument")) == 1
+
+
+def test_a_folder_that_cannot_be_made_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
+    done = monitor_report("--week", "2026-W49", "--out", str(tmp_path / "taken" / "reports"),
+                          "--store", demo_store(tmp_path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"monitor report: {tmp_path / 'taken' / 'reports'}: cannot make the report folder")
