@@ -21,7 +21,8 @@ passing marks incidents overdue). Detect runs in a worker kept loaded between ru
 (:mod:`crawler.detect_worker`; started again every ``SCHEDULE_DETECT_WORKER_RUNS`` runs). Every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) it runs
 ``monitor spikes``, so emerging crises reach the routing queue and the alert sinks. Every
 ``REPORT_WEEKDAY`` from ``REPORT_HOUR`` (UTC) it runs ``monitor report --pdf --send`` for the last
-full week, unless ``REPORT_DIR`` has that week's report (a failed run is tried again hourly). The heartbeat
+full week, unless ``REPORT_DIR`` has that week's report (a failed run, or one whose message a
+receiver did not take, is tried again hourly). The heartbeat
 file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container health checks.
 """
 
@@ -110,6 +111,7 @@ class Scheduler:
         self.report_dir = Path(settings.get("REPORT_DIR"))
         self.report_due = 0.0  # monotonic: no new report run before (after a failed one)
         self.reporting: subprocess.Popen[bytes] | None = None
+        self.report_failed: Week | None = None  # its last run failed (not written, or not sent): run again
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.crawl_args = list(crawl_args)
         self.command = command or self._crawl_command
@@ -219,17 +221,19 @@ class Scheduler:
 
     def _report(self, now: float) -> None:
         """Write and send the last full week's report once it is due and not yet in REPORT_DIR
-        (its log: report.log); a failed run is started again after REPORT_RETRY."""
+        (its log: report.log); a failed run (not written, or not taken by a receiver) is started
+        again after REPORT_RETRY."""
         if self.reporting is not None:
             if self.reporting.poll() is None:
                 return
             if self.reporting.returncode != 0:
                 logger.warning("run report: exit=%s (see %s)", self.reporting.returncode, self.run_dir / "report.log")
+            self.report_failed = self.report_week() if self.reporting.returncode != 0 else None
             self.reporting = None
         week = self.report_week()
         if self.stopping or week is None or now < self.report_due:
             return
-        if (self.report_dir / f"{report_name(week)}.html").exists():
+        if (self.report_dir / f"{report_name(week)}.html").exists() and week != self.report_failed:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         logger.info("run report: the weekly report of %s", week)

@@ -95,15 +95,25 @@ def test_without_a_pdf_telegram_gets_the_figures_and_the_link_as_a_message(tmp_p
     assert "https://workspace.prirechye.example/reports/weekly-2026-W49.html" in text
 
 
-def test_a_report_no_receiver_took_exits_1_and_waits_in_the_outbox(tmp_path: Path) -> None:
-    receiver = Receiver()  # never started: connections refused
-    settings = {**sending(receiver, tmp_path), "REPORT_WEBHOOK_URL": "http://127.0.0.1:9/hook",
-                "SPIKES_TELEGRAM_TOKEN": "", "INCIDENTS_WEBHOOK_RETRIES": "0"}
-    overrides = [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
-    done = monitor_report("--week", "2026-W49", "--out", str(tmp_path / "r"), "--send", "--store",
-                          demo_store(tmp_path), *overrides)
+def test_a_report_no_receiver_took_exits_1_waits_in_the_outbox_and_goes_once_when_run_again(tmp_path: Path) -> None:
+    receiver = Receiver().start()
+    receiver.stop()  # its port refuses connections until it starts again
+    settings = {**sending(receiver, tmp_path), "SPIKES_TELEGRAM_TOKEN": "", "INCIDENTS_WEBHOOK_RETRIES": "0"}
+    args = ["--week", "2026-W49", "--out", str(tmp_path / "r"), "--send", "--store", demo_store(tmp_path),
+            *(arg for name, value in settings.items() for arg in ("-s", f"{name}={value}"))]
+    outbox = tmp_path / "outbox" / "reports.jsonl"
+    done = monitor_report(*args)
     assert done.returncode == 1 and "WebhookSink: 0 accepted, 1 waiting" in done.stdout, done.stdout + done.stderr
-    assert json.loads((tmp_path / "outbox" / "reports.jsonl").read_text(encoding="utf-8"))["week"] == "2026-W49"
+    store = SqliteStore(tmp_path / "monitor.db")
+    report = build_weekly(store, WEEK, NOW, sector_names=NAMES)
+    store.close()
+    files, config = ReportFiles(tmp_path / "r" / "weekly-2026-W49.html", None, tmp_path / "x.json"), \
+        ReportConfig.from_settings(settings)
+    assert [s.pending for s in send_report(config, report, files)] == [1]  # run again, still down: not queued twice
+    assert [json.loads(line)["week"] for line in outbox.read_text(encoding="utf-8").splitlines()] == ["2026-W49"]
+    with receiver:
+        assert [(s.accepted, s.pending) for s in send_report(config, report, files)] == [(1, 0)]
+    assert len(receiver.got("/hook")) == 1 and outbox.read_text(encoding="utf-8") == ""
 
 
 def test_a_week_that_is_not_one_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ and a PDF gone by then is sent as the message alone.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,21 @@ class Sent:
     pending: int
     outbox: str
     busy: bool = False
+
+
+def _waiting(outbox: Path) -> set[str]:
+    """The ids of the records an outbox holds (an unreadable line is the sink's to quarantine)."""
+    try:
+        lines = outbox.read_bytes().splitlines()
+    except FileNotFoundError:
+        return set()
+    ids = set()
+    for line in lines:
+        try:
+            ids.add(str(json.loads(line).get("id")))
+        except (ValueError, AttributeError):
+            continue
+    return ids
 
 
 def report_record(report: WeeklyReport, files: ReportFiles, url: str = "") -> dict[str, Any]:
@@ -106,6 +122,7 @@ def send_report(config: ReportConfig, report: WeeklyReport, files: ReportFiles) 
     record = report_record(report, files, config.url)
     sent = []
     for sink in sinks:
-        accepted = sink.send_records([record])
+        # A run again after a receiver was down: the report already waits in the outbox, send it once.
+        accepted = sink.flush() if record["id"] in _waiting(sink.outbox) else sink.send_records([record])
         sent.append(Sent(type(sink).__name__, accepted, sink.pending(), str(sink.outbox), sink.busy))
     return sent
