@@ -122,26 +122,33 @@ def test_a_week_that_is_not_one_is_one_line_and_exit_2(tmp_path: Path) -> None:
         "monitor report: --week '2026-49': expected an ISO week like 2026-W49"]
 
 
-def test_the_scheduler_writes_and_sends_last_weeks_report_once_when_it_is_due(tmp_path: Path) -> None:
+def test_the_scheduler_writes_and_sends_last_weeks_report_once_when_it_is_due_and_again_when_unsent(
+        tmp_path: Path) -> None:
     clock = [datetime(2026, 12, 7, 5, 59, tzinfo=timezone.utc)]  # the Monday after 2026-W49, before REPORT_HOUR
     watchlist = write_watchlist(tmp_path / "w.yml", ["rss_gov"])
-    with Receiver() as receiver:
-        settings = {"WATCHLIST": str(watchlist), "SCHEDULE_DETECT_INTERVAL": 0, "SCHEDULE_SPIKES_INTERVAL": 0,
-                    "SCHEDULE_RUN_DIR": str(tmp_path / "runs"), "SCHEDULE_HEARTBEAT": str(tmp_path / "beat"),
-                    "REPORT_DIR": str(tmp_path / "reports"), "REPORT_WEEKDAY": 1, "REPORT_HOUR": 6,
-                    **sending(receiver, tmp_path)}
-        crawl_args = ["--store", demo_store(tmp_path),
-                      *(arg for name, value in sending(receiver, tmp_path).items() for arg in ("-s", f"{name}={value}"))]
-        scheduler = Scheduler(project_settings(settings), crawl_args, clock=lambda: clock[0],
-                              command=lambda source, stats: [sys.executable, "-c", "pass"])
-        scheduler.step(time.monotonic())
-        assert scheduler.report_week() is None and scheduler.reporting is None
-        clock[0] = datetime(2026, 12, 7, 6, 0, tzinfo=timezone.utc)
-        scheduler.step(time.monotonic())
-        assert scheduler.reporting is not None and scheduler.report_week() == WEEK
-        assert scheduler.reporting.wait(timeout=120) == 0, (tmp_path / "runs" / "report.log").read_text()
-        scheduler.step(time.monotonic())
-        assert scheduler.reporting is None  # the week's report is in REPORT_DIR: not written again
+    receiver = Receiver().start()
+    receiver.stop()  # down when the report is first sent
+    settings = {"WATCHLIST": str(watchlist), "SCHEDULE_DETECT_INTERVAL": 0, "SCHEDULE_SPIKES_INTERVAL": 0,
+                "SCHEDULE_RUN_DIR": str(tmp_path / "runs"), "SCHEDULE_HEARTBEAT": str(tmp_path / "beat"),
+                "REPORT_DIR": str(tmp_path / "reports"), "REPORT_WEEKDAY": 1, "REPORT_HOUR": 6}
+    sent = {**sending(receiver, tmp_path), "INCIDENTS_WEBHOOK_RETRIES": "0"}
+    crawl_args = ["--store", demo_store(tmp_path), *(arg for name, value in sent.items() for arg in ("-s", f"{name}={value}"))]
+    scheduler = Scheduler(project_settings(settings), crawl_args, clock=lambda: clock[0],
+                          command=lambda source, stats: [sys.executable, "-c", "pass"])
+    log = tmp_path / "runs" / "report.log"
+    scheduler.step(time.monotonic())
+    assert scheduler.report_week() is None and scheduler.reporting is None
+    clock[0] = datetime(2026, 12, 7, 6, 0, tzinfo=timezone.utc)
+    scheduler.step(time.monotonic())
+    assert scheduler.reporting is not None and scheduler.report_week() == WEEK
+    assert scheduler.reporting.wait(timeout=120) == 1, log.read_text()  # written, not taken
+    scheduler.step(time.monotonic())
+    assert scheduler.reporting is None and scheduler.report_failed == WEEK  # not before REPORT_RETRY
+    with receiver:
+        scheduler.step(time.monotonic() + 3600)
+        assert scheduler.reporting is not None and scheduler.reporting.wait(timeout=120) == 0, log.read_text()
+        scheduler.step(time.monotonic() + 7200)
+        assert scheduler.reporting is None  # written and sent: not again
         scheduler.finish()
     assert (tmp_path / "reports" / "weekly-2026-W49.pdf").is_file()
     assert len(receiver.got("/hook")) == 1 and len(receiver.got("/sendDocument")) == 1
