@@ -178,4 +178,7 @@ def test_the_week_holds_its_incidents_by_sector_and_territory_its_trend_answers_
     assert (report.fakes.debunked, report.fakes.known, report.fakes.spread) == (1, 1, 1)
     [found] = report.crises
     assert (found.count, found.why, found.streets) == (14, "14 сообщений за 3 ч при обычных 2,2", ["ул. Речная (9)"])
-    assert report.headline()["crises"] == 1 and report.headline()["overdue"] == 2
+    headline = report.headline()
+    assert (headline["crises"], headline["overdue"]) == (1, 2)
+    assert headline["change"] == pytest.approx(8 / ((0 + 1 + 2 + 4) / 4) - 1)  # against the 4 weeks before
+    assert headline["answered_within_24h"] == pytest.approx(2 / 6)  # inc-1 and inc-5, of the six a day old

@@ -27,6 +27,7 @@ class AnswerTimes:
     body: str
     incidents: int
     answered: int  # with a substantive answer
+    judged: int  # opened at least 24 h ago or answered in substance within 24 h: what ``within_24h`` is a share of
     within_24h: float | None  # share answered in substance within 24 h, of those open at least 24 h
     median_hours: float | None  # time to the first substantive answer
     p90_hours: float | None
@@ -70,7 +71,7 @@ def _body_times(body: str, incidents: list[Incident], now: datetime) -> AnswerTi
             answered_any += 1
             otpiski += incident.answer_quality == "otpiska"
         overdue += _overdue(incident, answered, now)
-    return AnswerTimes(body, len(incidents), len(hours), quick / judged if judged else None,
+    return AnswerTimes(body, len(incidents), len(hours), judged, quick / judged if judged else None,
                        _quantile(hours, 0.5), _quantile(hours, 0.9), otpiski / answered_any if answered_any else None,
                        overdue)
 

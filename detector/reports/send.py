@@ -68,9 +68,10 @@ def report_record(report: WeeklyReport, files: ReportFiles, url: str = "") -> di
 def report_message(record: dict[str, Any]) -> str:
     """The report as a short Russian text: the week, the figures, where to read it."""
     figures = record.get("figures") or {}
-    within = figures.get("answered_within_24h")
+    within, change = figures.get("answered_within_24h"), figures.get("change")
+    versus = "" if change is None else f" ({100 * change:+.0f}% к среднему за прошлые недели)"
     lines = [f"📊 {record.get('title')}",
-             f"Инцидентов: {figures.get('incidents', 0)}; больше всего: {figures.get('top_sector') or '—'}",
+             f"Инцидентов: {figures.get('incidents', 0)}{versus}; больше всего: {figures.get('top_sector') or '—'}",
              f"Ответов по существу за 24 ч: {'—' if within is None else f'{100 * within:.0f}%'}; "
              f"просрочено сейчас: {figures.get('overdue', 0)}",
              f"Сюжетов на проверку: {figures.get('fakes', 0)}, опровергнуто: {figures.get('debunked', 0)}; "

@@ -88,11 +88,15 @@ class WeeklyReport:
     notes: list[str] = field(default_factory=list)
 
     def headline(self) -> dict[str, Any]:
-        """The figures a message carries: incidents, answered within 24 h, отписки, overdue, fakes, crises."""
-        judged = [a for a in self.answers if a.within_24h is not None]
-        weights = sum(a.incidents for a in judged)
-        within = sum(a.within_24h * a.incidents for a in judged if a.within_24h is not None) / weights if weights else None
-        return {"week": self.week.label, "incidents": self.incidents, "answered_within_24h": within,
+        """The figures a message carries: incidents and their change against the weeks before, the
+        share answered within 24 h, overdue now, fact-check stories and debunked ones, crises."""
+        judged = sum(a.judged for a in self.answers)
+        quick = sum((a.within_24h or 0) * a.judged for a in self.answers)
+        before = [sum(counts.values()) for _, counts in self.trend[:-1]]
+        usual = sum(before) / len(before) if before else 0
+        return {"week": self.week.label, "incidents": self.incidents,
+                "change": self.incidents / usual - 1 if usual else None,
+                "answered_within_24h": quick / judged if judged else None,
                 "overdue": sum(a.overdue for a in self.answers), "fakes": self.fakes.found,
                 "debunked": self.fakes.debunked, "crises": len(self.crises),
                 "top_sector": self.sectors[0] if self.sectors else None}
