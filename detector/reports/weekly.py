@@ -93,7 +93,9 @@ class WeeklyReport:
         judged = sum(a.judged for a in self.answers)
         quick = sum((a.within_24h or 0) * a.judged for a in self.answers)
         before = [sum(counts.values()) for _, counts in self.trend[:-1]]
-        usual = sum(before) / len(before) if before else 0
+        # A store younger than the trend (the demo's, a new region's) has no usual level to compare with.
+        known = sum(1 for count in before if count) * 2 >= len(before) > 0
+        usual = sum(before) / len(before) if known else 0
         return {"week": self.week.label, "incidents": self.incidents,
                 "change": self.incidents / usual - 1 if usual else None,
                 "answered_within_24h": quick / judged if judged else None,
