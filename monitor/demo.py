@@ -81,7 +81,7 @@ def _fresh_store(store_url: str, demo_sources: set[str]) -> None:
             crawled = set()
         finally:
             db.close()
-        others = sorted(crawled - demo_sources)
+        others = sorted(s for s in crawled - demo_sources if not s.startswith("~"))  # "~detect": the detector's
         if others:
             raise UsageError(f"{path} holds crawls of sources that are not the demo's ({', '.join(others[:5])}); "
                              f"the demo would erase them: give it another store, e.g. --store sqlite:///var/demo.db")
