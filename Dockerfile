@@ -9,10 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # chromium-headless-shell: /usr/lib/chromium/chromium-headless-shell (RENDERED_CHROMIUM_PATH);
-# curl: healthchecks and debugging.
+# curl: healthchecks and debugging; pango and DejaVu (Cyrillic): the weekly report's PDF (WeasyPrint).
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        chromium-headless-shell curl ca-certificates \
+        chromium-headless-shell curl ca-certificates libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --create-home --uid 10001 --user-group monitor

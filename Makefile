@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test model chromium compose-tool redis-tool bench clean
+.PHONY: demo test model chromium compose-tool redis-tool report-libs bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,13 @@ $(VENV)/.installed: pyproject.toml
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell; }
+
+# The weekly report's PDF: WeasyPrint lays out text with pango; DejaVu Sans has Cyrillic.
+report-libs:
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } || { \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
+
 
 # tests/test_compose.py runs `docker compose config` (no engine needed). Debian 12 has only Compose v1
 # (docker-compose); the v2 plugin is taken from Debian 13's docker-compose package, fetched from the
@@ -41,10 +48,10 @@ redis-tool:
 	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server; }
 
-demo: $(VENV)/.installed chromium
+demo: $(VENV)/.installed chromium report-libs
 	$(VENV)/bin/monitor demo
 
-test: $(VENV)/.installed chromium compose-tool redis-tool
+test: $(VENV)/.installed chromium compose-tool redis-tool report-libs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -p no:cacheprovider -q

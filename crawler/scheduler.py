@@ -20,7 +20,10 @@ its crawl; one also runs every ``SCHEDULE_DETECT_INTERVAL`` seconds without new 
 passing marks incidents overdue). Detect runs in a worker kept loaded between runs
 (:mod:`crawler.detect_worker`; started again every ``SCHEDULE_DETECT_WORKER_RUNS`` runs). Every ``SCHEDULE_SPIKES_INTERVAL`` (one bucket) it runs
 ``monitor spikes``, so emerging crises reach the routing queue and the alert sinks; every
-``SCHEDULE_RETENTION_INTERVAL`` (a day) ``monitor forget --expired`` (retention). The heartbeat
+``SCHEDULE_RETENTION_INTERVAL`` (a day) ``monitor forget --expired`` (retention). Every
+``REPORT_WEEKDAY`` from ``REPORT_HOUR`` (UTC) it runs ``monitor report --pdf --send`` for the last
+full week, unless ``REPORT_DIR`` has that week's report (a failed run, or one whose message a
+receiver did not take, is tried again hourly). The heartbeat
 file (``SCHEDULE_HEARTBEAT``) is touched every loop, for container health checks.
 
 Credentials reach the children in their environment, never on their command lines, which any
@@ -40,12 +43,14 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from crawler.detect_worker import DetectWorker, WorkerDied
 from crawler.exceptions import WatchlistError
 from crawler.watchlist import Source, Watchlist, load_watchlist
+from detector.reports.weeks import Week, report_name
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -96,6 +101,8 @@ def public_args(args: Sequence[str]) -> list[str]:
         kept += [arg] if value is None else [arg, value]
     return kept
 
+REPORT_RETRY = 3600.0  # seconds before a failed weekly report run is tried again
+
 
 @dataclass
 class Run:
@@ -129,7 +136,8 @@ class RunResult:
 
 class Scheduler:
     def __init__(self, settings: Settings, crawl_args: Sequence[str] = (), *,
-                 command: Callable[[Source, Path], list[str]] | None = None) -> None:
+                 command: Callable[[Source, Path], list[str]] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         # None: the demo region's watchlist, shipped with the package and read in place (never as a path)
         self.watchlist_path = Path(settings.get("WATCHLIST")) if settings.get("WATCHLIST") else None
         self.intervals: dict[str, float] = {k: float(v) for k, v in settings.getdict("SCHEDULE_INTERVALS").items()}
@@ -152,6 +160,13 @@ class Scheduler:
         self.retention_interval = settings.getfloat("SCHEDULE_RETENTION_INTERVAL")
         self.retention_due = 0.0
         self.retaining: subprocess.Popen[bytes] | None = None
+        self.report_weekday = settings.getint("REPORT_WEEKDAY")
+        self.report_hour = settings.getint("REPORT_HOUR")
+        self.report_dir = Path(settings.get("REPORT_DIR"))
+        self.report_due = 0.0  # monotonic: no new report run before (after a failed one)
+        self.reporting: subprocess.Popen[bytes] | None = None
+        self.report_failed: Week | None = None  # its last run failed (not written, or not sent): run again
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.command = command or self._crawl_command
         self.sources: dict[str, Source] = {}
         self.due: dict[str, float] = {}
@@ -196,6 +211,7 @@ class Scheduler:
         self._detect(now)
         self._spikes(now)
         self._retention(now)
+        self._report(now)
         self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
         self.heartbeat.touch()
 
@@ -277,15 +293,51 @@ class Scheduler:
                                               env=self.child_env)
         self.retention_due = now + self.retention_interval
 
+    def _report(self, now: float) -> None:
+        """Write and send the last full week's report once it is due and not yet in REPORT_DIR
+        (its log: report.log); a failed run (not written, or not taken by a receiver) is started
+        again after REPORT_RETRY."""
+        if self.reporting is not None:
+            if self.reporting.poll() is None:
+                return
+            if self.reporting.returncode != 0:
+                logger.warning("run report: exit=%s (see %s)", self.reporting.returncode, self.run_dir / "report.log")
+            self.report_failed = self.report_week() if self.reporting.returncode != 0 else None
+            self.reporting = None
+        week = self.report_week()
+        if self.stopping or week is None or now < self.report_due:
+            return
+        if (self.report_dir / f"{report_name(week)}.html").exists() and week != self.report_failed:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        logger.info("run report: the weekly report of %s", week)
+        with (self.run_dir / "report.log").open("wb") as log_file:
+            self.reporting = subprocess.Popen([sys.executable, "-m", "monitor", "report", "--week", week.label,
+                                               "--pdf", "--send", "--out", str(self.report_dir), *self.crawl_args],
+                                              stdout=log_file, stderr=subprocess.STDOUT,
+                                              env=self.child_env)
+        self.report_due = now + REPORT_RETRY
+
+    def report_week(self) -> Week | None:
+        """The week whose report is due now: the last full one, from REPORT_WEEKDAY REPORT_HOUR:00 UTC of
+        this week on (None before that, or with REPORT_WEEKDAY=0)."""
+        if self.report_weekday <= 0:
+            return None
+        wall = self.clock()
+        this_week = Week.of(wall)
+        due = this_week.start + timedelta(days=self.report_weekday - 1, hours=self.report_hour)
+        return this_week.shifted(-1) if wall >= due else None
+
     def finish(self) -> None:
         """Wait for the current runs; past SCHEDULE_STOP_TIMEOUT, ask them to stop."""
         deadline = time.monotonic() + self.stop_timeout
-        for job in (self.spiking, self.retaining):
-            if job is not None:
-                try:
-                    job.wait(timeout=max(0.0, self.stop_timeout))
-                except subprocess.TimeoutExpired:
-                    job.terminate()
+        for child in (self.spiking, self.retaining, self.reporting):
+            if child is None:
+                continue
+            try:
+                child.wait(timeout=max(0.0, self.stop_timeout))
+            except subprocess.TimeoutExpired:
+                child.terminate()
         while self.running or self._detecting:
             if self._detecting and time.monotonic() >= deadline:
                 assert self.detector is not None

@@ -190,6 +190,17 @@ SOURCES_SILENT_AFTER = 3  # ok crawls with posts before a crawl whose pages hold
 SOURCES_TELEGRAM_OUTBOX = "var/outbox/sources-telegram.jsonl"  # ... and for the crises' Telegram chat
 SOURCES_WEBHOOK_URL = os.environ.get("MONITOR_SOURCES_WEBHOOK_URL") or os.environ.get("MONITOR_WEBHOOK_URL")
 
+# --- Weekly report (monitor report; the scheduler writes and sends last week's) -------------------
+REPORT_DIR = "var/reports"  # weekly-<week>.html, .pdf, .json: what the workspace serves
+REPORT_HOUR = 6  # hour (UTC) of REPORT_WEEKDAY from which the scheduler writes the last full week's report
+REPORT_OUTBOX = "var/outbox/reports.jsonl"  # report messages wait here until the webhook accepts them
+REPORT_TELEGRAM_OUTBOX = "var/outbox/reports-telegram.jsonl"  # ... and for the crises' Telegram chat (the PDF)
+REPORT_TOP = 10  # incidents and stories listed as the week's largest
+REPORT_TREND_WEEKS = 8  # weeks before the report's that its trend chart shows
+REPORT_URL = os.environ.get("MONITOR_REPORT_URL") or ""  # where REPORT_DIR is served: messages link the report
+REPORT_WEBHOOK_URL = os.environ.get("MONITOR_REPORT_WEBHOOK_URL") or os.environ.get("MONITOR_WEBHOOK_URL")
+REPORT_WEEKDAY = 1  # ISO weekday (1 Monday ... 7 Sunday) the scheduler writes and sends the report; 0: never
+
 # --- Redis (several crawl nodes) ----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL")  # set: the shared limits live in Redis, for every node (pip extra [redis])
 

@@ -24,6 +24,7 @@ from detector.exceptions import (
     IncompatibleModel,
     MissingFileError,
     ModelError,
+    ReportError,
     ReviewError,
     StaffFileError,
 )
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
     from detector.scoring import Detector
 
 __all__ = ["Change", "ConfigError", "DataError", "DetectReport", "Detector", "DetectorConfig", "DetectorError",
-           "IncompatibleModel", "MissingFileError", "ModelError", "ReviewError", "SpikesReport", "StaffFileError",
+           "IncompatibleModel", "MissingFileError", "ModelError", "ReportError", "ReviewError", "SpikesReport",
+           "StaffFileError",
            "change_incident", "export_reviews", "list_queue", "record_verdict", "run_detect", "run_spikes",
            "score_stream", "set_status", "spikes_in_records"]
 

@@ -7,7 +7,8 @@
     ├── ModelError           a model file cannot be used
     │   └── IncompatibleModel built by another format, other word vectors or another scikit-learn
     ├── DataError            labelled data or input lines that cannot be read (names the file and line)
-    └── ReviewError          a fact-check verdict or an incident change that cannot be made
+    ├── ReviewError          a fact-check verdict or an incident change that cannot be made
+    └── ReportError          a weekly report that cannot be made as asked (the week, the folder, the PDF)
 
 Every message says what was expected and what was found, so the CLI prints it as it is (exit 2).
 """
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from detector.staff.problems import Problem
 
 __all__ = ["ConfigError", "DataError", "DetectorError", "IncompatibleModel", "MissingFileError", "ModelError",
-           "ReviewError", "StaffFileError"]
+           "ReportError", "ReviewError", "StaffFileError"]
 
 
 class DetectorError(Exception):
@@ -64,3 +65,8 @@ class DataError(DetectorError, ValueError):
 
 class ReviewError(DetectorError, ValueError):
     """A staff action (a verdict, a status) that cannot be applied."""
+
+
+class ReportError(DetectorError):
+    """A weekly report that cannot be made as asked: a week that is not ``YYYY-Www``, a folder that
+    cannot be written, a PDF that WeasyPrint cannot make (its system libraries missing)."""

@@ -75,6 +75,7 @@ class IncidentQuery:
     municipality: str | None = None
     district: str | None = None
     since: datetime | None = None  # opened at or after
+    until: datetime | None = None  # opened before (with ``since``: a week's incidents)
     status_since: datetime | None = None  # its status last changed at or after
     updated_since: datetime | None = None  # its last post at or after
     due_since: datetime | None = None  # its deadline at or after ...

@@ -12,6 +12,7 @@
     monitor review --export FILE
     monitor spikes [--since DATE] [--store URL] | --from-jsonl FILE [--bucket 1h|1d]
     monitor answers [--since DATE] [--until DATE] [--week 2026-W49] [--json] [--store URL]
+    monitor report [--week 2026-W49] [--out DIR] [--pdf] [--send] [--store URL]
     monitor score [--in FILE] [--out FILE] [--threshold X]
     monitor train [complaints|fakes] --out MODEL [--data FILE ...] [--real-appeals FILE]
     monitor eval complaints|fakes|spikes|answers [--data FILE ...] [--real-appeals FILE] [--cv K]
@@ -39,7 +40,7 @@ from typing import Sequence
 
 COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detection", "monitor.queues",
             "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer", "monitor.sources",
-            "monitor.answers", "monitor.forget")
+            "monitor.answers", "monitor.forget", "monitor.report")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  monitor queue factcheck{hint}")
         print(f"  monitor review <ID> --verdict fake --debunk <URL>{hint}")
         _show_crisis(store, config, hint)
+        _write_report(store, config, settings, hint)
     finally:
         store.close()
     return 0
@@ -108,7 +109,7 @@ def _fresh_store(store_url: str, demo_sources: set[str]) -> None:
             crawled = set()
         finally:
             db.close()
-        others = sorted(crawled - demo_sources)
+        others = sorted(s for s in crawled - demo_sources if not s.startswith("~"))  # "~detect": the detector's
         if others:
             raise UsageError(f"{path} holds crawls of sources that are not the demo's ({', '.join(others[:5])}); "
                              f"the demo would erase them: give it another store, e.g. --store sqlite:///var/demo.db")
@@ -130,3 +131,17 @@ def _show_crisis(store: object, config: object, hint: str) -> None:
         print("the most significant:")
         print_crises([top])
     print(f"  monitor spikes --since 7d{hint}        (crises also join the routing queue)")
+
+
+def _write_report(store: object, config: object, settings: object, hint: str) -> None:
+    """The weekly report of the week holding most of the demo's days (its middle), with the PDF."""
+    from detector.reports.config import ReportConfig
+    from detector.reports.job import run_report
+    from detector.reports.weeks import Week
+    from indexer.schema import utcnow
+
+    week = Week.of(utcnow() - timedelta(days=3.5))
+    done = run_report(store, config, ReportConfig.from_settings(settings), week=week, pdf=True)  # type: ignore[arg-type]
+    print(f"\nThe weekly report of {week} (the week holding most of the demo's days):")
+    print(done.summary())
+    print(f"  open {done.files.html} in a browser;  monitor report --week {week} --pdf{hint}")

@@ -76,12 +76,13 @@ def test_importing_the_libraries_loads_no_scrapy_and_no_cli() -> None:
                                   ["sources"]])
 def test_reading_commands_start_without_scrapy_scikit_learn_or_the_models(argv: list[str], tmp_path: Path) -> None:
     """`monitor --help` and the commands that only read a store start at once: the heavy parts
-    (Scrapy ~0.7 s, scikit-learn ~1 s, the Elasticsearch client ~0.5 s) are imported by the commands that
+    (Scrapy ~0.7 s, scikit-learn ~1 s, the Elasticsearch client ~0.5 s, matplotlib and WeasyPrint
+    for the weekly report) are imported by the commands that
     use them (bench/start.py measures the times)."""
     code = ("import sys; from monitor.cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'sklearn', 'elasticsearch', 'twisted',"
-            " 'natasha', 'navec', 'scipy'})\n"
+            " 'natasha', 'navec', 'scipy', 'matplotlib', 'weasyprint', 'jinja2'})\n"
             "sys.stderr.write(f'HEAVY={heavy}')\n")
     done = subprocess.run([sys.executable, "-c", code, *argv, *(["--store", f"sqlite:///{tmp_path / 'm.db'}"]
                                                                 if argv != ["--help"] else [])],

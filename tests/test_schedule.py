@@ -29,6 +29,7 @@ def scheduler(tmp_path: Path, watchlist: Path | str, **settings: object) -> Sche
     settings.setdefault("SCHEDULE_DETECT_INTERVAL", 0)
     settings.setdefault("SCHEDULE_SPIKES_INTERVAL", 0)
     settings.setdefault("SCHEDULE_RETENTION_INTERVAL", 0)
+    settings.setdefault("REPORT_WEEKDAY", 0)
     def sleeper(source, stats_file: Path) -> list[str]:
         code = 1 if source.id == "rss_gov" else 0  # this one always fails
         return [sys.executable, "-c", f"import time, sys; time.sleep(0.3); sys.exit({code})"]
@@ -98,7 +99,7 @@ def test_monitor_schedule_crawls_logs_one_line_per_run_and_exits_cleanly_on_sigt
         overrides = site.crawl_settings(f"sqlite:///{tmp_path / 'monitor.db'}")
         overrides.update(INDEXER_SPOOL_DIR=str(tmp_path / "spool"), SCHEDULE_RUN_DIR=str(tmp_path / "runs"),
                          SCHEDULE_HEARTBEAT=str(tmp_path / "heartbeat"), SCHEDULE_TICK=0.2,
-                         SCHEDULE_DETECT_INTERVAL=4,
+                         SCHEDULE_DETECT_INTERVAL=4, REPORT_WEEKDAY=0,
                          SCHEDULE_INTERVALS='{"high": 2, "normal": 60, "low": 60}')
         overrides.pop("WATCHLIST")
         args = [sys.executable, "-m", "monitor", "schedule", "--watchlist", str(watchlist)]

@@ -162,8 +162,12 @@ class TelegramSink(WebhookSink):
         super().__init__(f"{api_url.rstrip('/')}/bot{token}/sendMessage", outbox, **options)
         self.chat_id = chat_id
 
+    def text(self, record: dict[str, Any]) -> str:
+        """What the chat reads of one outbox record."""
+        return message(record)
+
     def _post(self, incident: dict[str, object]) -> bool:
-        body = json.dumps({"chat_id": self.chat_id, "text": message(incident), "disable_web_page_preview": True},
+        body = json.dumps({"chat_id": self.chat_id, "text": self.text(incident), "disable_web_page_preview": True},
                           ensure_ascii=False).encode("utf-8")
         try:
             response = self.http.request("POST", self.url, body=body, headers=self.headers)

@@ -421,8 +421,10 @@ class ElasticsearchStore:
                 filters.append({"term": {field: value}})
         if query.status:
             filters.append({"terms": {"status": list(query.status)}})
-        if query.since is not None:
-            filters.append({"range": {"opened_at": {"gte": query.since.isoformat()}}})
+        opened = {bound: moment.isoformat() for bound, moment in (("gte", query.since), ("lt", query.until))
+                  if moment is not None}
+        if opened:
+            filters.append({"range": {"opened_at": opened}})
         if query.status_since is not None:
             filters.append({"range": {"status_at": {"gte": query.status_since.isoformat()}}})
         if query.updated_since is not None:

@@ -248,6 +248,9 @@ class SqliteStore:
         if query.since is not None:
             clauses.append("opened_at >= ?")
             params.append(_ts(query.since))
+        if query.until is not None:
+            clauses.append("opened_at < ?")
+            params.append(_ts(query.until))
         # ISO 8601 in UTC, as every time is stored: compares as text
         for path, moment in (("$.status_at", query.status_since), ("$.updated_at", query.updated_since)):
             if moment is not None:
