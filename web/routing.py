@@ -75,7 +75,7 @@ def queue_page(request: Request[Any, Any, Any], page: FromQuery[int] = 1) -> Tem
     return Template("queue.html", context={"user": signed_in(request), "incidents": incidents, "filter": chosen,
                                            "total": total, "counts": counts, "now": ws.clock(),
                                            "pager": page_numbers(total, size, page), "query": _query_string(request),
-                                           "sectors": _sectors(ws), "territories": sorted(ws.towns)})
+                                           "sectors": ws.sectors, "territories": sorted(ws.towns)})
 
 
 def _counts(ws: Workspace, queue: str) -> dict[str, int]:
@@ -197,12 +197,6 @@ def _describe(data: dict[str, str]) -> str:
 
 def _int(value: str | None) -> int:
     return int(value) if value and value.isdigit() else 0
-
-
-def _sectors(ws: Workspace) -> list[str]:
-    from detector.sectors import load_sectors
-
-    return [sector.code for sector in load_sectors(ws.detector.sectors_file())]
 
 
 def _query_string(request: Request[Any, Any, Any]) -> str:

@@ -26,6 +26,7 @@ class Workspace:
     config: WebConfig
     detector: DetectorConfig
     towns: frozenset[str] = frozenset()  # the region's towns: a territory filter is a town or a district
+    sectors: tuple[str, ...] = ()  # the sector codes of sectors.yml, for the filters
     clock: Callable[[], datetime] = field(default=utcnow)
 
 
