@@ -56,7 +56,7 @@ def _is_one_shot(service: dict[str, Any]) -> bool:
 
 
 def test_the_stack_has_every_service() -> None:
-    assert set(SERVICES) == {"elasticsearch", "es-init", "kibana", "setup", "scheduler"}
+    assert set(SERVICES) == {"elasticsearch", "es-init", "kibana", "setup", "scheduler", "web"}
 
 
 def test_elasticsearch_is_a_single_node_with_security_on() -> None:
@@ -130,6 +130,7 @@ def test_services_start_in_order() -> None:
         "kibana": {"es-init": "service_completed_successfully"},
         "setup": {"kibana": "service_healthy"},
         "scheduler": {"setup": "service_completed_successfully"},
+        "web": {"setup": "service_completed_successfully"},
     }
 
 
