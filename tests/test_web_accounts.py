@@ -115,3 +115,10 @@ def test_the_demo_ends_with_a_one_time_login_that_works(tmp_path: Path, capsys: 
     assert "http://127.0.0.1:8080/" in printed
     password = re.search(r"sign in as demo, password (\S+)", printed)
     assert password and Accounts(users).authenticate("demo", password.group(1)) is not None
+
+
+def test_the_workspace_package_shows_its_public_surface() -> None:
+    import web
+
+    assert set(web.__all__) == {"ROLES", "AccountError", "Accounts", "User", "WebConfig", "WebConfigError", "WebError",
+                                "Workspace", "create_app"}
