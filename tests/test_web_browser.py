@@ -146,7 +146,7 @@ def test_an_operator_assigns_answers_and_closes_and_the_incident_leaves_the_open
     page.context.close()
 
 
-def test_a_verdict_is_shown_on_the_storys_later_copies(browser: Any, server: WebServer) -> None:
+def test_a_verdict_is_shown_on_the_storys_later_copies_and_the_search_is_saved(browser: Any, server: WebServer) -> None:
     page = signed_in(browser, server, "fedor")
     page.goto(server.url("/factcheck"))
     shot(page, server, "factcheck")
@@ -164,6 +164,9 @@ def test_a_verdict_is_shown_on_the_storys_later_copies(browser: Any, server: Web
     page.goto(server.url("/search?q=вышки"))
     copy = page.locator("article.post", has_text="Опять пишут")
     assert "проверено: фейк" in copy.inner_text()
+    page.fill("input[name=name]", "вышки 5G")
+    page.click("form[action='/search/save'] button")
+    assert page.locator("p.saved a", has_text="вышки 5G").count() == 1
     shot(page, server, "search")
     item = server.ws.store.get_incident("fc-tower")
     assert item is not None and item.verdict == "fake" and (item.review or {})["debunk"].endswith("/towers")
