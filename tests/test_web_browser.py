@@ -149,9 +149,12 @@ def test_an_operator_assigns_answers_and_closes_and_the_incident_leaves_the_open
 def test_a_verdict_is_shown_on_the_storys_later_copies_and_the_search_is_saved(browser: Any, server: WebServer) -> None:
     page = signed_in(browser, server, "fedor")
     page.goto(server.url("/factcheck"))
+    assert "передайте всем" in page.inner_text("table.list")
     shot(page, server, "factcheck")
     page.click("a[href='/incidents/fc-tower']")
     assert page.locator("svg.spread polyline").count() == 1
+    evidence = page.inner_text("dl.facts >> nth=1")
+    assert "передайте всем" in evidence and "rss_gov" in evidence and "Вышки 5G вызывают болезни" in evidence
     page.check("input[name=verdict][value=fake]")
     page.fill("textarea[name=comment]", "вышки не связаны с болезнями")
     page.fill("input[name=debunk]", "https://stopfake.example/towers")

@@ -26,8 +26,15 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
     env.filters.update(when=when, status=lambda s: STATUSES.get(s, s), kind=lambda k: KINDS.get(k, k),
                        verdict=lambda v: VERDICTS.get(v, v) if v else "—", role=lambda r: ROLES.get(r, r),
-                       field=lambda f: FIELDS.get(f, f), spread_chart=spread_chart)
+                       field=lambda f: FIELDS.get(f, f), spread_chart=spread_chart, markers=markers)
     return env
+
+
+def markers(rumour: Any) -> list[str]:
+    """The rumour markers of a story's evidence (group → phrases, as the fact-checker writes them) as one list."""
+    if isinstance(rumour, dict):
+        return [phrase for phrases in rumour.values() for phrase in (phrases or [])]
+    return [str(phrase) for phrase in rumour or []]
 
 
 def when(moment: datetime | str | None) -> str:

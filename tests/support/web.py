@@ -85,5 +85,10 @@ def seed(store: Store, *, xss: str) -> None:
         Incident(id="fc-tower", kind="fake", queue="factcheck", opened_at=now - timedelta(hours=9), priority="high",
                  title="Вышки 5G вызывают болезни", post_ids=[f"vk:-2:{n}" for n in range(1, 6)],
                  sources=[f"tg_{n}" for n in range(1, 6)], cluster_id="story-tower", fake=0.91,
-                 evidence={"rumour": ["передайте всем"], "spread": {"sources": 5, "hours": 24}}),
+                 evidence={"rumour": {"call_to_share": ["передайте всем"]},
+                           "spread": {"sources": 5, "hours": 6.0, "platforms": ["vk"], "new_sources_per_hour": [2, 3]},
+                           "registry": {"id": "towers_5g", "claim": "Вышки 5G вызывают болезни", "status": "debunked",
+                                        "debunk": "https://stopfake.example/5g"},
+                           "denied_by": [{"id": "rss:gov:1", "source_id": "rss_gov", "url": "https://gov.example/5g",
+                                          "text": "Минздрав: вышки 5G безопасны"}]}),
     ])
