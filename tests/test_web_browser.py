@@ -153,7 +153,7 @@ def test_a_verdict_is_shown_on_the_storys_later_copies_and_the_search_is_saved(b
     shot(page, server, "factcheck")
     page.click("a[href='/incidents/fc-tower']")
     assert page.locator("svg.spread polyline").count() == 1
-    evidence = page.inner_text("dl.facts >> nth=1")
+    evidence = page.inner_text("dl.facts")
     assert "передайте всем" in evidence and "rss_gov" in evidence and "Вышки 5G вызывают болезни" in evidence
     page.check("input[name=verdict][value=fake]")
     page.fill("textarea[name=comment]", "вышки не связаны с болезнями")
