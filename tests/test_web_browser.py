@@ -43,7 +43,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     accounts = Accounts(folder / "web.db")
     for name, role in ROLES.items():
         accounts.add_user(name, role, PASSWORD)
-    settings = load_settings({"WEB_TILES_URL": "", "WEB_PAGE_SIZE": 20})
+    # a tile server that refuses every connection: the maps must still show their markers
+    settings = load_settings({"WEB_TILES_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png", "WEB_PAGE_SIZE": 20})
     ws = Workspace(store, accounts, WebConfig.from_settings(settings), DetectorConfig.from_settings(settings),
                    frozenset({"Приреченск"}))
     seed(store, xss=XSS)
@@ -123,6 +124,8 @@ def test_signing_in_with_a_wrong_password_is_refused(browser: Any, server: WebSe
 def test_an_operator_assigns_answers_and_closes_and_the_incident_leaves_the_open_queue(
         browser: Any, server: WebServer) -> None:
     page = signed_in(browser, server, "olga")
+    page.wait_for_selector("#map path.leaflet-interactive")
+    assert page.locator("#map path.leaflet-interactive").count() == 4  # the open incidents, tiles or not
     shot(page, server, "overview")
     page.goto(server.url("/queue"))
     assert page.locator("a[href='/incidents/inc-water']").count() == 1
