@@ -80,9 +80,16 @@ def signed_in(browser: Any, server: WebServer, name: str) -> Any:
     page.goto(server.url("/login"))
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    submit(page, "button[type=submit]")
     page.wait_for_url(re.compile(r"/overview$"))
     return page
+
+
+def submit(page: Any, selector: str) -> None:
+    """Click a form's button and wait for the page it leads to (the old page's elements would
+    otherwise still answer the next look)."""
+    with page.expect_navigation():
+        page.click(selector)
 
 
 def shot(page: Any, server: WebServer, name: str) -> None:
@@ -115,7 +122,7 @@ def test_signing_in_with_a_wrong_password_is_refused(browser: Any, server: WebSe
     assert page.url.endswith("/login?next=/queue")
     page.fill("input[name=name]", "olga")
     page.fill("input[name=password]", "wrong password")
-    page.click("button[type=submit]")
+    submit(page, "button[type=submit]")
     assert "Неверное имя или пароль" in page.inner_text("main")
     shot(page, server, "login")
     page.close()
@@ -130,14 +137,15 @@ def test_an_operator_assigns_answers_and_closes_and_the_incident_leaves_the_open
     page.goto(server.url("/queue"))
     assert page.locator("a[href='/incidents/inc-water']").count() == 1
     shot(page, server, "queue")
-    page.click("a[href='/incidents/inc-water']")
+    with page.expect_navigation():
+        page.click("a[href='/incidents/inc-water']")
     page.fill("form:has(input[value=assign]) input[name=text]", "Петров И. (Водоканал)")
-    page.click("form:has(input[value=assign]) button")
+    submit(page, "form:has(input[value=assign]) button")
     page.fill("form:has(input[value=answer]) textarea[name=text]", "Подача воды восстановлена в 14:00")
     page.fill("form:has(input[value=answer]) input[name=link]", "https://vodokanal.example/news/1")
-    page.click("form:has(input[value=answer]) button")
+    submit(page, "form:has(input[value=answer]) button")
     page.fill("form:has(input[value=close]) input[name=text]", "вопрос решён")
-    page.click("form:has(input[value=close]) button")
+    submit(page, "form:has(input[value=close]) button")
     history = page.inner_text("ol.history")
     assert "Петров И. (Водоканал)" in history and "вопрос решён" in history and "закрыт" in page.inner_text("p.meta")
     shot(page, server, "incident")
@@ -154,14 +162,15 @@ def test_a_verdict_is_shown_on_the_storys_later_copies_and_the_search_is_saved(b
     page.goto(server.url("/factcheck"))
     assert "передайте всем" in page.inner_text("table.list")
     shot(page, server, "factcheck")
-    page.click("a[href='/incidents/fc-tower']")
+    with page.expect_navigation():
+        page.click("a[href='/incidents/fc-tower']")
     assert page.locator("svg.spread polyline").count() == 1
     evidence = page.inner_text("dl.facts")
     assert "передайте всем" in evidence and "rss_gov" in evidence and "Вышки 5G вызывают болезни" in evidence
     page.check("input[name=verdict][value=fake]")
     page.fill("textarea[name=comment]", "вышки не связаны с болезнями")
     page.fill("input[name=debunk]", "https://stopfake.example/towers")
-    page.click("form[action$='/verdict'] button")
+    submit(page, "form[action$='/verdict'] button")
     assert "вердикт: фейк" in page.inner_text("p.meta")
     shot(page, server, "factcheck-item")
     later = Post(id="tg:news:99", platform="telegram", source_id="tg_news", kind="post", created_at=utcnow(),
@@ -171,7 +180,7 @@ def test_a_verdict_is_shown_on_the_storys_later_copies_and_the_search_is_saved(b
     copy = page.locator("article.post", has_text="Опять пишут")
     assert "проверено: фейк" in copy.inner_text()
     page.fill("input[name=name]", "вышки 5G")
-    page.click("form[action='/search/save'] button")
+    submit(page, "form[action='/search/save'] button")
     assert page.locator("p.saved a", has_text="вышки 5G").count() == 1
     shot(page, server, "search")
     item = server.ws.store.get_incident("fc-tower")
@@ -219,11 +228,11 @@ def test_a_stale_edit_is_shown_with_what_changed_and_the_change_kept(browser: An
     page.goto(server.url("/incidents/inc-roads"))
     change_incident(server.ws.store, "inc-roads", Change(by="sveta", assignee="Дорожная служба"))
     page.fill("form:has(input[value=note]) textarea[name=text]", "жители просят засыпать яму")
-    page.click("form:has(input[value=note]) button")
+    submit(page, "form:has(input[value=note]) button")
     warning = page.inner_text("div.stale")
     assert "изменился" in warning and "Дорожная служба" in warning
     assert page.input_value("form:has(input[value=note]) textarea[name=text]") == "жители просят засыпать яму"
-    page.click("form:has(input[value=note]) button")
+    submit(page, "form:has(input[value=note]) button")
     stored = server.ws.store.get_incident("inc-roads")
     assert stored is not None and [n["text"] for n in stored.notes] == ["жители просят засыпать яму"]
     page.context.close()
