@@ -230,3 +230,13 @@ VK_TOKENS = [t.strip() for t in os.environ.get("VK_TOKENS", "").split(",") if t.
 # --- Watchlist ----------------------------------------------------------------------------------
 WATCHLIST = ""  # the sources to crawl; empty: the demo region's watchlist, shipped
 WATCHLIST_BASE_URL = None  # overrides the watchlist's own base_url (the demo's replay site)
+
+# --- Web workspace (`monitor web`) ---------------------------------------------------------------
+WEB_HOST = "127.0.0.1"  # the address `monitor web` binds: this machine only, unless set (compose: 0.0.0.0)
+WEB_PAGE_SIZE = 50  # incidents on one page of a queue
+WEB_PORT = 8080
+WEB_SECRET = os.environ.get("MONITOR_WEB_SECRET") or ""  # signs the CSRF tokens; empty: a new one at each start
+WEB_SECURE_COOKIES = False  # mark the session and CSRF cookies Secure (on behind HTTPS)
+WEB_SESSION_SECONDS = 8 * 3600  # a login lasts this long from sign-in, then the person signs in again
+WEB_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"  # the map's tile server; markers show without it
+WEB_USERS_FILE = "var/web.db"  # staff accounts, the audit log and saved searches (SQLite), beside the data

@@ -81,7 +81,10 @@ class IncidentQuery:
     due_since: datetime | None = None  # its deadline at or after ...
     due_until: datetime | None = None  # ... and before
     holding: Holding | None = None  # only those holding one of these
+    body: str | None = None  # routed to this responsible body
+    overdue_at: datetime | None = None  # only those past their deadline at this moment, not answered or closed
     limit: int = 100
+    offset: int = 0  # skip this many first (a page of a queue)
 
 
 SERIES_FIELDS = ("sector", "municipality", "district", "street", "cluster_id")
@@ -196,6 +199,9 @@ class Store(Protocol):
 
     def erasures(self) -> list[ErasureRecord]:
         """The erasure log, oldest first: its selectors are the crawl's exclusion list."""
+
+    def count_incidents(self, query: IncidentQuery) -> int:
+        """How many incidents match ``query`` (its ``limit`` and ``offset`` aside): a queue's counts."""
 
     def close(self) -> None: ...
 

@@ -19,6 +19,8 @@
     monitor check [--watchlist FILE] [--sectors]
     monitor setup [--store URL] [--no-kibana] [--wait SECONDS]
     monitor forget --author PLATFORM:ID | --post ID --reason TEXT [--by NAME] | --list | --expired
+    monitor users add NAME --role operator|fact-checker|supervisor|admin   (password asked, or on stdin)
+    monitor web [--host H] [--port N] [--store URL]
 
 Exit codes: 0 done, 1 a service failed (the store, Elasticsearch, Kibana; a crawl that left what it
 collected out of the store, or found a source failing, silent or degraded), 2 bad input (a watchlist, a staff file, a setting, an argument or a
@@ -40,7 +42,7 @@ from typing import Sequence
 
 COMMANDS = ("monitor.demo", "monitor.crawl", "monitor.search", "monitor.detection", "monitor.queues",
             "monitor.spikes", "monitor.check", "monitor.setup", "monitor.gazetteer", "monitor.sources",
-            "monitor.answers", "monitor.forget", "monitor.report")
+            "monitor.answers", "monitor.forget", "monitor.report", "monitor.users", "monitor.web")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monitor.common import UsageError
 
@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         _write_report(store, config, settings, hint)
     finally:
         store.close()
+    _show_workspace(settings, hint)
     return 0
 
 
@@ -92,6 +93,23 @@ def _show_answers(store: Store, config: DetectorConfig, hint: str) -> None:
         hours = (incident.answered_at - incident.opened_at).total_seconds() / 3600 if incident.answered_at else 0
         print(f"  {incident.id}  через {hours:.1f} ч  {first['quality']:<11}  {first['body']}: {first['text'][:70]}")
     print(f"  monitor answers{hint} [--week 2026-W49] [--json]")
+
+
+def _show_workspace(settings: Any, hint: str) -> None:
+    """A demo account with a new random password, printed this once: the demo never ships a
+    password that would also open a workspace someone forgot to take down."""
+    import secrets
+
+    from web.accounts import Accounts
+
+    password = secrets.token_urlsafe(12)
+    accounts = Accounts(settings["WEB_USERS_FILE"])
+    try:
+        accounts.add_user("demo", "supervisor", password)
+    finally:
+        accounts.close()
+    print(f"\nThe staff workspace: monitor web{hint}, then open http://{settings['WEB_HOST']}:{settings['WEB_PORT']}/")
+    print(f"  sign in as demo, password {password}  (a supervisor; shown once, new at each demo run)")
 
 
 def _fresh_store(store_url: str, demo_sources: set[str]) -> None:

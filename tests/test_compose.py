@@ -23,7 +23,7 @@ ENV_EXAMPLE = dict(
     if line.strip() and not line.lstrip().startswith("#")
 )
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|KEY")
-STACK_SECRETS = ("ELASTIC_PASSWORD", "KIBANA_PASSWORD", "KIBANA_ENCRYPTION_KEY", "MONITOR_ES_PASSWORD")
+STACK_SECRETS = ("ELASTIC_PASSWORD", "KIBANA_PASSWORD", "KIBANA_ENCRYPTION_KEY", "MONITOR_ES_PASSWORD", "MONITOR_WEB_SECRET")
 # `$$` is compose's escape for a literal `$`; `${VAR}`, `${VAR:-default}` and `$VAR` are interpolated.
 COMPOSE_VARIABLE = re.compile(r"\$(?:\$|\{(\w+)[^}]*\}|(\w+))")
 # A whole value that is one variable: `${VAR}`, `${VAR:-}` or `${VAR:?message}`.
@@ -59,7 +59,7 @@ def _is_one_shot(service: dict[str, Any]) -> bool:
 
 
 def test_the_stack_has_every_service() -> None:
-    assert set(SERVICES) == {"elasticsearch", "es-init", "kibana", "setup", "scheduler"}
+    assert set(SERVICES) == {"elasticsearch", "es-init", "kibana", "setup", "scheduler", "web"}
 
 
 def test_elasticsearch_is_a_single_node_with_security_on() -> None:
@@ -142,6 +142,7 @@ def test_services_start_in_order() -> None:
         "kibana": {"es-init": "service_completed_successfully"},
         "setup": {"kibana": "service_healthy"},
         "scheduler": {"setup": "service_completed_successfully"},
+        "web": {"setup": "service_completed_successfully"},
     }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("crawler", "detector", "indexer", "monitor", "replay", "watchlists")
+PRODUCT = ("crawler", "detector", "indexer", "monitor", "replay", "watchlists", "web")
 
 NEVER = {
     "detector": ("scrapy", "crawler", "monitor", "tests", "twisted"),
@@ -25,6 +25,7 @@ NEVER = {
     "crawler": ("monitor", "tests"),
     "monitor": ("tests",),
     "replay": ("crawler", "detector", "indexer", "monitor", "tests"),
+    "web": ("scrapy", "crawler", "monitor", "tests", "twisted"),  # over the store and the detector's jobs
 }
 
 
@@ -82,7 +83,7 @@ def test_reading_commands_start_without_scrapy_scikit_learn_or_the_models(argv: 
     code = ("import sys; from monitor.cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'sklearn', 'elasticsearch', 'twisted',"
-            " 'natasha', 'navec', 'scipy', 'matplotlib', 'weasyprint', 'jinja2'})\n"
+            " 'natasha', 'navec', 'scipy', 'matplotlib', 'weasyprint', 'jinja2', 'litestar', 'uvicorn'})\n"
             "sys.stderr.write(f'HEAVY={heavy}')\n")
     done = subprocess.run([sys.executable, "-c", code, *argv, *(["--store", f"sqlite:///{tmp_path / 'm.db'}"]
                                                                 if argv != ["--help"] else [])],

@@ -290,6 +290,19 @@ def test_incident_queries_narrow_and_put_the_nearest_deadline_first(store: Store
     assert {i.id for i in store.find_incidents(IncidentQuery(since=NOW - timedelta(hours=2.5)))} == {"inc-1", "inc-2"}
 
 
+def test_a_queue_page_narrows_by_body_and_overdue_and_counts_what_matches(store: Store) -> None:
+    other = dataclasses.replace(incident(4, deadline_hours=-3), body="Управление дорог")
+    store.upsert_incidents([incident(1, deadline_hours=48), incident(2, deadline_hours=-2), incident(3, deadline_hours=-1),
+                            other, incident(5, status="closed", deadline_hours=-5), incident(6, deadline_hours=None)])
+    overdue = IncidentQuery(overdue_at=NOW, body="МУП «Приреченскводоканал»")
+    assert [i.id for i in store.find_incidents(overdue)] == ["inc-2", "inc-3"]
+    assert store.count_incidents(overdue) == 2
+    assert store.count_incidents(IncidentQuery(body="Управление дорог")) == 1
+    assert store.count_incidents(IncidentQuery(status=("new",), limit=1)) == 5
+    pages = [[i.id for i in store.find_incidents(IncidentQuery(limit=2, offset=offset))] for offset in (0, 2, 4, 6)]
+    assert pages == [["inc-5", "inc-4"], ["inc-2", "inc-3"], ["inc-1", "inc-6"], []]
+
+
 def test_a_tick_finds_the_incidents_holding_its_posts_clusters_and_streets(store: Store) -> None:
     by_post, by_cluster, by_street, other_town, unrelated = (incident(n) for n in range(1, 6))
     by_cluster.cluster_id, by_cluster.post_ids = "cl-1", ["vk:-210001:20"]

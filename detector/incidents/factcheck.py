@@ -217,11 +217,11 @@ class FactChecker:
 
 
 def reviewed_narratives(incidents: Iterable[Incident]) -> list[Narrative]:
-    """Fact-check items a reviewer found fake, with a debunk link: they join the registry."""
+    """Fact-check items a reviewer found fake or misleading, with a debunk link: they join the registry."""
     found = []
     for incident in incidents:
         review = incident.review or {}
-        if incident.verdict == "fake" and review.get("debunk"):
+        if incident.verdict in ("fake", "misleading") and review.get("debunk"):
             variants = [v["text"] for v in incident.evidence.get("variants") or [] if v.get("text")]
             found.append(Narrative(incident.cluster_id or incident.id, incident.title, variants, "debunked",
                                    review["debunk"], str(review.get("at") or "")[:10] or None, incident.sector,

@@ -17,7 +17,7 @@ from detector.exceptions import ReviewError
 from indexer.schema import INCIDENT_STATUSES, Incident
 
 ORDER = {status: n for n, status in enumerate(INCIDENT_STATUSES)}
-VERDICTS = ("fake", "true", "unverified")
+VERDICTS = ("fake", "true", "misleading", "unverified")
 
 
 @dataclass(frozen=True)

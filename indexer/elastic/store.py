@@ -413,35 +413,9 @@ class ElasticsearchStore:
         return Incident.from_dict(found["_source"], f"{found['_seq_no']}:{found['_primary_term']}")
 
     def find_incidents(self, query: IncidentQuery) -> list[Incident]:
-        filters: list[dict[str, Any]] = []
-        for field, value in (("queue", query.queue), ("sector", query.sector),
-                             ("territory.municipality", query.municipality),
-                             ("territory.district", query.district)):
-            if value is not None:
-                filters.append({"term": {field: value}})
-        if query.status:
-            filters.append({"terms": {"status": list(query.status)}})
-        opened = {bound: moment.isoformat() for bound, moment in (("gte", query.since), ("lt", query.until))
-                  if moment is not None}
-        if opened:
-            filters.append({"range": {"opened_at": opened}})
-        if query.status_since is not None:
-            filters.append({"range": {"status_at": {"gte": query.status_since.isoformat()}}})
-        if query.updated_since is not None:
-            filters.append({"range": {"updated_at": {"gte": query.updated_since.isoformat()}}})
-        due = {bound: moment.isoformat() for bound, moment in (("gte", query.due_since), ("lt", query.due_until))
-               if moment is not None}
-        if due:
-            filters.append({"range": {"deadline": due}})
-        if query.holding is not None:
-            holding = query.holding
-            filters.append({"bool": {"minimum_should_match": 1, "should": [
-                _any_of("post_ids", holding.post_ids), _any_of("cluster_id", holding.clusters),
-                _any_of("territory.street", sorted({street for _, street in holding.streets}))]}})
-        hits = self._hits(self.layout.alias("incidents"),
-                          query={"bool": {"filter": filters}} if filters else {"match_all": {}},
+        hits = self._hits(self.layout.alias("incidents"), query=_incident_query(query),
                           sort=[{"deadline": {"order": "asc", "missing": "_last"}}, {"opened_at": {"order": "desc"}}],
-                          limit=query.limit, seq_no_primary_term=True)
+                          limit=query.limit + query.offset, seq_no_primary_term=True)[query.offset:]
         found = [Incident.from_dict(hit["_source"], f"{hit['_seq_no']}:{hit['_primary_term']}") for hit in hits]
         if query.holding is None:
             return found
@@ -502,8 +476,52 @@ class ElasticsearchStore:
             return False
         return True
 
+    def count_incidents(self, query: IncidentQuery) -> int:
+        with self._reading():
+            try:
+                return int(self.client.count(index=self.layout.alias("incidents"),
+                                             query=_incident_query(query))["count"])
+            except NotFoundError:
+                return 0
+
     def close(self) -> None:
         self.client.close()
+
+
+
+def _incident_query(query: IncidentQuery) -> dict[str, Any]:
+    """``query`` as an Elasticsearch query over the incidents."""
+    filters: list[dict[str, Any]] = []
+    for field, value in (("queue", query.queue), ("sector", query.sector),
+                         ("territory.municipality", query.municipality),
+                         ("territory.district", query.district)):
+        if value is not None:
+            filters.append({"term": {field: value}})
+    if query.status:
+        filters.append({"terms": {"status": list(query.status)}})
+    opened = {bound: moment.isoformat() for bound, moment in (("gte", query.since), ("lt", query.until))
+              if moment is not None}
+    if opened:
+        filters.append({"range": {"opened_at": opened}})
+    if query.status_since is not None:
+        filters.append({"range": {"status_at": {"gte": query.status_since.isoformat()}}})
+    if query.updated_since is not None:
+        filters.append({"range": {"updated_at": {"gte": query.updated_since.isoformat()}}})
+    due = {bound: moment.isoformat() for bound, moment in (("gte", query.due_since), ("lt", query.due_until))
+           if moment is not None}
+    if due:
+        filters.append({"range": {"deadline": due}})
+    if query.holding is not None:
+        holding = query.holding
+        filters.append({"bool": {"minimum_should_match": 1, "should": [
+            _any_of("post_ids", holding.post_ids), _any_of("cluster_id", holding.clusters),
+            _any_of("territory.street", sorted({street for _, street in holding.streets}))]}})
+    if query.body is not None:
+        filters.append({"term": {"body": query.body}})
+    if query.overdue_at is not None:
+        filters.append({"terms": {"status": ["new", "assigned"]}})
+        filters.append({"range": {"deadline": {"lt": query.overdue_at.isoformat()}}})
+    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
 
 def _any_of(field: str, values: Sequence[str]) -> dict[str, Any]:

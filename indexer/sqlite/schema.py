@@ -84,6 +84,8 @@ CREATE TABLE IF NOT EXISTS incidents (
 );
 CREATE INDEX IF NOT EXISTS incidents_queue ON incidents (queue, status, deadline);
 CREATE INDEX IF NOT EXISTS incidents_deadline ON incidents (deadline);
+-- a queue in find_incidents' order, its status beside: any page of any status without a sort
+CREATE INDEX IF NOT EXISTS incidents_order ON incidents (queue, deadline IS NULL, deadline, opened_at DESC, status);
 CREATE TABLE IF NOT EXISTS incident_keys (key TEXT NOT NULL, incident TEXT NOT NULL,
                                           PRIMARY KEY (key, incident)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS incident_keys_incident ON incident_keys (incident);

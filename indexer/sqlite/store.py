@@ -235,39 +235,9 @@ class SqliteStore:
 
     @_reading
     def find_incidents(self, query: IncidentQuery) -> list[Incident]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (("queue", query.queue), ("sector", query.sector),
-                              ("municipality", query.municipality), ("district", query.district)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if query.status:
-            clauses.append(f"status IN ({','.join('?' * len(query.status))})")
-            params.extend(query.status)
-        if query.since is not None:
-            clauses.append("opened_at >= ?")
-            params.append(_ts(query.since))
-        if query.until is not None:
-            clauses.append("opened_at < ?")
-            params.append(_ts(query.until))
-        # ISO 8601 in UTC, as every time is stored: compares as text
-        for path, moment in (("$.status_at", query.status_since), ("$.updated_at", query.updated_since)):
-            if moment is not None:
-                clauses.append(f"doc ->> '{path}' >= ?")
-                params.append(moment.astimezone(timezone.utc).isoformat())
-        if query.due_since is not None:
-            clauses.append("deadline >= ?")
-            params.append(_ts(query.due_since))
-        if query.due_until is not None:
-            clauses.append("deadline < ?")
-            params.append(_ts(query.due_until))
-        if query.holding is not None:
-            clauses.append("id IN (SELECT incident FROM incident_keys WHERE key IN (SELECT value FROM json_each(?)))")
-            params.append(orjson.dumps(sorted(query.holding.keys())).decode())
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = _incident_filter(query)
         rows = self._db.execute(f"SELECT doc, version FROM incidents {where} ORDER BY deadline IS NULL, deadline,"
-                                " opened_at DESC LIMIT ?", (*params, query.limit)).fetchall()
+                                " opened_at DESC LIMIT ? OFFSET ?", (*params, query.limit, query.offset)).fetchall()
         return [Incident.from_dict(orjson.loads(doc), str(version)) for doc, version in rows]
 
     def forget(self, selector: Selector) -> ForgetResult:
@@ -297,6 +267,10 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
 
+    def count_incidents(self, query: IncidentQuery) -> int:
+        where, params = _incident_filter(query)
+        return int(self._db.execute(f"SELECT count(*) FROM incidents {where}", params).fetchone()[0])
+
     def close(self) -> None:
         self._db.close()
 
@@ -315,3 +289,44 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _incident_filter(query: IncidentQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause of ``query`` and its parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (("queue", query.queue), ("sector", query.sector),
+                          ("municipality", query.municipality), ("district", query.district)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if query.status:
+        clauses.append(f"status IN ({','.join('?' * len(query.status))})")
+        params.extend(query.status)
+    if query.since is not None:
+        clauses.append("opened_at >= ?")
+        params.append(_ts(query.since))
+    if query.until is not None:
+        clauses.append("opened_at < ?")
+        params.append(_ts(query.until))
+    # ISO 8601 in UTC, as every time is stored: compares as text
+    for path, moment in (("$.status_at", query.status_since), ("$.updated_at", query.updated_since)):
+        if moment is not None:
+            clauses.append(f"doc ->> '{path}' >= ?")
+            params.append(moment.astimezone(timezone.utc).isoformat())
+    if query.due_since is not None:
+        clauses.append("deadline >= ?")
+        params.append(_ts(query.due_since))
+    if query.due_until is not None:
+        clauses.append("deadline < ?")
+        params.append(_ts(query.due_until))
+    if query.holding is not None:
+        clauses.append("id IN (SELECT incident FROM incident_keys WHERE key IN (SELECT value FROM json_each(?)))")
+        params.append(orjson.dumps(sorted(query.holding.keys())).decode())
+    if query.body is not None:
+        clauses.append("doc ->> '$.body' = ?")
+        params.append(query.body)
+    if query.overdue_at is not None:
+        clauses.append("status IN ('new', 'assigned') AND deadline < ?")
+        params.append(_ts(query.overdue_at))
+    return (("WHERE " + " AND ".join(clauses)) if clauses else ""), params
