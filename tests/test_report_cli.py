@@ -134,7 +134,10 @@ def test_the_scheduler_writes_and_sends_last_weeks_report_once_when_it_is_due_an
                 "REPORT_DIR": str(tmp_path / "reports"), "REPORT_WEEKDAY": 1, "REPORT_HOUR": 6}
     sent = {**sending(receiver, tmp_path), "INCIDENTS_WEBHOOK_RETRIES": "0"}
     crawl_args = ["--store", demo_store(tmp_path), *(arg for name, value in sent.items() for arg in ("-s", f"{name}={value}"))]
-    scheduler = Scheduler(project_settings(settings), crawl_args, clock=lambda: clock[0],
+    # as `monitor schedule` gives them: in its settings (its children get the secrets in their
+    # environment) and on the children's command lines
+    scheduler = Scheduler(project_settings({**settings, **sent, "INDEXER_STORE_URL": demo_store(tmp_path)}),
+                          crawl_args, clock=lambda: clock[0],
                           command=lambda source, stats: [sys.executable, "-c", "pass"])
     log = tmp_path / "runs" / "report.log"
     scheduler.step(time.monotonic())
