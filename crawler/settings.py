@@ -49,6 +49,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 540,
     "crawler.middlewares.vk_api.VkApiMiddleware": 560,
     "crawler.middlewares.ok_api.OkApiMiddleware": 570,
+    "crawler.scope.middleware.ScopeOutcomeMiddleware": 950,  # next to the handler: before retries see it
 }
 DOWNLOAD_HANDLERS = {  # Scrapy's own, taking each request's shared turn first (crawler/limits/)
     "http": "crawler.limits.handler.LimitedDownloadHandler",

@@ -1,16 +1,20 @@
-"""The crawl scope on every request: scheme, host, address literal, and the DNS refusals.
+"""The crawl scope on every request: scheme, host, address literal, DNS refusals, the size cap.
 
-Runs first among the downloader middlewares, so a refused request reaches nothing (not even its
-robots.txt). Redirects come back through here as new requests (``RedirectMiddleware`` makes them),
-so every hop is judged like the first. Each source may reach its own host (its page, or its
-platform's API) and the hosts its watchlist entry lists in ``allowed_hosts``; only ``http`` and
-``https``. A name is judged again on its DNS answers by :class:`ScopedResolver` at connect time;
-this middleware installs it when the runner did not (``CrawlerRunner`` installs no resolver).
+:class:`ScopeMiddleware` runs first among the downloader middlewares, so a refused request reaches
+nothing (not even its robots.txt). Redirects come back through it as new requests
+(``RedirectMiddleware`` makes them), so every hop is judged like the first. Each source may reach
+its own host (its page, or its platform's API) and the hosts its watchlist entry lists in
+``allowed_hosts``; only ``http`` and ``https``. A name is judged again on its DNS answers by
+:class:`ScopedResolver` where the connection is made; this middleware installs it around the
+reactor's resolver when the runner did not (``CrawlerRunner`` installs none, and a
+``TWISTED_DNS_RESOLVER`` of one's own is installed after the middlewares exist).
 
-Refusals are counted as ``source/<id>/refused/<reason>`` and ``scope/refused/<reason>`` (reasons:
-``scheme``, ``offsite``, ``address``, ``too_large``); the crawl summary shows them per source. A
-body past ``DOWNLOAD_MAXSIZE`` is cut by the download handler (or, for the browser, dropped here)
-and counted as ``too_large``.
+:class:`ScopeOutcomeMiddleware` sits next to the download handler, before the retries see an
+outcome: a name whose answers were all refused, or a body stopped at ``DOWNLOAD_MAXSIZE`` (by the
+handler, by this middleware while it streams, or for the browser once rendered), becomes a
+refusal that nothing retries. Refusals are counted as ``source/<id>/refused/<reason>`` and
+``scope/refused/<reason>`` (``scheme``, ``offsite``, ``address``, ``too_large``); the crawl
+summary shows them per source.
 
 Settings: ``CRAWLER_ALLOW_NETWORKS``, ``CRAWLER_HOSTS``, ``DOWNLOAD_MAXSIZE``.
 """
@@ -20,8 +24,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import CannotResolveHostError, DownloadCancelledError, IgnoreRequest, StopDownload
 from twisted.internet.error import DNSLookupError
 
 from crawler.scope.policy import SCHEMES, ScopeConfig, host_of
@@ -45,65 +51,99 @@ class ScopeRefused(IgnoreRequest):
         self.reason = reason
 
 
-class ScopeMiddleware:
-    """Refuses requests outside their source's scope and counts each refusal."""
+def refuse(crawler: Crawler, request: Request, reason: str, why: str) -> NoReturn:
+    """Count the refusal (per source, and in all) and raise :class:`ScopeRefused`."""
+    source_id = request.meta.get("source_id")
+    stats: Any = crawler.stats
+    if source_id is not None:  # robots.txt requests belong to no source
+        stats.inc_value(f"source/{source_id}/refused/{reason}")
+    stats.inc_value(f"scope/refused/{reason}")
+    logger.warning("%s: crawl scope refused %s: %s", source_id or "robots.txt", request.url.split("?", 1)[0][:200],
+                   why, extra={"spider": crawler.spider})
+    raise ScopeRefused(reason, why)
 
-    def __init__(self, crawler: Crawler, config: ScopeConfig, resolver: ScopedResolver, maxsize: int) -> None:
+
+class ScopeMiddleware:
+    """Refuses requests outside their source's scope before anything is sent."""
+
+    def __init__(self, crawler: Crawler, config: ScopeConfig, reactor: Any) -> None:
         self.crawler = crawler
         self.config = config
-        self.resolver = resolver
-        self.maxsize = maxsize
+        self.reactor = reactor
+        self.resolver = self._resolver()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
         from twisted.internet import reactor
 
-        resolver = installed(reactor)
+        return cls(crawler, ScopeConfig.from_settings(crawler.settings), reactor)
+
+    def _resolver(self) -> ScopedResolver:
+        """The reactor's :class:`ScopedResolver`, wrapped around whatever resolver it has now."""
+        resolver = installed(self.reactor)
         if resolver is None:
-            resolver = ScopedResolver.from_crawler(crawler, reactor)
+            resolver = ScopedResolver(self.reactor, self.config.policy, self.config.hosts)
             resolver.install_on_reactor()
-        return cls(crawler, ScopeConfig.from_settings(crawler.settings), resolver,
-                   crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        return resolver
 
     def process_request(self, request: Request) -> None:
+        self.resolver = self._resolver()
         scheme = urlsplit(request.url).scheme.lower()
         if scheme not in SCHEMES:
-            self._refuse(request, "scheme", f"scheme {scheme or '(none)'!r} is not http(s)")
+            refuse(self.crawler, request, "scheme", f"scheme {scheme or '(none)'!r} is not http(s)")
         host = host_of(request.url)
-        allowed = self._spider().scope_hosts(request.meta.get("source_id"))
+        allowed = cast("SourceSpider", self.crawler.spider).scope_hosts(request.meta.get("source_id"))
         if host not in allowed:
-            self._refuse(request, "offsite", f"host {host!r} is not the source's ({', '.join(sorted(allowed))})")
+            refuse(self.crawler, request, "offsite", f"host {host!r} is not the source's "
+                                                     f"({', '.join(sorted(allowed))})")
         reason = self.config.refusal(host)
         if reason is not None:
-            self._refuse(request, "address", f"{host} is a {reason} address")
+            refuse(self.crawler, request, "address", f"{host} is a {reason} address")
+
+
+class ScopeOutcomeMiddleware:
+    """Turns a name left without allowed answers, and a body past the cap, into refusals."""
+
+    def __init__(self, crawler: Crawler, maxsize: int) -> None:
+        self.crawler = crawler
+        self.maxsize = maxsize
+        self._received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ScopeOutcomeMiddleware:
+        middleware = cls(crawler, crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        crawler.signals.connect(middleware.bytes_received, signal=signals.bytes_received)
+        return middleware
+
+    def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
+        """Stop a body without a length as soon as it passes the cap (Scrapy would cancel it too,
+        with an error that does not say why)."""
+        limit = request.meta.get("download_maxsize", self.maxsize)
+        got = self._received.get(request, 0) + len(data)
+        self._received[request] = got
+        if limit and got > limit:
+            raise StopDownload(fail=True)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self.maxsize and len(response.body) > self.maxsize:  # handlers that do not cut (the browser)
-            self._refuse(request, "too_large", f"{len(response.body)} bytes, over DOWNLOAD_MAXSIZE {self.maxsize}")
+        limit = request.meta.get("download_maxsize", self.maxsize)
+        if limit and len(response.body) > limit:  # handlers that do not cut (the browser)
+            refuse(self.crawler, request, "too_large", f"{len(response.body)} bytes, over DOWNLOAD_MAXSIZE {limit}")
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        if isinstance(exception, DNSLookupError):
-            refused = self.resolver.refusal(host_of(request.url))
+        host = host_of(request.url)
+        resolver = installed(_reactor())
+        if isinstance(exception, (CannotResolveHostError, DNSLookupError)) and resolver is not None:
+            refused = resolver.refusal(host)
             if refused is not None:
-                self._refuse(request, "address", f"{host_of(request.url)} resolves to {refused[0]}, "
-                                                 f"a {refused[1]} address")
-        if isinstance(exception, DownloadCancelledError) and "max size" in str(exception):
-            self._refuse(request, "too_large", f"cut at DOWNLOAD_MAXSIZE {self.maxsize} bytes")
-
-    def _refuse(self, request: Request, reason: str, why: str) -> NoReturn:
-        source_id = request.meta.get("source_id", "?")
-        stats: Any = self.crawler.stats
-        stats.inc_value(f"source/{source_id}/refused/{reason}")
-        stats.inc_value(f"scope/refused/{reason}")
-        logger.warning("%s: crawl scope refused %s: %s", source_id, _safe(request.url), why,
-                       extra={"spider": self.crawler.spider})
-        raise ScopeRefused(reason, why)
-
-    def _spider(self) -> SourceSpider:
-        return cast("SourceSpider", self.crawler.spider)
+                refuse(self.crawler, request, "address", f"{host} resolves to {refused[0]}, a {refused[1]} address")
+        limit = request.meta.get("download_maxsize", self.maxsize)
+        if (isinstance(exception, StopDownload) and self._received.get(request, 0) > limit
+                or isinstance(exception, DownloadCancelledError) and "max size" in str(exception)):
+            refuse(self.crawler, request, "too_large", f"cut at DOWNLOAD_MAXSIZE {limit} bytes")
 
 
-def _safe(url: str) -> str:
-    """``url`` for a log line: its query left out (it may carry a token)."""
-    return url.split("?", 1)[0][:200]
+def _reactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.utils.datatypes import LocalCache
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
-from zope.interface import implementer, provider
+from zope.interface import implementer, provider  # type: ignore[import-untyped]
 
 from crawler.scope.policy import ScopeConfig, parse_address
 
@@ -46,15 +46,15 @@ class _Pinned:
 class _Screen:
     """Passes on the answers the policy allows; notes the refused ones for the middleware."""
 
-    def __init__(self, receiver: IResolutionReceiver, name: str, resolver: ScopedResolver) -> None:
+    def __init__(self, receiver: Any, name: str, resolver: ScopedResolver) -> None:
         self.receiver = receiver
         self.name = name
         self.resolver = resolver
 
-    def resolutionBegan(self, resolution: IHostResolution) -> None:  # noqa: N802 (Twisted's name)
+    def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802 (Twisted's name)
         self.receiver.resolutionBegan(resolution)
 
-    def addressResolved(self, address: IAddress) -> None:  # noqa: N802
+    def addressResolved(self, address: Any) -> None:  # noqa: N802
         host = str(getattr(address, "host", ""))
         reason = self.resolver.policy.refusal(host)
         if reason is None:
@@ -87,13 +87,13 @@ class ScopedResolver:
     def install_on_reactor(self) -> None:
         self.reactor.installNameResolver(self)
 
-    def resolveHostName(self, resolutionReceiver: IResolutionReceiver, hostName: str,  # noqa: N802, N803
+    def resolveHostName(self, resolutionReceiver: Any, hostName: str,  # noqa: N802, N803
                         portNumber: int = 0, addressTypes: Sequence[type[IAddress]] | None = None,  # noqa: N803
-                        transportSemantics: str = "TCP") -> IHostResolution:  # noqa: N803
+                        transportSemantics: str = "TCP") -> Any:  # noqa: N803
         screen = _Screen(resolutionReceiver, hostName, self)
         pinned = self.hosts.get(hostName.lower().rstrip("."))
         if pinned is None:
-            return self.inner.resolveHostName(screen, hostName, portNumber, addressTypes,  # type: ignore[no-any-return]
+            return self.inner.resolveHostName(screen, hostName, portNumber, addressTypes,
                                               transportSemantics)
         resolution = _Pinned(hostName)
         screen.resolutionBegan(resolution)
