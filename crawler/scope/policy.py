@@ -41,6 +41,16 @@ def host_of(url: str) -> str:
         return ""
 
 
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of ``url``, the port made explicit: what a credential is bound to."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    except ValueError:
+        port = -1
+    return f"{parts.scheme}://{host_of(url)}:{port}"
+
+
 def parse_address(text: str) -> Address | None:
     """``text`` as an IP address (an IPv6 zone dropped), or None when it is a name."""
     try:
