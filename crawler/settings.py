@@ -194,7 +194,9 @@ REDIS_URL = os.environ.get("REDIS_URL")  # set: the shared limits live in Redis,
 LANGUAGE_CANDIDATES = ["ru", "uk", "be", "en"]
 
 # --- Rendered pages (scrapy-playwright with Debian's Chromium) ----------------------------------
+RENDERED_CHROMIUM_ARGS: list[str] = []  # more Chromium switches (the tests' --host-resolver-rules)
 RENDERED_CHROMIUM_PATH = "/usr/lib/chromium/chromium-headless-shell"
+RENDERED_CHROMIUM_USER = "nobody"  # when the crawler is root, Chromium runs as this user, sandboxed (empty: as root, unsandboxed)
 RENDERED_MAX_PAGES = 4  # browser pages open at once
 RENDERED_TIMEOUT_MS = 30000
 
