@@ -11,12 +11,14 @@ bypassed, Chromium could reach no name (the addresses the page names literally a
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import yaml
 
+from crawler.scope.sandbox import account_of, namespaces_allowed
 from indexer.store import Query
 from tests.conftest import Crawler
 from tests.support.hostile_site import HUGE, REPLIES, RecordingServer
@@ -83,4 +85,12 @@ def test_a_rendered_page_whose_script_fetches_internal_urls_gets_nothing(
         assert any(t.startswith(f"{probe} blocked") or f"{probe} got 403" in t for t in texts.values()), texts
     assert result.stat("browser/refused/address") >= 5  # named, alias, metadata, the hop, the frame, the socket
     assert result.stat("browser/refused/too_large") == 1 and site.sent < HUGE // 4
+    assert result.stat("browser/sandboxed") == int(_sandbox_possible())  # measured: 1 on the project's machines
     assert "Traceback" not in result.output
+
+
+def _sandbox_possible() -> bool:
+    """What the rendered spider should find: Chromium's user (``nobody`` under root) can make
+    user namespaces."""
+    user = os.geteuid() == 0 and "nobody"
+    return namespaces_allowed(account_of(user) if user else None)

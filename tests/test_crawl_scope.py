@@ -9,7 +9,9 @@ sure that, were the scope broken, nothing would leave loopback: the test would f
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -18,8 +20,14 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
+from scrapy.settings import Settings
+from twisted.internet.address import IPv4Address, IPv6Address
 
-from crawler.scope.policy import AddressPolicy
+from crawler.exceptions import SettingError
+from crawler.scope.browser import ScopeProxy
+from crawler.scope.policy import AddressPolicy, ScopeConfig
+from crawler.scope.resolver import ScopedResolver
+from crawler.watchlist import Source
 from indexer.store import Query
 from tests.conftest import NETGUARD_LOG, ROOT, Crawler
 from tests.support import netguard
@@ -152,3 +160,79 @@ def test_the_guard_refuses_any_connect_beyond_loopback() -> None:
     assert len(_forget_violations(before).splitlines()) == 4
     with socket.create_server(("127.0.0.1", 0)) as server:  # loopback stays open
         socket.create_connection(server.getsockname(), timeout=1).close()
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"CRAWLER_ALLOW_NETWORKS": ["localnet"]}, "CRAWLER_ALLOW_NETWORKS: expected networks such as 127.0.0.0/8, got 'localnet'"),
+    ({"CRAWLER_HOSTS": {"intranet.test": "somewhere"}}, "CRAWLER_HOSTS: 'intranet.test' must map to an IP address"),
+])
+def test_bad_scope_settings_are_refused_naming_the_setting(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(SettingError, match=re.escape(message)):
+        ScopeConfig.from_settings(Settings(settings))
+
+
+def test_a_watchlist_host_must_be_a_bare_name() -> None:
+    source = {"id": "s", "platform": "rss", "address": "https://a.example/feed", "name": "S", "kind": "media"}
+    assert Source.model_validate({**source, "allowed_hosts": ["CDN.Example.ru."]}).allowed_hosts == ["cdn.example.ru"]
+    with pytest.raises(ValueError, match="expected host names such as news.example.ru, got 'http://x.ru/'"):
+        Source.model_validate({**source, "allowed_hosts": ["http://x.ru/"]})
+
+
+class _Answers:
+    """A resolver that answers every name with ``addresses``, as Twisted's does."""
+
+    def __init__(self, addresses: list[str]) -> None:
+        self.addresses = addresses
+        self.nameResolver = self  # the reactor's attribute ScopedResolver wraps
+
+    def resolveHostName(self, receiver: Any, name: str, portNumber: int = 0, *args: Any) -> None:  # noqa: N802, N803
+        receiver.resolutionBegan(None)
+        for address in self.addresses:
+            receiver.addressResolved(IPv6Address("TCP", address, portNumber) if ":" in address
+                                     else IPv4Address("TCP", address, portNumber))
+        receiver.resolutionComplete()
+
+
+class _Receiver:
+    def __init__(self) -> None:
+        self.addresses: list[str] = []
+        self.complete = False
+
+    def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802
+        pass
+
+    def addressResolved(self, address: Any) -> None:  # noqa: N802
+        self.addresses.append(address.host)
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        self.complete = True
+
+
+def test_the_resolver_passes_on_only_allowed_answers_and_remembers_why() -> None:
+    resolver = ScopedResolver(_Answers(["10.0.0.7", "93.184.216.34", "::ffff:127.0.0.1"]), AddressPolicy(), {})
+    receiver = _Receiver()
+    resolver.resolveHostName(receiver, "Mixed.Example.", 80)
+    assert receiver.addresses == ["93.184.216.34"] and receiver.complete
+    assert resolver.refusal("mixed.example") == ("::ffff:127.0.0.1", "loopback")
+
+
+def test_a_pinned_name_answers_its_address_without_dns_and_is_judged_too() -> None:
+    resolver = ScopedResolver(_Answers(["93.184.216.34"]), AddressPolicy(), {"meta.test": "169.254.169.254"})
+    receiver = _Receiver()
+    resolver.resolveHostName(receiver, "meta.test", 80)
+    assert receiver.addresses == [] and receiver.complete
+    assert resolver.refusal("meta.test") == ("169.254.169.254", "metadata")
+
+
+@pytest.mark.parametrize(("host", "expected"), [
+    ("site.test", ("127.0.0.1", "")), ("internal.test", (None, "address")), ("10.0.0.1", (None, "offsite")),
+    ("metadata.test", (None, "address")), ("127.0.0.1", ("127.0.0.1", "")), ("SITE.TEST.", ("127.0.0.1", "")),
+])
+def test_the_browser_proxy_admits_only_the_sources_hosts_at_allowed_addresses(
+        host: str, expected: tuple[str | None, str]) -> None:
+    from ipaddress import ip_network
+
+    config = ScopeConfig(AddressPolicy((ip_network("127.0.0.1/32"),)),
+                         {"site.test": "127.0.0.1", "internal.test": "127.0.0.2", "metadata.test": "169.254.169.254"})
+    proxy = ScopeProxy(config, {"site.test", "internal.test", "metadata.test", "127.0.0.1"}, 0, lambda reason: None)
+    assert asyncio.run(proxy.admit(host, 80)) == expected

@@ -28,7 +28,7 @@ from scrapy_playwright.page import PageMethod
 from crawler.exceptions import SettingError
 from crawler.scope.browser import ScopeProxy
 from crawler.scope.policy import ScopeConfig
-from crawler.scope.sandbox import remove_launcher, unprivileged_launcher
+from crawler.scope.sandbox import account_of, namespaces_allowed, remove_launcher, unprivileged_launcher
 from crawler.spiders.html import HtmlListingSpider
 
 if TYPE_CHECKING:
@@ -95,14 +95,18 @@ class RenderedListingSpider(HtmlListingSpider):
     def _executable(self, settings: BaseSettings) -> tuple[str, bool]:
         """The executable Playwright starts, and whether Chromium's sandbox is on."""
         chromium = settings.get("RENDERED_CHROMIUM_PATH")
-        if os.geteuid() != 0:
-            return chromium, True
-        user = settings.get("RENDERED_CHROMIUM_USER")
-        if not user:
+        user = settings.get("RENDERED_CHROMIUM_USER") if os.geteuid() == 0 else None
+        account = account_of(user) if user else None
+        if user:
+            self.launcher = unprivileged_launcher(chromium, user)
+        elif os.geteuid() == 0:
             logger.warning("Chromium runs as root without its sandbox: RENDERED_CHROMIUM_USER is empty")
-            return chromium, False
-        self.launcher = unprivileged_launcher(chromium, user)
-        return str(self.launcher), True
+        sandbox = (os.geteuid() != 0 or account is not None) and namespaces_allowed(account)
+        if not sandbox and (os.geteuid() != 0 or account is not None):
+            logger.warning("Chromium runs without its sandbox: %s cannot create user namespaces here "
+                           "(docs/CRAWL_SCOPE.md)", user or "this user")
+        self.crawler.stats.set_value("browser/sandboxed", int(sandbox))
+        return (str(self.launcher) if self.launcher else chromium), sandbox
 
     def _refused(self, reason: str) -> None:
         self.crawler.stats.inc_value(f"browser/refused/{reason}")
