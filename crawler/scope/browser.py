@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 _FORBIDDEN = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 _BAD = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+_UNRESOLVED = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 _HOP_HEADERS = ("proxy-connection", "proxy-authorization", "connection", "keep-alive")
 
 
@@ -91,13 +92,16 @@ class ScopeProxy:
                 writer.write(_BAD)
                 return
             address, reason = await self.admit(request.host, request.port)
+            if reason == "unresolved":
+                writer.write(_UNRESOLVED)
+                return
             if address is None:
                 self.count(reason)
                 logger.warning("crawl scope refused the browser's %s %s:%s (%s)", request.method, request.host,
                                request.port, reason)
                 writer.write(_FORBIDDEN)
                 return
-            up_reader, upstream = await asyncio.open_connection(address, request.port)
+            up_reader, upstream = await asyncio.wait_for(asyncio.open_connection(address, request.port), 30)
             if request.method == "CONNECT":
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             else:
