@@ -78,6 +78,7 @@ def test_a_rendered_page_whose_script_fetches_internal_urls_gets_nothing(
         result = Crawler(_Site(), tmp_path)("board", watchlist=watchlist)  # type: ignore[arg-type]
     finally:
         site.stop()
+    assert result.returncode == 0, result.output
     assert internal.paths() == []  # nothing reached the internal server: no fetch, hop, socket, frame
     texts = {p.id: p.text for p in result.store().search(Query(limit=100))}
     assert any(t.startswith("own got 200 own page") for t in texts.values()), texts  # the page's own site works

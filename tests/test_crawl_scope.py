@@ -92,6 +92,7 @@ def test_a_page_leading_to_internal_addresses_files_and_metadata_crawls_none_of_
         result = Crawler(_Site(site, internal), tmp_path)("hostile", watchlist=_watchlist(tmp_path, site))  # type: ignore[arg-type]
     finally:
         site.stop()
+    assert result.returncode == 0, result.output
     assert internal.paths() == []  # the internal server heard nothing
     assert result.stat("source/hostile/refused/offsite") == 3  # 10.0.0.5, the hop to 169.254.169.254, 127.0.0.2
     assert result.stat("source/hostile/refused/scheme") == 3  # file://, data:, ftp://

@@ -80,6 +80,7 @@ class RenderedListingSpider(HtmlListingSpider):
         super()._load(crawler)
         settings = crawler.settings
         self.launcher: Path | None = None
+        self.sandboxed = False
         self.proxy = ScopeProxy(ScopeConfig.from_settings(settings), self.scope_hosts(None),
                                 settings.getint("DOWNLOAD_MAXSIZE"), self._refused)
         executable, sandbox = self._executable(settings)
@@ -89,7 +90,7 @@ class RenderedListingSpider(HtmlListingSpider):
             "executable_path": executable, "headless": True, "args": args, "chromium_sandbox": sandbox,
             "proxy": {"server": self.proxy.bind()}, "timeout": settings.getint("RENDERED_TIMEOUT_MS")},
             priority="spider")
-        crawler.signals.connect(self.proxy.start, signal=signals.spider_opened)
+        crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
     def _executable(self, settings: BaseSettings) -> tuple[str, bool]:
@@ -105,12 +106,16 @@ class RenderedListingSpider(HtmlListingSpider):
         if not sandbox and (os.geteuid() != 0 or account is not None):
             logger.warning("Chromium runs without its sandbox: %s cannot create user namespaces here "
                            "(docs/CRAWL_SCOPE.md)", user or "this user")
-        self.crawler.stats.set_value("browser/sandboxed", int(sandbox))
+        self.sandboxed = sandbox
         return (str(self.launcher) if self.launcher else chromium), sandbox
 
     def _refused(self, reason: str) -> None:
         self.crawler.stats.inc_value(f"browser/refused/{reason}")
         self.crawler.stats.inc_value(f"scope/refused/{reason}")
+
+    async def _opened(self) -> None:
+        self.crawler.stats.set_value("browser/sandboxed", int(self.sandboxed))
+        await self.proxy.start()
 
     async def _closed(self) -> None:
         await self.proxy.close()
