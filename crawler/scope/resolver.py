@@ -92,6 +92,8 @@ class ScopedResolver:
                         transportSemantics: str = "TCP") -> Any:  # noqa: N803
         screen = _Screen(resolutionReceiver, hostName, self)
         pinned = self.hosts.get(hostName.lower().rstrip("."))
+        if pinned is None and parse_address(hostName) is not None:
+            pinned = hostName  # an address answers itself at once: no trip through a DNS thread
         if pinned is None:
             return self.inner.resolveHostName(screen, hostName, portNumber, addressTypes,
                                               transportSemantics)
