@@ -101,12 +101,13 @@ class ScopeProxy:
                                request.port, reason)
                 writer.write(_FORBIDDEN)
                 return
-            up_reader, upstream = await asyncio.wait_for(asyncio.open_connection(address, request.port), 30)
+            up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection(address, request.port), 30)
+            upstream = up_writer
             if request.method == "CONNECT":
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             else:
-                upstream.write(request.forwarded())
-            await asyncio.gather(_pipe(reader, upstream, 0, None), _pipe(up_reader, writer, self.maxsize, self.count))
+                up_writer.write(request.forwarded())
+            await asyncio.gather(_pipe(reader, up_writer, 0, None), _pipe(up_reader, writer, self.maxsize, self.count))
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
             pass
         finally:
