@@ -37,6 +37,7 @@ class SourceReport:
     health: str = ""  # ok, failing, silent, degraded (crawler/health); empty when not judged
     reasons: list[str] = field(default_factory=list)
     older: int = 0  # on its first crawl, posts seen older than the window (at least this many exist)
+    refused: dict[str, int] = field(default_factory=dict)  # requests the crawl scope refused, by reason
 
 
 @dataclass
@@ -159,5 +160,7 @@ def _per_source(sources: list[Source], stats: dict[str, dict[str, Any]]) -> list
         for key, value in own.items():
             if key.startswith(prefix + "errors/"):
                 report.errors[key.rsplit("/", 1)[-1]] = value
+            elif key.startswith(prefix + "refused/"):
+                report.refused[key.rsplit("/", 1)[-1]] = value
         reports.append(report)
     return reports

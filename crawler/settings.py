@@ -35,6 +35,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # 429 goes through Retry
 RETRY_TIMES = 3
 ROBOTSTXT_OBEY = True
 TELNETCONSOLE_ENABLED = False
+TWISTED_DNS_RESOLVER = "crawler.scope.resolver.ScopedResolver"  # refuses internal answers where it connects
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Scrapy re-reads a generator callback's source (inspect + ast) on every response to warn about
 # `return value` in it: its cache holds callbacks weakly, and a bound method dies with its request.
@@ -44,13 +45,16 @@ USER_AGENT = ("social-monitor/0.1 (+https://github.com/social-monitor/social-mon
               "monitoring of public pages for regional management centres)")
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.scope.middleware.ScopeMiddleware": 40,  # before robots.txt: a refused URL reaches nothing
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 540,
     "crawler.middlewares.vk_api.VkApiMiddleware": 560,
     "crawler.middlewares.ok_api.OkApiMiddleware": 570,
+    "crawler.scope.middleware.ScopeOutcomeMiddleware": 950,  # next to the handler: before retries see it
 }
 DOWNLOAD_HANDLERS = {  # Scrapy's own, taking each request's shared turn first (crawler/limits/)
     "http": "crawler.limits.handler.LimitedDownloadHandler",
     "https": "crawler.limits.handler.LimitedDownloadHandler",
+    "data": None, "file": None, "ftp": None, "s3": None,  # http(s) only: no local files, no other protocols
 }
 EXTENSIONS = {
     "crawler.state.CrawlState": 100,
@@ -67,10 +71,12 @@ ITEM_PIPELINES = {
 }
 
 # --- Crawler: what one crawl of a source covers -------------------------------------------------
+CRAWLER_ALLOW_NETWORKS: list[str] = []  # internal networks a crawl may reach all the same, e.g. ["127.0.0.0/8"]
 CRAWLER_BACKFILL_MAX_PAGES = 1000  # listing pages per source when backfilling (CRAWLER_BACKFILL_SINCE)
 CRAWLER_BACKFILL_SINCE = ""  # ISO time: read every post since then, whatever the cursor (`monitor crawl --since`)
 CRAWLER_COMMENT_WINDOW_DAYS = 3.0  # re-poll comments of posts this young when their count changed
 CRAWLER_FIRST_CRAWL_DAYS = 14.0  # how far back the first crawl of a source reads
+CRAWLER_HOSTS: dict[str, str] = {}  # names pinned to addresses, no DNS asked (crawler and browser), judged as any
 CRAWLER_LIMITS_DIR = "var/limits"  # VK tokens' and download slots' turns, shared by this machine's crawl processes
 CRAWLER_LIMITS_ENABLED = True  # pace VK tokens and download slots over every crawl process (off: each paces itself)
 CRAWLER_MAX_PAGES = 50  # listing pages per source per crawl, a bound on runaway pagination
@@ -208,7 +214,9 @@ REDIS_URL = os.environ.get("REDIS_URL")  # set: the shared limits live in Redis,
 LANGUAGE_CANDIDATES = ["ru", "uk", "be", "en"]
 
 # --- Rendered pages (scrapy-playwright with Debian's Chromium) ----------------------------------
+RENDERED_CHROMIUM_ARGS: list[str] = []  # more Chromium switches (the tests' --host-resolver-rules)
 RENDERED_CHROMIUM_PATH = "/usr/lib/chromium/chromium-headless-shell"
+RENDERED_CHROMIUM_USER = "nobody"  # when the crawler is root, Chromium runs as this user, sandboxed (empty: as root, unsandboxed)
 RENDERED_MAX_PAGES = 4  # browser pages open at once
 RENDERED_TIMEOUT_MS = 30000
 

@@ -67,11 +67,20 @@ class Source(BaseModel):
     comments: bool = True
     enabled: bool = True
     selectors: PageSelectors | None = None
+    allowed_hosts: list[str] = []  # hosts besides its own its requests may reach (crawler/scope)
 
     @field_validator("address")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not host or any(c in host for c in "/:@ "):
+                raise ValueError(f"expected host names such as news.example.ru, got {host!r}")
+        return [host.lower().rstrip(".") for host in value]
 
     @model_validator(mode="after")
     def _selectors_fit_platform(self) -> Source:

@@ -89,6 +89,10 @@ def print_crawl_report(report: CrawlReport, store_url: str) -> None:
                 retried[reason] = retried.get(reason, 0) + value
     if retried:
         print("recovered by retrying: " + ", ".join(f"{k} {v}" for k, v in sorted(retried.items())))
+    refused = [r for r in report.sources if r.refused]
+    if refused:
+        print("refused by the crawl scope (docs/CRAWL_SCOPE.md): " + "; ".join(
+            f"{r.source.id} " + ", ".join(f"{k} {v}" for k, v in sorted(r.refused.items())) for r in refused))
     older = [r for r in report.sources if r.older]
     if older:
         print("older than the first crawl's window, not read: "

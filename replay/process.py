@@ -62,8 +62,8 @@ class ReplayProcess:
         """Settings that point a crawl of the demo watchlist at this site, into ``store_url``.
 
         Only base URLs and the pace differ from a real crawl: the site is local, so the politeness
-        delays that protect real sites are lifted, and the VK and OK spiders get the site's demo
-        credentials.
+        delays that protect real sites are lifted, loopback is let through the crawl scope (which
+        refuses it by default), and the VK and OK spiders get the site's demo credentials.
         """
         return {
             "WATCHLIST": "", "WATCHLIST_BASE_URL": self.base, "INDEXER_STORE_URL": store_url,
@@ -72,6 +72,7 @@ class ReplayProcess:
             "TELEGRAM_REQUESTS_PER_SECOND": 20, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
             "VK_BACKOFF_START": 0.5, "LOG_LEVEL": "WARNING",
             "OK_API_URL": f"{self.base}/ok/fb.do", "OK_REQUESTS_PER_SECOND": 20,
+            "CRAWLER_ALLOW_NETWORKS": ["127.0.0.0/8"],
             "OK_APPLICATION_KEY": "CBADEMOAPPKEY", "OK_ACCESS_TOKEN": "demo-ok-token", "OK_SECRET": "demo-ok-secret",
         }
 

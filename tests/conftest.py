@@ -1,4 +1,6 @@
-"""Fixtures: the replay site (one per session, reset per test) and real crawls into a tmp store."""
+"""Fixtures: the replay site (one per session, reset per test) and real crawls into a tmp store;
+the network guard (tests/support/netguard.py) in this process and every Python child, checked
+after each test."""
 
 from __future__ import annotations
 
@@ -8,11 +10,18 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-import pytest
+from tests.support import netguard
+
+netguard.install()
+NETGUARD_LOG = Path(tempfile.gettempdir()) / f"netguard-{os.getpid()}.log"
+netguard.child_environment(NETGUARD_LOG)
+
+import pytest  # noqa: E402
 
 from indexer.sqlite.store import SqliteStore
 from indexer.store import Query
@@ -24,6 +33,18 @@ DEMO_WATCHLIST = ROOT / "watchlists" / "demo.yml"
 REAL_WATCHLIST = ROOT / "tests" / "fixtures" / "real" / "watchlist.yml"
 CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
 ENV_SECRETS = ("OK_APPLICATION_KEY", "OK_ACCESS_TOKEN", "OK_SECRET")
+
+
+@pytest.fixture(autouse=True)
+def network_guard() -> Iterator[None]:
+    """Fail the test during which any process of the suite tried to reach beyond loopback."""
+    assert netguard.installed(), "the network guard was removed"
+    before = NETGUARD_LOG.stat().st_size if NETGUARD_LOG.exists() else 0
+    yield
+    if NETGUARD_LOG.exists() and NETGUARD_LOG.stat().st_size > before:
+        with NETGUARD_LOG.open(encoding="utf-8") as log:
+            log.seek(before)
+            pytest.fail(f"tried to reach beyond loopback:\n{log.read()}")
 
 
 @pytest.fixture(scope="session")

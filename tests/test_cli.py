@@ -44,7 +44,7 @@ def test_scrapy_crawl_runs_a_spider_for_one_source(site, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "rss", "-a", "source=atom_mchs",
          "-s", f"WATCHLIST_BASE_URL={site.base}", "-s", f"INDEXER_STORE_URL=sqlite:///{store}",
-         "-s", f"INDEXER_SPOOL_DIR={tmp_path / 'spool'}"],
+         "-s", f"INDEXER_SPOOL_DIR={tmp_path / 'spool'}", "-s", "CRAWLER_ALLOW_NETWORKS=127.0.0.0/8"],
         capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "'source/atom_mchs/posts'" in proc.stderr
@@ -109,7 +109,7 @@ def test_a_spider_runs_with_no_store_at_all(site, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "rss", "-a", "source=atom_mchs", "-O", str(tmp_path / "items.jsonl"),
          "-s", f"WATCHLIST_BASE_URL={site.base}", "-s", "CRAWLER_STATE_ENABLED=False", "-s", f"ITEM_PIPELINES={pipelines}",
-         "-s", "SOURCES_HEALTH_ENABLED=False",
+         "-s", "SOURCES_HEALTH_ENABLED=False", "-s", "CRAWLER_ALLOW_NETWORKS=127.0.0.0/8",
          "-s", f"INDEXER_STORE_URL=sqlite:///{tmp_path / 'never' / 'monitor.db'}"],
         capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr

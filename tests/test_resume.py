@@ -43,7 +43,7 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(site, tmp_path):
             "-s", f"VK_API_URL={site.base}/vk/method/", "-s", f"TELEGRAM_BASE_URL={site.base}/tg/",
             "-s", "VK_TOKENS=t1", "-s", "VK_REQUESTS_PER_SECOND=8", "-s", "TELEGRAM_REQUESTS_PER_SECOND=8",
             "-s", "INDEXER_BATCH_SIZE=20", "-s", f"INDEXER_SPOOL_DIR={tmp_path / 'spool'}",
-            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CRAWLER_ALLOW_NETWORKS=127.0.0.0/8"]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while stored(victim.store_path) < 100 and time.monotonic() < deadline and proc.poll() is None:

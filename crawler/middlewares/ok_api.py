@@ -4,13 +4,15 @@ Every OK REST call carries ``application_key`` and a signature (apiok.ru/dev/met
 request signature"): ``sig = md5(sorted "key=value" pairs + session_secret_key)``, lower case, the
 pairs without ``sig`` and ``access_token``, where ``session_secret_key = md5(access_token +
 application_secret_key)``. Requests go out as POST forms, so the token and signature stay out of
-the URL and out of every log line that names a request.
+the URL and out of every log line that names a request. A redirect keeps the form (307, 308), so
+a call redirected away from ``OK_API_URL``'s origin is refused here (``ok_offsite_redirect``)
+before it is sent.
 
 OK answers errors inside HTTP 200 bodies (``{"error_code": 104, "error_msg": "PARAM_SIGNATURE :
 ..."}``). Here each becomes a source error ``ok_error_<code>`` with OK's message and the method,
 the page counted lost so the source's cursor stays; each is also counted as ``ok/api_error/<code>``.
 
-Settings: ``OK_APPLICATION_KEY``, ``OK_ACCESS_TOKEN``, ``OK_SECRET`` (from the environment).
+Settings: ``OK_API_URL``; ``OK_APPLICATION_KEY``, ``OK_ACCESS_TOKEN``, ``OK_SECRET`` (from the environment).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.exceptions import OkApiError
+from crawler.scope.policy import origin_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -70,12 +73,19 @@ class OkApiMiddleware:
     for the spider's callback.
     """
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, api_url: str = "") -> None:
         self.crawler = crawler
+        self.origin = origin_of(api_url) if api_url else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OkApiMiddleware:
-        return cls(crawler)
+        return cls(crawler, crawler.settings.get("OK_API_URL"))
+
+    def process_request(self, request: Request) -> None:
+        method = request.meta.get("ok_method")
+        if method is not None and self.origin is not None and origin_of(request.url) != self.origin:
+            self._skip(request, "ok_offsite_redirect", f"{method}: redirected away from the OK API to "
+                       f"{origin_of(request.url)}: not sent, its signed form and token with it")
 
     def process_response(self, request: Request, response: Response) -> Response:
         method = request.meta.get("ok_method")

@@ -4,9 +4,11 @@ VK answers errors inside HTTP 200 bodies (``{"error": {"error_code": ...}}``). H
 decisions: 6, 9 and 10 retry with exponential backoff; 29 retires the token for the day and 5
 for the crawl (another token retries); 15, 18, 19, 30 and 203 mark the source unavailable; 212
 skips that post's comments. Each is counted as ``vk/api_error/<code>``. Tokens travel in the
-``Authorization`` header, never in the URL, so they stay out of logs.
+``Authorization`` header, never in the URL, so they stay out of logs, and only to ``VK_API_URL``'s
+own origin: a redirect elsewhere comes back here as a new request with the same meta, and is
+refused (``vk_offsite_redirect``) instead of being given a token.
 
-Settings: ``VK_TOKENS``, ``VK_API_VERSION``, ``VK_RETRY_TIMES``, ``VK_BACKOFF_START``,
+Settings: ``VK_API_URL``, ``VK_TOKENS``, ``VK_API_VERSION``, ``VK_RETRY_TIMES``, ``VK_BACKOFF_START``,
 ``VK_BACKOFF_MAX``.
 """
 
@@ -23,6 +25,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.exceptions import VkApiError
+from crawler.scope.policy import origin_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -65,8 +68,9 @@ class VkApiMiddleware:
     """Signs VK API requests (``meta["vk_method"]``) and turns VK errors into retries or skips."""
 
     def __init__(self, crawler: Crawler, tokens: list[str], version: str, retries: int,
-                 backoff_start: float, backoff_max: float) -> None:
+                 backoff_start: float, backoff_max: float, api_url: str = "") -> None:
         self.crawler = crawler
+        self.origin = origin_of(api_url) if api_url else None
         self.pool = TokenPool(tokens)
         self.version = version
         self.retries = retries
@@ -77,11 +81,15 @@ class VkApiMiddleware:
     def from_crawler(cls, crawler: Crawler) -> VkApiMiddleware:
         s = crawler.settings
         return cls(crawler, s.getlist("VK_TOKENS"), s.get("VK_API_VERSION"), s.getint("VK_RETRY_TIMES"),
-                   s.getfloat("VK_BACKOFF_START"), s.getfloat("VK_BACKOFF_MAX"))
+                   s.getfloat("VK_BACKOFF_START"), s.getfloat("VK_BACKOFF_MAX"), s.get("VK_API_URL"))
 
     def process_request(self, request: Request) -> None:
         if "vk_method" not in request.meta:
             return None
+        if self.origin is not None and origin_of(request.url) != self.origin:
+            request.headers.pop("Authorization", None)
+            return self._skip(request, "vk_offsite_redirect", f"{request.meta['vk_method']}: redirected away "
+                              f"from the VK API to {origin_of(request.url)}: not sent, no token given")
         taken = self.pool.take()
         if taken is None:
             self._spider().source_error(request.meta["source_id"], "vk_no_token",

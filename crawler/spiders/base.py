@@ -20,6 +20,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.exceptions import SettingError
 from crawler.health.record import missing_fields
+from crawler.scope.policy import host_of
 from crawler.state import SourceState
 from crawler.watchlist import Source, load_watchlist
 from indexer.schema import utcnow
@@ -80,6 +81,18 @@ class SourceSpider(Spider):
         self.backfill_since = backfill_since(settings.get("CRAWLER_BACKFILL_SINCE"))
         if self.backfill_since is not None:
             self.max_pages = settings.getint("CRAWLER_BACKFILL_MAX_PAGES")
+
+    # --- the crawl scope (crawler/scope) -------------------------------------------------------
+
+    def home(self, source: Source) -> str:
+        """The URL whose host a source's requests go to: its page; the API spiders' API."""
+        return source.url(self.base_url)
+
+    def scope_hosts(self, source_id: str | None) -> frozenset[str]:
+        """The hosts a source's requests may reach: its home's and its ``allowed_hosts``; for a
+        request of no source (robots.txt), those of every source of this spider."""
+        sources = [self.sources[source_id]] if source_id in self.sources else self.sources.values()
+        return frozenset(host for s in sources for host in (host_of(self.home(s)), *s.allowed_hosts))
 
     # --- what subclasses call --------------------------------------------------------------------
 

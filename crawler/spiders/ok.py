@@ -61,6 +61,9 @@ class OkGroupSpider(SourceSpider):
         self.api_url = settings.get("OK_API_URL")
         self.page_size = settings.getint("OK_PAGE_SIZE")
 
+    def home(self, source: Source) -> str:
+        return self.api_url
+
     async def start(self) -> AsyncIterator[FormRequest]:
         for source in self.sources.values():
             yield self._topics_request(source, None, 1)

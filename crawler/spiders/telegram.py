@@ -39,6 +39,9 @@ class TelegramChannelSpider(SourceSpider):
         self.base = crawler.settings.get("TELEGRAM_BASE_URL").rstrip("/") + "/"
         self.comments_limit = crawler.settings.getint("TELEGRAM_COMMENTS_LIMIT")
 
+    def home(self, source: Source) -> str:
+        return self.base
+
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources.values():
             yield self._page_request(source, None, 1)

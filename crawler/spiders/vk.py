@@ -50,6 +50,9 @@ class VkWallSpider(SourceSpider):
         self.version = crawler.settings.get("VK_API_VERSION")
         self.page_size = crawler.settings.getint("VK_PAGE_SIZE")
 
+    def home(self, source: Source) -> str:
+        return self.api_url
+
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources.values():
             yield self._wall_request(source, offset=0)

@@ -50,4 +50,5 @@ class RealBodiesSite(HttpDouble):
         return {"INDEXER_STORE_URL": store_url, "VK_API_URL": f"{self.url}/vk/method/",
                 "TELEGRAM_BASE_URL": f"{self.url}/tg/", "VK_TOKENS": ["real-bodies-token"],
                 "VK_REQUESTS_PER_SECOND": 20, "TELEGRAM_REQUESTS_PER_SECOND": 20, "DOWNLOAD_DELAY": 0,
-                "AUTOTHROTTLE_ENABLED": False, "CRAWLER_BACKFILL_SINCE": "2010-01-01T00:00:00+00:00"}
+                "AUTOTHROTTLE_ENABLED": False, "CRAWLER_ALLOW_NETWORKS": ["127.0.0.0/8"],
+                "CRAWLER_BACKFILL_SINCE": "2010-01-01T00:00:00+00:00"}
