@@ -24,7 +24,7 @@ from indexer.sqlite.store import SqliteStore
 from monitor.settings import load_settings
 from tests.support.es_double import ElasticsearchDouble
 from tests.support.web import PASSWORD, ROLES, TOWN, WebServer
-from tests.test_web_browser import signed_in, submit
+from tests.test_web_browser import shot, signed_in, submit
 from web import Accounts, WebConfig, Workspace
 
 pytestmark = pytest.mark.rendered
@@ -117,6 +117,8 @@ def test_the_service_levels_page_shows_the_figures_monitor_answers_prints(
     assert (total["incidents"], total["judged"], total["in_target"], total["otpiski"], total["overdue"]) == (
         9, 9, 2, 3, 4)
     assert page.locator("table#levels-body tbody a").count() == 0  # the routing queue is not a fact-checker's
+    assert "не указано" in page.inner_text("table#levels-body tr[data-key='—']")  # routing found no body
+    shot(page, server, "service-levels")
     page.context.close()
 
 
@@ -162,6 +164,7 @@ def test_a_supervisor_writes_last_weeks_report_and_opens_it_with_every_chart_dra
     last = Week.last_full(utcnow()).label
     assert page.eval_on_selector_all("#reports tbody tr", "rows => rows.map(r => r.dataset.week)") == [last, WEEK.label]
     assert page.locator(f"#reports a[href='/reports/weekly-{last}.pdf']").count() == 1
+    shot(page, server, "reports")
     pdf = page.request.get(server.url(f"/reports/weekly-{last}.pdf"))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")
     blocked: list[str] = []

@@ -57,7 +57,7 @@ def levels_page(request: Request[Any, Any, Any]) -> Template:
     groups = [(kind, GROUP_NAMES[kind], _sorted(levels.group(kind), by_overdue)) for kind in GROUPS]
     return Template("levels.html", status_code=400 if error else 200, context={
         "user": user, "levels": levels, "period": period, "periods": PERIODS, "groups": groups, "error": error,
-        "by_overdue": by_overdue, "week": request.query_params.get("week") or "", "none": NONE,
+        "by_overdue": by_overdue, "week": request.query_params.get("week") or "", "no_key": NONE,
         "queue_links": user.role in ROUTING})
 
 
