@@ -31,7 +31,7 @@ STATIC = Path(__file__).with_name("static")
 HANDLERS = [auth.login_page, auth.login, auth.logout, overview.home, overview.overview_page, overview.audit_page,
             routing.queue_page, routing.queue_csv, routing.incident_page, routing.act, factcheck.factcheck_page,
             factcheck.verdict, search.search_page, search.save_search, levels.levels_page, reports.reports_page,
-            reports.report_file, reports.write_report]
+            reports.report_file, reports.write_last_week]
 
 
 def create_app(ws: Workspace) -> Litestar:

@@ -76,7 +76,7 @@ def report_file(request: Request[Any, Any, Any], name: FromPath[str]) -> Respons
 
 
 @post("/reports/write", guards=[allow(*OVERSIGHT)], sync_to_thread=False)
-def write_report(request: Request[Any, Any, Any]) -> Template | Redirect:
+def write_last_week(request: Request[Any, Any, Any]) -> Template | Redirect:
     """Last week's report, written now (with its PDF), as the scheduler would on Monday. It runs on
     the server's own thread, as every handler that reads the store does (one SQLite connection):
     the few seconds it takes hold up other requests, which a weekly action can afford."""
