@@ -4,7 +4,8 @@
 (one ``find_incidents`` per queue, bounded by ``IncidentQuery.since``/``until``) and counts:
 routing incidents by sector × territory and per week, the top incidents, answer times and отписки
 per body (:func:`~detector.reports.answers.answer_times`: the service levels' rows by body), the
-fact-check queue's stories and verdicts, and the crises with their explanations. Nothing here draws or writes: see ``render.py``.
+fact-check queue's stories and verdicts, and the crises with their explanations. Nothing here
+draws or writes: see ``render.py``.
 """
 
 from __future__ import annotations
