@@ -13,17 +13,18 @@ from monitor.common import UsageError, add_settings, add_store, open_store, sett
 if TYPE_CHECKING:
     from detector.jobs.service_levels import ServiceLevels, ServiceRow
 
-HEAD = ("", "incidents", "answered", "≤target", "substantive ≤target", "median h", "p90 h", "отписки", "overdue")
+HEAD = ("", "incidents", "answered", "in substance", "≤target", "any answer ≤target", "median h", "p90 h", "отписки",
+        "overdue")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     answers = sub.add_parser(
         "answers", help="service levels: official answers within 24 h, median and p90 time, отписки, overdue",
-        description="Service levels of the routing incidents opened in a period (default: the last 7 days): the "
-                    "share answered by an official account within ANSWERS_TARGET_HOURS, the share whose first "
-                    "substantive answer came within it, the median and 90th percentile hours to the first answer, "
-                    "the share of first answers that are отписки, and how many are overdue now; per body, sector "
-                    "and territory.")
+        description="Service levels of the routing incidents opened in a period (default: the last 7 days), an "
+                    "отписка counting as no answer: the share answered in substance within ANSWERS_TARGET_HOURS "
+                    "(of those whose target has passed), the median and 90th percentile hours to the first "
+                    "substantive answer, the share of first answers that are отписки, and how many are overdue now; "
+                    "per body, sector and territory. The weekly report and the workspace show the same figures.")
     answers.add_argument("--since", type=since, help="incidents opened since (ISO date or 24h, 7d; default 7d)")
     answers.add_argument("--until", type=since, help="... and before (ISO date; default now)")
     answers.add_argument("--week", type=week, metavar="YYYY-Www", help="an ISO week instead, e.g. 2026-W49 (UTC)")
@@ -79,8 +80,8 @@ def table(levels: ServiceLevels) -> list[str]:
 
 
 def _cells(row: ServiceRow) -> tuple[str, ...]:
-    return (row.key, str(row.incidents), str(row.answered), _share(row.share_in_target),
-            _share(row.share_substantive_in_target), _number(row.median_hours), _number(row.p90_hours),
+    return (row.key, str(row.incidents), str(row.answered), str(row.substantive), _share(row.share_in_target),
+            str(row.any_in_target), _number(row.median_hours), _number(row.p90_hours),
             _share(row.share_otpiski), str(row.overdue))
 
 

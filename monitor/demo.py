@@ -85,7 +85,7 @@ def _show_answers(store: Store, config: DetectorConfig, hint: str) -> None:
     now = datetime.now(timezone.utc)
     total = service_levels(store, config, now - timedelta(days=30), now, now).total
     print(f"\nOfficial answers in the threads: {total.answered} of {total.incidents} routing incidents answered, "
-          f"{total.in_target} within {config.answers_target_hours:g} h (median {total.median_hours} h, "
+          f"{total.in_target} in substance within {config.answers_target_hours:g} h (median {total.median_hours} h, "
           f"p90 {total.p90_hours} h), {total.otpiski} first answers are отписки; {total.overdue} overdue now.")
     answered = [i for i in store.find_incidents(IncidentQuery(queue="routing", limit=100_000)) if i.answered_at]
     for incident in sorted(answered, key=lambda i: i.opened_at)[:3]:

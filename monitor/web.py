@@ -50,6 +50,7 @@ def run_web(args: argparse.Namespace) -> int:
 def workspace(config: ProjectSettings) -> Workspace:
     """The store, the accounts file and the staff's files the app works over."""
     from detector.config import DetectorConfig
+    from detector.reports.config import ReportConfig
     from detector.sectors import load_sectors
     from detector.staff.territories import municipality_names
     from web import Accounts, WebConfig, WebError, Workspace
@@ -62,7 +63,8 @@ def workspace(config: ProjectSettings) -> Workspace:
     detector = DetectorConfig.from_settings(config)
     towns = frozenset(municipality_names(detector.territories_dir()))
     sectors = tuple(sector.code for sector in load_sectors(detector.sectors_file()))
-    return Workspace(open_store(config), accounts, web_config, detector, towns, sectors)
+    return Workspace(open_store(config), accounts, web_config, detector, towns, sectors,
+                     report=ReportConfig.from_settings(config))
 
 
 def _with(config: ProjectSettings, **values: object) -> ProjectSettings:

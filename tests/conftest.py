@@ -135,8 +135,19 @@ def real_crawl(tmp_path: Path) -> Iterator[Any]:
         site.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def chromium() -> str:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: `make test` installs Debian's chromium-headless-shell")
     return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, headless=True)
+        yield launched
+        launched.close()

@@ -77,7 +77,7 @@ def test_monitor_report_writes_the_weeks_files_and_sends_the_link_and_the_pdf(tm
     assert "Еженедельный отчёт 2026-W49".encode() in document.body and b"\r\n42\r\n" in document.body
     assert "secret" not in done.stdout + done.stderr
     figures = json.loads((out / "weekly-2026-W49.json").read_text(encoding="utf-8"))
-    assert figures["html"] == "weekly-2026-W49.html" and [a["body"] for a in figures["answers"]][0].startswith("УК")
+    assert figures["html"] == "weekly-2026-W49.html" and [a["key"] for a in figures["answers"]][0].startswith("УК")
 
 
 def test_without_a_pdf_telegram_gets_the_figures_and_the_link_as_a_message(tmp_path: Path) -> None:

@@ -132,29 +132,31 @@ def test_the_default_week_is_the_last_one_that_has_ended(now: datetime, expected
 
 
 def test_answer_times_count_only_answers_in_substance_and_judge_24_hours_only_when_a_day_has_passed() -> None:
-    opened = NOW - timedelta(days=3)
-    rows = answer_times([
+    opened, now = WEEK.start + timedelta(days=1), WEEK.start + timedelta(days=4)
+    levels = answer_times([
         complaint(1, opened, answers=((2, "substantive"),)),
         complaint(2, opened, answers=((1, "otpiska"), (30, "substantive"))),  # late: the отписка stops no clock
         complaint(3, opened, answers=((4, "otpiska"),)),  # only an отписка: unanswered, overdue
         complaint(4, opened),  # never answered: overdue
         complaint(5, opened, status="closed"),  # closed unanswered: not overdue now, still not within 24 h
-        complaint(6, NOW - timedelta(hours=2)),  # too fresh to judge
+        complaint(6, now - timedelta(hours=2)),  # too fresh to judge
         complaint(7, opened, body=ROADS, answers=((10, "substantive"),), deadline_hours=72),
-    ], NOW)
-    uk, roads = rows
-    assert (uk.body, uk.incidents, uk.answered, uk.overdue) == (UK, 6, 2, 2)
-    assert uk.within_24h == pytest.approx(1 / 5)  # 1 of the 5 opened a day or more ago
-    assert (uk.median_hours, uk.p90_hours) == (pytest.approx(16.0), pytest.approx(27.2))
-    assert uk.otpiska == pytest.approx(2 / 3)  # of the three that got any answer, two got an отписка first
-    assert (roads.within_24h, roads.median_hours, roads.otpiska, roads.overdue) == (1.0, 10.0, 0.0, 0)
+    ], WEEK, now)
+    uk, roads = levels.group("body")
+    assert (uk.key, uk.incidents, uk.substantive, uk.judged, uk.overdue) == (UK, 6, 2, 5, 2)
+    assert uk.share_in_target == pytest.approx(1 / 5)  # 1 of the 5 opened a day or more ago
+    assert (uk.median_hours, uk.p90_hours) == (2.0, 30.0)  # nearest rank, as `monitor answers` gives them
+    assert uk.share_otpiski == pytest.approx(2 / 3)  # of the three that got any answer, two got an отписка first
+    assert (roads.share_in_target, roads.median_hours, roads.share_otpiski, roads.overdue) == (1.0, 10.0, 0.0, 0)
+    assert levels.total.overdue == 2 and levels.total.share_in_target == pytest.approx(2 / 6)
 
 
 def test_an_answer_recorded_only_as_the_first_answers_time_still_counts() -> None:
-    incident = Incident(id="old", kind="complaint", queue="routing", opened_at=NOW - timedelta(days=2), body=UK,
-                        answered_at=NOW - timedelta(days=2) + timedelta(hours=5), answer_quality="substantive")
-    [row] = answer_times([incident], NOW)
-    assert (row.answered, row.median_hours, row.within_24h) == (1, 5.0, 1.0)
+    opened = WEEK.start + timedelta(days=1)
+    incident = Incident(id="old", kind="complaint", queue="routing", opened_at=opened, body=UK,
+                        answered_at=opened + timedelta(hours=5), answer_quality="substantive")
+    [row] = answer_times([incident], WEEK, opened + timedelta(days=2)).group("body")
+    assert (row.substantive, row.median_hours, row.share_in_target) == (1, 5.0, 1.0)
 
 
 def test_incidents_opened_in_a_week_are_found_by_since_and_until_on_both_stores(store: Store) -> None:
@@ -173,7 +175,7 @@ def test_the_week_holds_its_incidents_by_sector_and_territory_its_trend_answers_
     assert [(label, sum(counts.values())) for label, counts in report.trend] == [
         ("2026-W45", 0), ("2026-W46", 1), ("2026-W47", 2), ("2026-W48", 4), ("2026-W49", 8)]
     assert [t.id for t in report.top] == ["inc-1", "inc-5", "inc-4"]  # by posts, then sources
-    assert [a.body for a in report.answers] == [UK, ROADS, HEALTH]  # the crisis is not an answer's
+    assert [a.key for a in report.answers] == [UK, ROADS, HEALTH]  # the crisis is not an answer's
     assert report.fakes.found == 5 and report.fakes.verdicts == {"fake": 2, "true": 1, "unverified": 1, "waiting": 1}
     assert (report.fakes.debunked, report.fakes.known, report.fakes.spread) == (1, 1, 1)
     [found] = report.crises

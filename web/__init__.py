@@ -1,5 +1,6 @@
 """The staff workspace in the browser (``monitor web``): the routing and fact-check queues, an
-incident's page and actions, search, the overview and the audit log, over the Store interface."""
+incident's page and actions, search, the overview and the audit log, the service levels and the
+weekly reports, over the Store interface."""
 
 from __future__ import annotations
 

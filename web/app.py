@@ -20,7 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.template.config import TemplateConfig
 
-from web import auth, factcheck, overview, routing, search
+from web import auth, factcheck, levels, overview, reports, routing, search
 from web.auth import current_user
 from web.views import environment
 
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 STATIC = Path(__file__).with_name("static")
 HANDLERS = [auth.login_page, auth.login, auth.logout, overview.home, overview.overview_page, overview.audit_page,
             routing.queue_page, routing.queue_csv, routing.incident_page, routing.act, factcheck.factcheck_page,
-            factcheck.verdict, search.search_page, search.save_search]
+            factcheck.verdict, search.search_page, search.save_search, levels.levels_page, reports.reports_page,
+            reports.report_file, reports.write_last_week]
 
 
 def create_app(ws: Workspace) -> Litestar:
@@ -65,7 +66,8 @@ def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
 
 
 def _secure_headers(tiles_url: str) -> Any:
-    """Only the site's own scripts run, whatever a collected post holds; tiles from the set server."""
+    """Only the site's own scripts run, whatever a collected post holds; tiles from the set server. A
+    response that brings its own, stricter policy (a weekly report's page) keeps it."""
     tiles = urlsplit(tiles_url)
     tile_origin = f" {tiles.scheme}://{tiles.netloc.replace('{s}', '*')}" if tiles.netloc else ""
     policy = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -73,7 +75,7 @@ def _secure_headers(tiles_url: str) -> Any:
               "form-action 'self'")
 
     async def add(response: Response[Any]) -> Response[Any]:
-        response.headers["Content-Security-Policy"] = policy
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         return response

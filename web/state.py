@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
+from detector.reports.config import ReportConfig
 from indexer.schema import utcnow
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class Workspace:
     towns: frozenset[str] = frozenset()  # the region's towns: a territory filter is a town or a district
     sectors: tuple[str, ...] = ()  # the sector codes of sectors.yml, for the filters
     clock: Callable[[], datetime] = field(default=utcnow)
+    report: ReportConfig = field(default_factory=ReportConfig)  # where the weekly reports are, how they are made
 
 
 def workspace(connection: ASGIConnection[Any, Any, Any, Any]) -> Workspace:

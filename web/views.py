@@ -26,7 +26,8 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
     env.filters.update(when=when, status=lambda s: STATUSES.get(s, s), kind=lambda k: KINDS.get(k, k),
                        verdict=lambda v: VERDICTS.get(v, v) if v else "—", role=lambda r: ROLES.get(r, r),
-                       field=lambda f: FIELDS.get(f, f), spread_chart=spread_chart, markers=markers)
+                       field=lambda f: FIELDS.get(f, f), spread_chart=spread_chart, markers=markers, share=share,
+                       hours=hours)
     return env
 
 
@@ -35,6 +36,15 @@ def markers(rumour: Any) -> list[str]:
     if isinstance(rumour, dict):
         return [phrase for phrases in rumour.values() for phrase in (phrases or [])]
     return [str(phrase) for phrase in rumour or []]
+
+
+def share(value: float | None) -> str:
+    """A share as a whole percentage; a dash where there was nothing to share."""
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} ч"
 
 
 def when(moment: datetime | str | None) -> str:

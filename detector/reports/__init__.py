@@ -1,5 +1,5 @@
 """The weekly report: its figures from the store's incidents (``weekly.py``), answer times per body
-(``answers.py``), charts (``charts.py``, matplotlib), the HTML and PDF (``render.py``, Jinja2 and
+(``answers.py``: the service levels' rows by body), charts (``charts.py``, matplotlib), the HTML and PDF (``render.py``, Jinja2 and
 WeasyPrint) and sending it out (``send.py``). Importing this package loads none of matplotlib,
 Jinja2 or WeasyPrint: the modules that draw and write import them when they run.
 
@@ -9,10 +9,10 @@ Jinja2 or WeasyPrint: the modules that draw and write import them when they run.
 
 from __future__ import annotations
 
-from detector.reports.answers import AnswerTimes, answer_times
+from detector.reports.answers import answer_times
 from detector.reports.render import ReportFiles, write_report
 from detector.reports.weekly import WeeklyReport, build_weekly
 from detector.reports.weeks import Week, report_name
 
-__all__ = ["AnswerTimes", "ReportFiles", "Week", "WeeklyReport", "answer_times", "build_weekly", "report_name",
+__all__ = ["ReportFiles", "Week", "WeeklyReport", "answer_times", "build_weekly", "report_name",
            "write_report"]

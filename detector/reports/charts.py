@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Sequence
 
 from matplotlib.figure import Figure
 
+from detector.reports.answers import body_name
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from detector.reports.answers import AnswerTimes
+    from detector.jobs.service_levels import ServiceRow
     from detector.reports.weekly import Fakes, WeeklyReport
 
 WIDTH = 7.5  # inches: an A4 page's text width at the template's margins
@@ -65,7 +67,7 @@ def trend_chart(report: WeeklyReport) -> str:
     return _svg(figure)
 
 
-def answers_chart(rows: Sequence[AnswerTimes], limit: int = 12) -> str:
+def answers_chart(rows: Sequence[ServiceRow], limit: int = 12) -> str:
     """Per body: the share answered within 24 h and the share of отписки, side by side."""
     shown = list(rows[:limit])
     figure = Figure(figsize=(WIDTH, 1.3 + 0.4 * max(1, len(shown))))
@@ -73,11 +75,11 @@ def answers_chart(rows: Sequence[AnswerTimes], limit: int = 12) -> str:
     if not shown:
         return _empty(figure, axes, "за неделю не было инцидентов с ответственным")
     ys = range(len(shown))
-    within = [100 * (row.within_24h or 0) for row in shown]
-    otpiska = [100 * (row.otpiska or 0) for row in shown]
+    within = [100 * (row.share_in_target or 0) for row in shown]
+    otpiska = [100 * (row.share_otpiski or 0) for row in shown]
     axes.barh([y - 0.2 for y in ys], within, height=0.4, color="#2e7d32", label="ответ по существу за 24 ч, %")
     axes.barh([y + 0.2 for y in ys], otpiska, height=0.4, color="#c62828", label="отписки, % ответов")
-    axes.set_yticks(list(ys), [_short(row.body, 38) for row in shown], fontsize=7)
+    axes.set_yticks(list(ys), [_short(body_name(row.key), 38) for row in shown], fontsize=7)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
     axes.tick_params(axis="x", labelsize=8)

@@ -46,7 +46,7 @@ def run_report(store: Store, config: DetectorConfig, report_config: ReportConfig
     week = week or Week.last_full(now)
     names = {sector.code: sector.name for sector in load_sectors(config.sectors_file())}
     report = build_weekly(store, week, now, sector_names=names, trend_weeks=report_config.trend_weeks,
-                          top=report_config.top)
+                          top=report_config.top, target_hours=config.answers_target_hours)
     if week.end > now:
         report.notes.append(f"Неделя ещё не закончилась: данные на {now:%d.%m.%Y %H:%M} UTC.")
     run = ReportRun(report, write_report(report, folder or report_config.folder, pdf=pdf))

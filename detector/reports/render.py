@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detector.exceptions import ReportError
+from detector.reports.answers import body_name
 from detector.reports.weeks import report_name
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def render_html(report: WeeklyReport) -> str:
                               autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
     environment.filters["hours"] = _hours
     environment.filters["share"] = _share
+    environment.filters["body"] = body_name
     template = environment.get_template("weekly.html")
     return template.render(report=report, headline=report.headline(), charts={
         "grid": charts.grid_chart(report), "trend": charts.trend_chart(report),
@@ -83,7 +85,7 @@ def figures(report: WeeklyReport, files: ReportFiles) -> dict[str, Any]:
     """The JSON beside the report: headline, the answer table and the files' names."""
     return {**report.headline(), "made_at": report.made_at.isoformat(), "start": report.week.start.isoformat(),
             "end": report.week.end.isoformat(), "html": files.html.name, "pdf": files.pdf.name if files.pdf else None,
-            "answers": [asdict(row) for row in report.answers]}
+            "answers": [row.as_dict() for row in report.answers]}
 
 
 def _write_text(path: Path, text: str) -> None:

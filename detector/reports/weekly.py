@@ -3,8 +3,9 @@
 :func:`build_weekly` reads the incidents opened in the week and in the ``trend_weeks`` before it
 (one ``find_incidents`` per queue, bounded by ``IncidentQuery.since``/``until``) and counts:
 routing incidents by sector × territory and per week, the top incidents, answer times and отписки
-per body (:func:`~detector.reports.answers.answer_times`), the fact-check queue's stories and
-verdicts, and the crises with their explanations. Nothing here draws or writes: see ``render.py``.
+per body (:func:`~detector.reports.answers.answer_times`: the service levels' rows by body), the
+fact-check queue's stories and verdicts, and the crises with their explanations. Nothing here
+draws or writes: see ``render.py``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from detector.reports.answers import AnswerTimes, answer_times
+from detector.reports.answers import TARGET_HOURS, answer_times
 from detector.reports.weeks import Week
 from indexer.store import IncidentQuery
 
 if TYPE_CHECKING:
+    from detector.jobs.service_levels import ServiceLevels, ServiceRow
     from indexer.schema import Incident
     from indexer.store import Store
 
@@ -82,30 +84,33 @@ class WeeklyReport:
     grid: dict[tuple[str, str], int]  # (sector, territory) → incidents
     trend: list[tuple[str, dict[str, int]]]  # week label → sector → incidents, oldest first
     top: list[TopIncident]
-    answers: list[AnswerTimes]
+    levels: ServiceLevels  # the week's service levels: the answers table is its rows by body
     fakes: Fakes
     crises: list[Crisis]
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def answers(self) -> list[ServiceRow]:
+        """Answer times and отписки per body, most incidents first."""
+        return self.levels.group("body")
+
     def headline(self) -> dict[str, Any]:
         """The figures a message carries: incidents and their change against the weeks before, the
         share answered within 24 h, overdue now, fact-check stories and debunked ones, crises."""
-        judged = sum(a.judged for a in self.answers)
-        quick = sum((a.within_24h or 0) * a.judged for a in self.answers)
         before = [sum(counts.values()) for _, counts in self.trend[:-1]]
         # A store younger than the trend (the demo's, a new region's) has no usual level to compare with.
         known = sum(1 for count in before if count) * 2 >= len(before) > 0
         usual = sum(before) / len(before) if known else 0
         return {"week": self.week.label, "incidents": self.incidents,
                 "change": self.incidents / usual - 1 if usual else None,
-                "answered_within_24h": quick / judged if judged else None,
-                "overdue": sum(a.overdue for a in self.answers), "fakes": self.fakes.found,
+                "answered_within_24h": self.levels.total.share_in_target,
+                "overdue": self.levels.total.overdue, "fakes": self.fakes.found,
                 "debunked": self.fakes.debunked, "crises": len(self.crises),
                 "top_sector": self.sectors[0] if self.sectors else None}
 
 
 def build_weekly(store: Store, week: Week, now: datetime, *, sector_names: Mapping[str, str] | None = None,
-                 trend_weeks: int = 8, top: int = 10) -> WeeklyReport:
+                 trend_weeks: int = 8, top: int = 10, target_hours: float = TARGET_HOURS) -> WeeklyReport:
     """The report of ``week`` as the store holds it at ``now``; sector codes shown by their names."""
     names = dict(sector_names or {})
     first = week.shifted(-trend_weeks)
@@ -115,10 +120,9 @@ def build_weekly(store: Store, week: Week, now: datetime, *, sector_names: Mappi
     grid = Counter((_sector(i, names), _place(i)) for i in this_week)
     sectors = [s for s, _ in Counter(_sector(i, names) for i in this_week).most_common()]
     territories = [t for t, _ in Counter(_place(i) for i in this_week).most_common()]
-    answered = [i for i in this_week if i.kind != "crisis"]
     return WeeklyReport(
         week, now, len(this_week), sectors, territories, dict(grid), _trend(routing, first, trend_weeks, names),
-        _top(this_week, names, top), answer_times(answered, now), _fakes(factcheck, names, top),
+        _top(this_week, names, top), answer_times(this_week, week, now, target_hours), _fakes(factcheck, names, top),
         sorted((_crisis(i, names) for i in this_week if i.kind == "crisis"), key=lambda c: c.at))
 
 
