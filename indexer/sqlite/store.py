@@ -25,7 +25,7 @@ import orjson
 
 from indexer.erasure import ErasureRecord, ForgetResult, Selector
 from indexer.exceptions import StoreConfigError, StoreUnavailable, VersionConflict
-from indexer.schema import STAFF_FIELDS, Incident, Post
+from indexer.schema import STAFF_FIELDS, STAFF_WRITES, Incident, Post
 from indexer.sqlite import erasure, keys, queries, schema
 from indexer.sqlite.writes import write_findings, write_posts
 from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields, holding_keys
@@ -50,7 +50,7 @@ _UPSERT_INCIDENT = (
     " THEN 'true' ELSE 'false' END))")
 _UPDATE_STAFF = (
     "UPDATE incidents SET status = ?, version = version + 1, doc = json_set(doc, "
-    + ", ".join(f"'$.{name}', json(?)" for name in STAFF_FIELDS) + ", '$.overdue', json(?))"
+    + ", ".join(f"'$.{name}', json(?)" for name in STAFF_WRITES) + ", '$.overdue', json(?))"
     " WHERE id = ? AND version = ?")
 
 
@@ -216,13 +216,17 @@ class SqliteStore:
 
     def update_incident(self, incident: Incident) -> Incident:
         staff = incident.staff_part()
-        values = [json.dumps(staff[name], ensure_ascii=False) for name in STAFF_FIELDS]
+        values = [json.dumps(staff[name], ensure_ascii=False) for name in STAFF_WRITES]
         try:
             with self._transaction():
                 cursor = self._db.execute(_UPDATE_STAFF, (incident.status, *values, json.dumps(incident.overdue()),
                                                           incident.id, int(incident.version or 0)))
                 if cursor.rowcount == 0:
                     raise VersionConflict(incident.id, incident.version)
+                if incident.added_posts or incident.excluded_posts:  # posts moved: what it holds follows
+                    self._db.execute("DELETE FROM incident_keys WHERE incident = ?", (incident.id,))
+                    self._db.executemany("INSERT OR IGNORE INTO incident_keys (key, incident) VALUES (?, ?)",
+                                         [(key, incident.id) for key in sorted(holding_keys(incident))])
                 row = self._db.execute("SELECT version FROM incidents WHERE id = ?", (incident.id,)).fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
