@@ -198,12 +198,13 @@ class SqliteStore:
 
     def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
         now = datetime.now(timezone.utc).timestamp()
-        rows = [(i.id, i.queue, i.status, i.sector, i.territory.municipality if i.territory else None,
-                 i.territory.district if i.territory else None, _ts(i.opened_at), _ts(i.deadline),
-                 orjson.dumps(i.to_dict()).decode(), now) for i in incidents]
-        held = orjson.dumps([[i.id, sorted(holding_keys(i))] for i in incidents]).decode()
         try:
             with self._transaction():
+                incidents = self._with_stored_moves(incidents)
+                rows = [(i.id, i.queue, i.status, i.sector, i.territory.municipality if i.territory else None,
+                         i.territory.district if i.territory else None, _ts(i.opened_at), _ts(i.deadline),
+                         orjson.dumps(i.to_dict()).decode(), now) for i in incidents]
+                held = orjson.dumps([[i.id, sorted(holding_keys(i))] for i in incidents]).decode()
                 self._db.executemany(_UPSERT_INCIDENT, rows)
                 # what each holds, afresh: a post or cluster joined, a street found
                 self._db.execute("DELETE FROM incident_keys WHERE incident IN"
@@ -213,6 +214,23 @@ class SqliteStore:
                                  (held,))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+
+    def _with_stored_moves(self, incidents: Sequence[Incident]) -> list[Incident]:
+        """The detector's copies with the posts staff moved since it read them (a merge, a split)
+        applied: its write never puts a moved post back."""
+        ids = orjson.dumps([i.id for i in incidents]).decode()
+        moves = {row[0]: (orjson.loads(row[1] or "[]"), orjson.loads(row[2] or "[]")) for row in self._db.execute(
+            "SELECT id, doc -> '$.added_posts', doc -> '$.excluded_posts' FROM incidents WHERE id IN"
+            " (SELECT value FROM json_each(?)) AND (json_array_length(doc, '$.added_posts') > 0"
+            " OR json_array_length(doc, '$.excluded_posts') > 0)", (ids,))}
+        moved = []
+        for incident in incidents:
+            if incident.id in moves:
+                incident = dataclasses.replace(incident, added_posts=moves[incident.id][0],
+                                               excluded_posts=moves[incident.id][1])
+                incident.apply_moves()
+            moved.append(incident)
+        return moved
 
     def update_incident(self, incident: Incident) -> Incident:
         staff = incident.staff_part()
