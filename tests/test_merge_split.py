@@ -11,7 +11,9 @@ import pytest
 
 from detector import Detector, DetectorConfig, run_detect
 from detector.exceptions import ReviewError
+from detector.jobs.forget import Places, forget
 from detector.jobs.moves import merge_incidents, split_post
+from indexer.erasure import Selector
 from indexer.exceptions import VersionConflict
 from indexer.store import Holding, IncidentQuery, Store
 from tests.test_incremental import NO_MARGIN, Opener, elasticsearch_store, post, sqlite_store
@@ -92,3 +94,14 @@ def test_a_move_made_on_a_stale_version_is_refused_and_nothing_is_written(store:
     with pytest.raises(ReviewError, match="merged into"):
         merge_incidents(store, road, water, by="ivan")
     assert holder(store, "vk:-8:1") == [water]
+
+
+def test_a_forgotten_post_moved_by_a_merge_leaves_both_incidents(store: Store, detector: Detector) -> None:
+    store.upsert([post(1, ROAD, minutes_ago=30), post(2, WATER, minutes_ago=20)])
+    detect(store, detector)
+    road, water = holder(store, "vk:-8:1")[0], holder(store, "vk:-8:2")[0]
+    merge_incidents(store, road, water, by="olga")
+    forget(store, Selector.post("vk:-8:2"), Places(), by="оператор", reason="№7")
+    kept = store.get_incident(road)
+    assert kept is not None and kept.post_ids == ["vk:-8:1"] and kept.added_posts == []
+    assert holder(store, "vk:-8:2") == []
