@@ -16,6 +16,7 @@ from detector.jobs.moves import merge_incidents, split_post
 from indexer.erasure import Selector
 from indexer.exceptions import VersionConflict
 from indexer.store import Holding, IncidentQuery, Store
+from monitor.cli import main
 from tests.test_incremental import NO_MARGIN, Opener, elasticsearch_store, post, sqlite_store
 
 WATER = "Третий день нет горячей воды на улице Мира 14, управляющая компания не отвечает на звонки"
@@ -105,3 +106,19 @@ def test_a_forgotten_post_moved_by_a_merge_leaves_both_incidents(store: Store, d
     kept = store.get_incident(road)
     assert kept is not None and kept.post_ids == ["vk:-8:1"] and kept.added_posts == []
     assert holder(store, "vk:-8:2") == []
+
+
+def test_monitor_incident_merges_and_splits_and_says_what_it_moved(tmp_path: Path, detector: Detector,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    with sqlite_store(tmp_path) as store:
+        store.upsert([post(1, ROAD, minutes_ago=30), post(2, WATER, minutes_ago=20), post(3, LIFT, minutes_ago=10)])
+        detect(store, detector)
+        road, water = holder(store, "vk:-8:1")[0], holder(store, "vk:-8:2")[0]
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    assert main(["incident", road, "--merge", water, "--by", "olga", "--store", url]) == 0
+    assert f"{water} merged into {road}: 3 posts" in capsys.readouterr().out
+    assert main(["incident", road, "--split", "vk:-8:3", "--by", "olga", "--store", url]) == 0
+    assert f"vk:-8:3 split out of {road} into {road}-split-" in capsys.readouterr().out
+    assert main(["incident", road, "--split", "vk:-8:3", "--merge", water, "--store", url]) == 2
+    assert main(["incident", road, "--merge", road, "--store", url]) == 2
+    assert "cannot be merged with itself" in capsys.readouterr().err
