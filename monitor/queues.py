@@ -107,9 +107,10 @@ def run_incident(args: argparse.Namespace) -> int:
         if args.merge or args.split:
             incident = _move(store, args)
         elif args.history and not changes:
-            incident = store.get_incident(args.id)
-            if incident is None:
+            found = store.get_incident(args.id)
+            if found is None:
                 raise UsageError(f"no incident {args.id!r} in {store_name(config)}")
+            incident = found
         else:
             change = Change(by=args.by or _user(), status=args.status, assignee=args.assignee, answer=args.answer,
                             note=args.note, reason=args.reason)
