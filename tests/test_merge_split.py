@@ -11,8 +11,10 @@ import pytest
 
 from detector import Detector, DetectorConfig, run_detect
 from detector.exceptions import ReviewError
+from detector.incidents.lifecycle import Change
 from detector.jobs.forget import Places, forget
 from detector.jobs.moves import merge_incidents, split_post
+from detector.jobs.queues import change_incident
 from indexer.erasure import Selector
 from indexer.exceptions import VersionConflict
 from indexer.store import Holding, IncidentQuery, Store
@@ -57,6 +59,8 @@ def test_a_merged_incidents_next_copy_joins_the_incident_it_was_merged_into(stor
     assert closed is not None and (closed.status, closed.merged_into, closed.post_ids) == ("closed", road[0], [])
     assert [h["by"] for h in closed.history if h["field"] == "merged_into"] == ["olga"]
     assert store.get("vk:-8:2").incident_id == road[0]  # type: ignore[union-attr]
+    with pytest.raises(ReviewError, match="merged into"):
+        change_incident(store, water[0], Change(by="ivan", status="assigned", reason="ещё не решено"))
     store.upsert([post(3, WATER + "!", minutes_ago=5)])
     detect(store, detector)
     assert holder(store, "vk:-8:3") == road
