@@ -127,8 +127,8 @@ class Exclusions:
 
 
 def scrub_incident(incident: Incident, removed: Mapping[str, str]) -> Incident | None:
-    """``incident`` without the removed posts (id → text): their ids gone from ``post_ids``, from
-    its answers and evidence (an entry naming one is dropped), and its title, summary or any text
+    """``incident`` without the removed posts (id → text): their ids gone from ``post_ids`` (and
+    from staff's moves, ``added_posts`` and ``excluded_posts``), from its answers and evidence (an entry naming one is dropped), and its title, summary or any text
     of its evidence that quotes one replaced by :data:`REDACTED`; left with no post, its place keeps
     no house, address or point. None when it holds none of them."""
     ids = set(removed)
@@ -142,7 +142,9 @@ def scrub_incident(incident: Incident, removed: Mapping[str, str]) -> Incident |
         incident, post_ids=post_ids, territory=place,
         title=_scrub_text(incident.title, quotes), summary=_scrub_text(incident.summary, quotes),
         evidence={} if evidence is _DROP else evidence, answers=_scrub(incident.answers, ids, quotes),
-        cluster_id=None if incident.cluster_id in ids else incident.cluster_id)
+        cluster_id=None if incident.cluster_id in ids else incident.cluster_id,
+        added_posts=[p for p in incident.added_posts if p not in ids],
+        excluded_posts=[p for p in incident.excluded_posts if p not in ids])
     return None if changed.to_dict() == incident.to_dict() else changed
 
 

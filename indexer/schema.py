@@ -232,7 +232,13 @@ INCIDENT_STATUSES = ("new", "assigned", "answered", "closed")
 # What staff write on an incident (``Store.update_incident``, versioned, every change in
 # ``history``); the detector writes the rest (``Store.upsert_incidents``) and never these.
 STAFF_FIELDS = ("status", "status_at", "assignee", "answer", "notes", "verdict", "review", "reviews", "closed_at",
-                "history")
+                "history", "merged_into", "split_from", "added_posts", "excluded_posts")
+# Staff move posts between incidents (a merge, a split) in their own fields, ``added_posts`` and
+# ``excluded_posts``, which the detector never writes: an incident read from a store has them
+# applied over the detector's ``post_ids`` (:meth:`Incident.from_dict`), so a detect run that read
+# the incident before the move and wrote it after cannot undo it. A staff write stores the moved
+# ``post_ids`` too (``STAFF_WRITES``), so the stored list is right as soon as the move is made.
+STAFF_WRITES = (*STAFF_FIELDS, "post_ids", "posts_count")
 
 
 @dataclass(slots=True)
@@ -278,6 +284,10 @@ class Incident:
     review: dict[str, Any] | None = None  # the fact-checker's last decision
     reviews: list[dict[str, Any]] = field(default_factory=list)  # every decision, oldest first
     history: list[dict[str, Any]] = field(default_factory=list)  # {"at", "by", "field", "from", "to", "reason"}
+    merged_into: str | None = None  # closed by a merge: the incident that took its posts (and its story's next ones)
+    split_from: str | None = None  # opened by splitting a post out of this incident
+    added_posts: list[str] = field(default_factory=list)  # posts staff moved in (a merge, a split)
+    excluded_posts: list[str] = field(default_factory=list)  # posts staff moved out: grouping never puts them back
     version: str | None = None  # the store's, not in the document
 
     def overdue(self, now: datetime | None = None) -> bool:
@@ -298,16 +308,27 @@ class Incident:
                 "answer_quality": self.answer_quality,
                 "status_at": _iso(self.status_at), "assignee": self.assignee, "answer": self.answer,
                 "notes": list(self.notes), "review": self.review, "reviews": list(self.reviews),
-                "history": list(self.history)}
+                "history": list(self.history), "merged_into": self.merged_into, "split_from": self.split_from,
+                "added_posts": list(self.added_posts), "excluded_posts": list(self.excluded_posts)}
 
     def detector_part(self) -> dict[str, Any]:
         """The document without the staff's fields: what the detector writes."""
         return {k: v for k, v in self.to_dict().items() if k not in STAFF_FIELDS}
 
     def staff_part(self) -> dict[str, Any]:
-        """The staff's fields as the document holds them."""
+        """The staff's fields as the document holds them, with the posts they moved (:data:`STAFF_WRITES`)."""
         document = self.to_dict()
-        return {name: document[name] for name in STAFF_FIELDS}
+        return {name: document[name] for name in STAFF_WRITES}
+
+    def apply_moves(self) -> None:
+        """Staff's moves over the detector's grouping: posts moved out leave ``post_ids``, posts
+        moved in join it (a post moved out and back in stays out until it is taken out of
+        ``excluded_posts``)."""
+        if not self.added_posts and not self.excluded_posts:
+            return
+        out = set(self.excluded_posts)
+        kept = [post_id for post_id in self.post_ids if post_id not in out]
+        self.post_ids = kept + [p for p in dict.fromkeys(self.added_posts) if p not in out and p not in kept]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], version: str | None = None) -> Incident:
@@ -320,7 +341,9 @@ class Incident:
         if "review" in evidence and not values.get("review"):  # stored before reviews were the staff's own
             values["evidence"] = {k: v for k, v in evidence.items() if k not in ("review", "reviews")}
             values["review"], values["reviews"] = evidence["review"], evidence.get("reviews") or []
-        return cls(**values, version=version)
+        incident = cls(**values, version=version)
+        incident.apply_moves()
+        return incident
 
 
 _FIELD_NAMES: dict[type, frozenset[str]] = {}

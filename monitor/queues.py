@@ -11,6 +11,8 @@ from monitor.common import UsageError, add_settings, add_store, open_store, sett
 
 if TYPE_CHECKING:
     from detector.config import DetectorConfig
+    from indexer.schema import Incident
+    from indexer.store import Store
 
 STATUSES = ["new", "assigned", "answered", "closed"]
 
@@ -35,6 +37,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     incident.add_argument("--answer", metavar="TEXT", help="the official answer, or its link (marks it answered)")
     incident.add_argument("--note", metavar="TEXT", help="a note for colleagues")
     incident.add_argument("--reason", metavar="TEXT", help="why: required to move an incident back (reopen)")
+    incident.add_argument("--merge", metavar="OTHER", help="take in incident OTHER (the same queue): its posts move "
+                                                          "here and it is closed as merged")
+    incident.add_argument("--split", metavar="POST_ID", help="move a post out into an incident of its own")
     incident.add_argument("--by", help="who changes it (default: $MONITOR_USER or the login name)")
     incident.add_argument("--history", action="store_true", help="show who changed what and when")
     add_store(incident)
@@ -93,13 +98,19 @@ def run_incident(args: argparse.Namespace) -> int:
     from detector import Change, change_incident
     from monitor.output import print_history
 
+    changes = any((args.status, args.assignee, args.answer, args.note))
+    if (args.merge or args.split) and (changes or (args.merge and args.split)):
+        raise UsageError("--merge and --split are made alone: not with each other or with another change")
     config = settings(args)
     store = open_store(config)
     try:
-        if args.history and not any((args.status, args.assignee, args.answer, args.note)):
-            incident = store.get_incident(args.id)
-            if incident is None:
+        if args.merge or args.split:
+            incident = _move(store, args)
+        elif args.history and not changes:
+            found = store.get_incident(args.id)
+            if found is None:
                 raise UsageError(f"no incident {args.id!r} in {store_name(config)}")
+            incident = found
         else:
             change = Change(by=args.by or _user(), status=args.status, assignee=args.assignee, answer=args.answer,
                             note=args.note, reason=args.reason)
@@ -110,6 +121,19 @@ def run_incident(args: argparse.Namespace) -> int:
     if args.history:
         print_history(incident)
     return 0
+
+
+def _move(store: Store, args: argparse.Namespace) -> Incident:
+    """``--merge`` or ``--split``: posts moved between incidents, both histories recording it."""
+    from detector.jobs.moves import merge_incidents, split_post
+
+    if args.merge:
+        merged = merge_incidents(store, args.id, args.merge, by=args.by or _user())
+        print(f"{args.merge} merged into {merged.id}: {len(merged.post_ids)} posts")
+        return merged
+    split = split_post(store, args.id, args.split, by=args.by or _user())
+    print(f"{args.split} split out of {args.id} into {split.id}")
+    return split
 
 
 def _user() -> str:

@@ -248,6 +248,23 @@ def test_the_detectors_write_of_an_incident_never_undoes_a_staff_change(store: S
     assert store.find_incidents(IncidentQuery(status=("new", "assigned"))) == []
 
 
+def test_posts_staff_moved_stay_moved_when_the_detector_writes_a_copy_read_before(store: Store) -> None:
+    store.upsert_incidents([incident(1)])
+    read = store.get_incident("inc-1")
+    assert read is not None
+    stale = dataclasses.replace(read, post_ids=[*read.post_ids, "vk:-210001:9"])  # the detector grows its copy
+    read.excluded_posts, read.added_posts = ["vk:-210001:1:1"], ["vk:-210002:5"]  # staff: a split, a merge
+    read.apply_moves()
+    store.update_incident(read)
+    assert store.get_incident("inc-1").post_ids == ["vk:-210001:1", "vk:-210002:5"]  # type: ignore[union-attr]
+    assert [i.id for i in store.find_incidents(IncidentQuery(holding=Holding(post_ids=("vk:-210002:5",))))] == ["inc-1"]
+    store.upsert_incidents([stale])
+    stored = store.get_incident("inc-1")
+    assert stored is not None and stored.post_ids == ["vk:-210001:1", "vk:-210001:9", "vk:-210002:5"]
+    assert stored.to_dict()["posts_count"] == 3 and stored.excluded_posts == ["vk:-210001:1:1"]
+    assert store.find_incidents(IncidentQuery(holding=Holding(post_ids=("vk:-210001:1:1",)))) == []
+
+
 def test_a_staff_change_made_on_an_older_state_is_refused_not_lost(store: Store) -> None:
     store.upsert_incidents([incident(1)])
     first, second = store.get_incident("inc-1"), store.get_incident("inc-1")

@@ -1,6 +1,7 @@
 """The workspace in Debian's Chromium (Playwright), served by uvicorn on 127.0.0.1, over the SQLite
 store and over Elasticsearch (the test double): signing in with each role, an operator's day, a
-verdict reaching a story's later copies, collected HTML shown as text, CSRF, the guards, a stale edit.
+verdict reaching a story's later copies, collected HTML shown as text, CSRF, the guards, a stale edit,
+a merge and a split.
 
 ``SCREENSHOTS=1`` saves each page into docs/screenshots/ (SQLite run only).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,11 +20,13 @@ from detector.config import DetectorConfig
 from detector.incidents.lifecycle import Change
 from detector.jobs.queues import change_incident
 from indexer.elastic.store import ElasticsearchStore
-from indexer.schema import Post, utcnow
+from indexer.schema import Incident, Post, utcnow
 from indexer.sqlite.store import SqliteStore
+from indexer.store import IncidentQuery
 from monitor.settings import load_settings
 from tests.support.es_double import ElasticsearchDouble
 from tests.support.web import PASSWORD, ROLES, WebServer, seed
+from tests.support.web import post as web_post
 from web import Accounts, WebConfig, Workspace
 
 pytestmark = pytest.mark.rendered
@@ -250,3 +254,35 @@ def test_the_queue_filters_by_overdue_and_body_and_exports_csv(browser: Any, ser
     assert csv.status == 200 and "inc-late" in csv.text() and "inc-roads" not in csv.text()
     page.context.close()
 
+
+
+def test_an_operator_merges_two_incidents_and_splits_a_post_out(browser: Any, server: WebServer) -> None:
+    store, now = server.ws.store, utcnow()
+    store.upsert([web_post("3:1", "Не вывозят мусор во дворе на Садовой"), web_post("3:2", "Мусор на Садовой неделю"),
+                  web_post("3:3", "Контейнеры на Садовой переполнены"), web_post("3:4", "Сломана скамейка")])
+    store.upsert_incidents([
+        Incident(id=f"inc-{name}", kind="complaint", queue="routing", opened_at=now, title=title, sector="utilities",
+                 body="Управление ЖКХ", deadline=now + timedelta(hours=50), post_ids=posts, sources=["vk_city"])
+        for name, title, posts in [("trash", "Мусор на Садовой", ["vk:-3:1", "vk:-3:4"]),
+                                   ("trash-2", "Контейнеры на Садовой", ["vk:-3:2", "vk:-3:3"])]])
+    page = signed_in(browser, server, "olga")
+    page.goto(server.url("/incidents/inc-trash"))
+    change_incident(store, "inc-trash", Change(by="sveta", assignee="Управление ЖКХ"))  # meanwhile
+    page.fill("form.merge input[name=other]", "inc-trash-2")
+    submit(page, "form.merge button")
+    assert "изменился" in page.inner_text("div.stale") and "Публикации (2)" in page.inner_text("main")
+    assert page.input_value("form.merge input[name=other]") == "inc-trash-2"  # kept, to send again
+    submit(page, "form.merge button")
+    assert "Публикации (4)" in page.inner_text("main") and "inc-trash-2" in page.inner_text("ol.history")
+    with page.expect_navigation():
+        page.locator("article.post", has_text="Сломана скамейка").locator("form.split button").click()
+    assert "Публикации (3)" in page.inner_text("main")
+    page.goto(server.url("/queue"))
+    assert page.locator("a[href='/incidents/inc-trash-2']").count() == 0  # closed: merged
+    split = [i for i in store.find_incidents(IncidentQuery(queue="routing", limit=100)) if i.split_from == "inc-trash"]
+    assert len(split) == 1 and split[0].post_ids == ["vk:-3:4"]
+    assert page.locator(f"a[href='/incidents/{split[0].id}']").count() == 1
+    merged = store.get_incident("inc-trash-2")
+    assert merged is not None and (merged.status, merged.merged_into) == ("closed", "inc-trash")
+    assert {e.action for e in server.ws.accounts.audit_log(user="olga")} >= {"merge", "split"}
+    page.context.close()

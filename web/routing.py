@@ -21,7 +21,9 @@ from litestar.response import Redirect, Response, Template
 
 from detector.exceptions import ReviewError
 from detector.incidents.lifecycle import Change
+from detector.jobs.moves import merge_incidents, split_post
 from detector.jobs.queues import change_incident
+from indexer.exceptions import VersionConflict
 from indexer.store import IncidentQuery
 from web.auth import EVERYONE, ROUTING, Form, allow, signed_in
 from web.state import Workspace, workspace
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 
 OPEN = ("new", "assigned")
 ACTIONS = {"assign": "назначить", "answer": "записать ответ", "close": "закрыть", "reopen": "вернуть в работу",
-           "note": "заметка"}
+           "note": "заметка", "merge": "объединить", "split": "выделить в отдельный инцидент"}
 ACTION_ROLES = {"note": EVERYONE}  # the others: ROUTING
 
 
@@ -131,9 +133,18 @@ def render_incident(request: Request[Any, Any, Any], incident: Incident, *, stat
     seen = (stale or {}).get("version_seen_history", len(incident.history))
     return Template("incident.html", status_code=status_code, context={
         "user": signed_in(request), "incident": incident, "posts": posts, "now": ws.clock(), "error": error,
+        "mergeable": _mergeable(ws, incident),
         "stale": stale, "changed_since": incident.history[seen:] if stale else [], "actions": ACTIONS,
         "point": _point(incident, posts), "tiles": ws.config.tiles_url,
         "chart": spread_chart(timeline(posts)) if incident.queue == "factcheck" else ""})
+
+
+def _mergeable(ws: Workspace, incident: Incident) -> list[Incident]:
+    """Open incidents of the same queue and sector the incident could take in, nearest deadline first."""
+    if incident.queue != "routing" or incident.merged_into:
+        return []
+    found = ws.store.find_incidents(IncidentQuery(queue="routing", status=OPEN, sector=incident.sector, limit=30))
+    return [other for other in found if other.id != incident.id][:20]
 
 
 def _point(incident: Incident, posts: list[Post]) -> tuple[float, float] | None:
@@ -152,17 +163,35 @@ def act(request: Request[Any, Any, Any], incident_id: FromPath[str], data: Form)
         incident = _existing(ws, incident_id)
         return render_incident(request, incident, status_code=403, error="Это действие недоступно для вашей роли")
     incident = _existing(ws, incident_id)
-    if data.get("version") != incident.version:
+    try:
+        if data.get("version") != incident.version:
+            raise VersionConflict(incident_id, data.get("version"))
+        _make(ws, user, incident_id, action, data)
+    except VersionConflict:
         ws.accounts.audit(user.name, user.role, action, incident_id, detail=_describe(data), outcome="stale")
         stale = {"action": action, "form": data, "version_seen_history": _int(data.get("history_len"))}
-        return render_incident(request, incident, status_code=409, stale=stale)
-    try:
-        change_incident(ws.store, incident_id, _change(user, action, data), now=ws.clock())
+        return render_incident(request, _existing(ws, incident_id), status_code=409, stale=stale)
     except ReviewError as exc:
         ws.accounts.audit(user.name, user.role, action, incident_id, detail=str(exc), outcome="refused")
         return render_incident(request, incident, status_code=422, error=str(exc))
     ws.accounts.audit(user.name, user.role, action, incident_id, detail=_describe(data))
     return Redirect(path=f"/incidents/{incident_id}", status_code=303)
+
+
+def _make(ws: Workspace, user: User, incident_id: str, action: str, data: dict[str, str]) -> None:
+    """Make one action on the version the person saw: a merge or a split moves posts between
+    incidents (``detector.jobs.moves``); the others change the incident itself."""
+    if action == "merge":
+        other = (data.get("other") or "").strip()
+        if not other or other == incident_id or ws.store.get_incident(other) is None:
+            raise ReviewError(f"инцидента {other!r} нет: укажите номер другого инцидента той же очереди"
+                              if other and other != incident_id else "укажите номер другого инцидента")
+        merge_incidents(ws.store, incident_id, other, by=user.name, now=ws.clock(), version=data.get("version"))
+    elif action == "split":
+        split_post(ws.store, incident_id, data.get("post_id") or "", by=user.name, now=ws.clock(),
+                   version=data.get("version"))
+    else:
+        change_incident(ws.store, incident_id, _change(user, action, data), now=ws.clock())
 
 
 def _existing(ws: Workspace, incident_id: str) -> Incident:
@@ -192,7 +221,8 @@ def _change(user: User, action: str, data: dict[str, str]) -> Change:
 
 
 def _describe(data: dict[str, str]) -> str:
-    return "; ".join(f"{key}={value[:200]}" for key, value in data.items() if key in ("text", "link") and value)
+    return "; ".join(f"{key}={value[:200]}" for key, value in data.items()
+                     if key in ("text", "link", "other", "post_id") and value)
 
 
 def _int(value: str | None) -> int:

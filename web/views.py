@@ -19,7 +19,8 @@ VERDICTS = {"fake": "фейк", "true": "правда", "misleading": "ввод�
 ROLES = {"operator": "оператор", "fact-checker": "фактчекер", "supervisor": "руководитель",
          "admin": "администратор"}
 FIELDS = {"status": "статус", "assignee": "исполнитель", "answer": "официальный ответ", "notes": "заметка",
-          "verdict": "вердикт"}
+          "verdict": "вердикт", "merged": "присоединён инцидент", "merged_into": "объединён с",
+          "split": "выделена публикация", "split_from": "выделен из"}
 
 
 def environment() -> Environment:

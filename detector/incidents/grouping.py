@@ -10,6 +10,12 @@ of :class:`~detector.incidents.clusters.Clusterer`, the clustering the fact-chec
 opens a new incident, routed by :class:`~detector.incidents.routing.Router`, with its deadline from the
 opening time.
 
+Staff's merges and splits hold: a post staff moved out of an incident (``excluded_posts``) never
+joins it again; an incident merged into another (``merged_into``) is matched as before, but what
+matches it joins the incident it was merged into (and never counts as a repeat of a closed one);
+an incident opened by splitting a post out (``split_from``) is matched before the others, so the
+split post's next near-copies join it rather than the incident it left.
+
 A post flagged ``threat`` (a violent threat) or reporting an emergency (``fake_evidence.emergency``:
 a fast-track entry with ``threat: true`` in routing.yml: стрельба, пожар, пропал ребёнок, ...) is
 grouped the same way whether or not it is a complaint, and makes its incident a high-priority
@@ -47,6 +53,7 @@ class Grouper:
         self.reopen = reopen
         self.clusterer = clusterer or Clusterer()
         self.open: list[Incident] = []
+        self._by_id: dict[str, Incident] = {}
         # What a post can match an incident on (a post of its, a cluster of its, its street), so that
         # a complaint is compared with its few candidates, not with every open incident of the region.
         self._rank: dict[str, int] = {}  # incident id → when it was added: the newest is matched first
@@ -64,6 +71,7 @@ class Grouper:
                 known.pop(incident.id, None)  # read again (another query found it too): the fresher copy, last
                 known[incident.id] = incident
         self.open = list(known.values())
+        self._by_id = known
         self._rank, self._by_post, self._by_cluster, self._by_street = {}, {}, {}, {}
         for incident in self.open:
             self._index(incident)
@@ -77,8 +85,26 @@ class Grouper:
         if incident.territory is not None and incident.territory.street:
             self._by_street.setdefault((incident.territory.municipality, incident.territory.street), []).append(incident)
 
+    def merged_targets(self) -> set[str]:
+        """The incidents that loaded ones were merged into and that are not loaded: the caller
+        adds them (:meth:`add_open`), so what matches a merged incident can join its target."""
+        return {i.merged_into for i in self.open if i.merged_into and i.merged_into not in self._by_id}
+
+    def _target(self, incident: Incident) -> Incident | None:
+        """Where a post matching ``incident`` goes: the incident itself, or the one it was merged
+        into (followed through merges of merges); None when that one is not loaded."""
+        seen = {incident.id}
+        while incident.merged_into:
+            found = self._by_id.get(incident.merged_into)
+            if found is None or found.id in seen:
+                return None
+            seen.add(found.id)
+            incident = found
+        return incident
+
     def _add(self, incident: Incident) -> None:
         self.open.append(incident)
+        self._by_id[incident.id] = incident
         self._index(incident)
 
     def group(self, scored: Sequence[Mapping[str, Any]]) -> list[Grouped]:
@@ -144,29 +170,33 @@ class Grouper:
         place = Territory.from_dict(record.get("territory"))
         named = bool(place and place.source == "text" and place.street)
         for incident in self._candidates(record, place):  # the newest first: a repeat is found before what it repeats
-            done = incident.status in ("answered", "closed")
-            if when - (_status_time(incident) if done else incident.updated_at or incident.opened_at) > self.window:
+            target = self._target(incident)  # a merged incident's posts go where it was merged
+            if target is None or record["id"] in incident.excluded_posts or record["id"] in target.excluded_posts:
+                continue
+            done = target.status in ("answered", "closed")
+            if when - (_status_time(target) if done else target.updated_at or target.opened_at) > self.window:
                 continue
             in_thread = bool(record.get("thread_root")) and record["thread_root"] in incident.post_ids
             if in_thread and not named:
-                return incident  # a reply about the post's problem, whatever sector it was given
+                return target  # a reply about the post's problem, whatever sector it was given
             if incident.sector != _sector(record):
                 continue
             if place and place.source == "text" and _same_place(place, incident.territory):
-                return incident
+                return target
             if record.get("cluster_id") and record["cluster_id"] in (incident.evidence.get("clusters") or ()):
-                return incident
+                return target
         return None
 
     def _candidates(self, record: Mapping[str, Any], place: Territory | None) -> list[Incident]:
-        """The open incidents holding the post's thread root, of its street or of its cluster, newest
-        first: no other incident can match it."""
+        """The open incidents holding the post's thread root, of its street or of its cluster: those
+        split out of another first, then the newest first. No other incident can match it."""
         found: dict[str, Incident] = {}
         for incident in [*self._by_post.get(str(record.get("thread_root") or ""), ()),
                          *(self._by_street.get((place.municipality, place.street), ()) if place and place.street else ()),
                          *self._by_cluster.get(str(record.get("cluster_id") or ""), ())]:
             found[incident.id] = incident
-        return sorted(found.values(), key=lambda incident: self._rank[incident.id], reverse=True)
+        return sorted(found.values(), key=lambda incident: (bool(incident.split_from), self._rank[incident.id]),
+                      reverse=True)
 
     def _route(self, record: Mapping[str, Any], when: datetime) -> Any:
         place = Territory.from_dict(record.get("territory"))

@@ -52,6 +52,8 @@ def apply(incident: Incident, change: Change, at: datetime) -> list[dict[str, An
         status = status or "answered"
     elif change.assignee is not None and incident.status == "new":
         status = status or "assigned"
+    if status is not None and status != "closed" and incident.merged_into:
+        raise ReviewError(f"{incident.id} was merged into {incident.merged_into}: its posts are there, work on that one")
     if status is not None and ORDER[status] < ORDER[incident.status] and not change.reason:
         raise ReviewError(f"{incident.id} is {incident.status}: moving it back to {status} needs a reason "
                           "(--reason)")

@@ -46,6 +46,7 @@ CHECKPOINT = "~detect"  # the store's cursor that holds the checkpoint
 # Posts changed this long before the checkpoint are read again: a write in flight when the last
 # run started (Elasticsearch shows it after its refresh), a crawl node's clock a little behind.
 MARGIN = timedelta(minutes=2)
+MERGE_DEPTH = 5  # merges of merges followed (A into B, then B into C, ...)
 DETECTOR = "detector"  # who, in an incident's history, for the detector's own changes
 
 
@@ -143,6 +144,7 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
     grouper.add_open(store.find_incidents(IncidentQuery(queue="routing", status=("answered", "closed"),
                                                         status_since=min(opened, started) - window,
                                                         holding=holding, limit=OPEN_INCIDENTS)))
+    _add_merge_targets(store, grouper)
     checked = checker.check(scored + context) if detector.fakes is not None else []
     grouped = grouper.group(scored)
     by_post = {pid: g.incident.id for g in grouped for pid in g.incident.post_ids}
@@ -227,6 +229,16 @@ def _joinable(scored: Sequence[Mapping[str, Any]], clusterer: Clusterer) -> Hold
         if place.get("street"):
             streets.add((place.get("municipality"), str(place["street"])))
     return Holding(post_ids=tuple(sorted(posts)), clusters=tuple(clusters), streets=tuple(sorted(streets, key=str)))
+
+
+def _add_merge_targets(store: Store, grouper: Grouper) -> None:
+    """The incidents staff merged loaded ones into, whatever their status or age: a post of a
+    merged incident's story joins the incident it was merged into."""
+    for _ in range(MERGE_DEPTH):
+        missing = grouper.merged_targets()
+        if not missing:
+            return
+        grouper.add_open([i for i in (store.get_incident(target) for target in sorted(missing)) if i is not None])
 
 
 def _checkpoint(store: Store) -> datetime | None:

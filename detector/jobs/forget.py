@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from detector.exceptions import ConfigError
+from detector.exceptions import ConfigError, ReviewError
 from detector.incidents.lifecycle import Change
 from detector.incidents.sinks import rewrite_outbox
-from detector.jobs.queues import EVERY, change_incident
+from detector.jobs.queues import ATTEMPTS, EVERY, change_incident
 from indexer.erasure import ErasureRecord, Exclusions, Selector, scrub_incident
+from indexer.exceptions import VersionConflict
 from indexer.schema import Incident, Post, utcnow
 from indexer.spool import Spool
 from indexer.store import Holding, IncidentQuery
@@ -130,12 +131,31 @@ def _scrub_incidents(store: Store, removed: Mapping[str, str], now: datetime) ->
         scrubbed = scrub_incident(incident, removed)
         if scrubbed is None:
             continue
+        if (scrubbed.added_posts, scrubbed.excluded_posts) != (incident.added_posts, incident.excluded_posts):
+            _scrub_moves(store, incident.id, set(removed))  # first: the detector's write applies the stored moves
         store.upsert_incidents([scrubbed])
         changed += 1
         if not scrubbed.post_ids and scrubbed.status != "closed":
             change_incident(store, incident.id, Change(by="erasure", status="closed", reason=CLOSED_REASON), now=now)
             closed += 1
     return changed, closed
+
+
+def _scrub_moves(store: Store, incident_id: str, ids: set[str]) -> None:
+    """The removed posts out of staff's moves (a merge's, a split's), a versioned staff write."""
+    for _ in range(ATTEMPTS):
+        incident = store.get_incident(incident_id)
+        if incident is None:
+            return
+        incident.added_posts = [p for p in incident.added_posts if p not in ids]
+        incident.excluded_posts = [p for p in incident.excluded_posts if p not in ids]
+        incident.post_ids = [p for p in incident.post_ids if p not in ids]
+        try:
+            store.update_incident(incident)
+            return
+        except VersionConflict:
+            continue
+    raise ReviewError(f"{incident_id} kept changing while the erased posts were taken out of it ({ATTEMPTS} tries)")
 
 
 def _excluded(exclusions: Exclusions, item: Mapping[str, Any]) -> bool:

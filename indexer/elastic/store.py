@@ -65,8 +65,17 @@ NONE = "\u2400"  # stands for "no value" in terms aggregations (``missing``), ne
 SET_FIELDS = "for (e in params.fields.entrySet()) { ctx._source[e.getKey()] = e.getValue(); }"
 # The same for an incident, its overdue flag then following the stored status (times are ISO 8601
 # in UTC, which compare as text).
+# Posts staff moved (``added_posts``, ``excluded_posts``: staff's fields, which the detector's write
+# keeps) are applied over the ``post_ids`` written, so a detect run that read an incident before a
+# merge or a split and writes it after cannot put a moved post back.
 SET_INCIDENT = (SET_FIELDS + " ctx._source.overdue = ctx._source.deadline != null && (ctx._source.status == 'new'"
-                " || ctx._source.status == 'assigned') && ctx._source.deadline.compareTo(params.now) < 0;")
+                " || ctx._source.status == 'assigned') && ctx._source.deadline.compareTo(params.now) < 0;"
+                " def out = ctx._source.excluded_posts; def added = ctx._source.added_posts;"
+                " if (ctx._source.post_ids != null && ((out != null && !out.isEmpty())"
+                " || (added != null && !added.isEmpty()))) { def kept = new ArrayList();"
+                " for (p in ctx._source.post_ids) { if (out == null || !out.contains(p)) { kept.add(p); } }"
+                " if (added != null) { for (p in added) { if (!kept.contains(p) && (out == null || !out.contains(p)))"
+                " { kept.add(p); } } } ctx._source.post_ids = kept; ctx._source.posts_count = kept.size(); }")
 MAX_TERMS = 65_536  # index.max_terms_count's default: the most values one terms query may hold
 MAX_CHUNK_BYTES = 10 * 1024 * 1024  # well under http.max_content_length (100mb by default)
 

@@ -25,7 +25,7 @@ import orjson
 
 from indexer.erasure import ErasureRecord, ForgetResult, Selector
 from indexer.exceptions import StoreConfigError, StoreUnavailable, VersionConflict
-from indexer.schema import STAFF_FIELDS, Incident, Post
+from indexer.schema import STAFF_FIELDS, STAFF_WRITES, Incident, Post
 from indexer.sqlite import erasure, keys, queries, schema
 from indexer.sqlite.writes import write_findings, write_posts
 from indexer.store import BucketCount, IncidentQuery, Query, UpsertResult, check_series_fields, holding_keys
@@ -50,7 +50,7 @@ _UPSERT_INCIDENT = (
     " THEN 'true' ELSE 'false' END))")
 _UPDATE_STAFF = (
     "UPDATE incidents SET status = ?, version = version + 1, doc = json_set(doc, "
-    + ", ".join(f"'$.{name}', json(?)" for name in STAFF_FIELDS) + ", '$.overdue', json(?))"
+    + ", ".join(f"'$.{name}', json(?)" for name in STAFF_WRITES) + ", '$.overdue', json(?))"
     " WHERE id = ? AND version = ?")
 
 
@@ -198,12 +198,13 @@ class SqliteStore:
 
     def upsert_incidents(self, incidents: Sequence[Incident]) -> None:
         now = datetime.now(timezone.utc).timestamp()
-        rows = [(i.id, i.queue, i.status, i.sector, i.territory.municipality if i.territory else None,
-                 i.territory.district if i.territory else None, _ts(i.opened_at), _ts(i.deadline),
-                 orjson.dumps(i.to_dict()).decode(), now) for i in incidents]
-        held = orjson.dumps([[i.id, sorted(holding_keys(i))] for i in incidents]).decode()
         try:
             with self._transaction():
+                incidents = self._with_stored_moves(incidents)
+                rows = [(i.id, i.queue, i.status, i.sector, i.territory.municipality if i.territory else None,
+                         i.territory.district if i.territory else None, _ts(i.opened_at), _ts(i.deadline),
+                         orjson.dumps(i.to_dict()).decode(), now) for i in incidents]
+                held = orjson.dumps([[i.id, sorted(holding_keys(i))] for i in incidents]).decode()
                 self._db.executemany(_UPSERT_INCIDENT, rows)
                 # what each holds, afresh: a post or cluster joined, a street found
                 self._db.execute("DELETE FROM incident_keys WHERE incident IN"
@@ -214,15 +215,36 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
 
+    def _with_stored_moves(self, incidents: Sequence[Incident]) -> list[Incident]:
+        """The detector's copies with the posts staff moved since it read them (a merge, a split)
+        applied: its write never puts a moved post back."""
+        ids = orjson.dumps([i.id for i in incidents]).decode()
+        moves = {row[0]: (orjson.loads(row[1] or "[]"), orjson.loads(row[2] or "[]")) for row in self._db.execute(
+            "SELECT id, doc -> '$.added_posts', doc -> '$.excluded_posts' FROM incidents WHERE id IN"
+            " (SELECT value FROM json_each(?)) AND (json_array_length(doc, '$.added_posts') > 0"
+            " OR json_array_length(doc, '$.excluded_posts') > 0)", (ids,))}
+        moved = []
+        for incident in incidents:
+            if incident.id in moves:
+                incident = dataclasses.replace(incident, added_posts=moves[incident.id][0],
+                                               excluded_posts=moves[incident.id][1])
+                incident.apply_moves()
+            moved.append(incident)
+        return moved
+
     def update_incident(self, incident: Incident) -> Incident:
         staff = incident.staff_part()
-        values = [json.dumps(staff[name], ensure_ascii=False) for name in STAFF_FIELDS]
+        values = [json.dumps(staff[name], ensure_ascii=False) for name in STAFF_WRITES]
         try:
             with self._transaction():
                 cursor = self._db.execute(_UPDATE_STAFF, (incident.status, *values, json.dumps(incident.overdue()),
                                                           incident.id, int(incident.version or 0)))
                 if cursor.rowcount == 0:
                     raise VersionConflict(incident.id, incident.version)
+                if incident.added_posts or incident.excluded_posts:  # posts moved: what it holds follows
+                    self._db.execute("DELETE FROM incident_keys WHERE incident = ?", (incident.id,))
+                    self._db.executemany("INSERT OR IGNORE INTO incident_keys (key, incident) VALUES (?, ?)",
+                                         [(key, incident.id) for key in sorted(holding_keys(incident))])
                 row = self._db.execute("SELECT version FROM incidents WHERE id = ?", (incident.id,)).fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc

@@ -178,7 +178,8 @@ class Index:
 def scripted(current: dict[str, Any], script: dict[str, Any]) -> dict[str, Any]:
     """What one of the store's two Painless scripts makes of a document (the double has no Painless:
     any other script is refused). ``SET_FIELDS`` sets top-level fields; ``SET_INCIDENT`` also
-    recomputes ``overdue`` against the ``now`` it is given."""
+    recomputes ``overdue`` against the ``now`` it is given and applies staff's moved posts over
+    ``post_ids``."""
     from indexer.elastic.store import SET_FIELDS, SET_INCIDENT
 
     if script.get("source") not in (SET_FIELDS, SET_INCIDENT):
@@ -188,4 +189,9 @@ def scripted(current: dict[str, Any], script: dict[str, Any]) -> dict[str, Any]:
         deadline = updated.get("deadline")
         updated["overdue"] = bool(deadline and updated.get("status") in ("new", "assigned")
                                   and deadline < script["params"]["now"])
+        out, added = updated.get("excluded_posts") or [], updated.get("added_posts") or []
+        if updated.get("post_ids") is not None and (out or added):
+            kept = [p for p in updated["post_ids"] if p not in out]
+            kept += [p for p in dict.fromkeys(added) if p not in kept and p not in out]
+            updated["post_ids"], updated["posts_count"] = kept, len(kept)
     return updated
