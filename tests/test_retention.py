@@ -148,7 +148,8 @@ def test_the_scheduler_runs_retention_on_its_timer(tmp_path: Path) -> None:
     runner = Scheduler(project_settings({
         "WATCHLIST": str(watchlist), "SCHEDULE_DETECT_INTERVAL": 0, "SCHEDULE_SPIKES_INTERVAL": 0,
         "SCHEDULE_RETENTION_INTERVAL": 3600, "SCHEDULE_RUN_DIR": str(tmp_path / "runs"),
-        "SCHEDULE_HEARTBEAT": str(tmp_path / "heartbeat"), "INDEXER_STORE_URL": f"sqlite:///{store}"}),
+        "SCHEDULE_HEARTBEAT": str(tmp_path / "heartbeat"), "INDEXER_STORE_URL": f"sqlite:///{store}",
+        "REPORT_WEEKDAY": 0}),  # no weekly report run (due on a Monday morning) in this test
         ["--store", f"sqlite:///{store}", "-s", f"INDEXER_SPOOL_DIR={tmp_path / 'spool'}"])
     runner.step(time.monotonic())
     assert runner.retaining is not None and runner.retaining.wait(timeout=60) == 0
