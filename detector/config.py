@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
     from detector.crises.detect import SpikeConfig
+    from detector.incidents.sinks import TelegramSink, WebhookSink
 
 NONE = "none"  # DETECTOR_MODEL / FAKES_MODEL = none: no trained model, the lexicon alone
 
@@ -62,6 +63,12 @@ class Webhook:
     retries: int = 5
     backoff: float = 1.0
 
+    def sink(self) -> WebhookSink:
+        """The sink that POSTs to this webhook through its outbox."""
+        from detector.incidents.sinks import WebhookSink
+
+        return WebhookSink(self.url, self.outbox, retries=self.retries, backoff=self.backoff)
+
 
 @dataclass(frozen=True)
 class TelegramChat:
@@ -73,6 +80,13 @@ class TelegramChat:
     outbox: str = "var/outbox/crises-telegram.jsonl"
     retries: int = 5
     backoff: float = 1.0
+
+    def sink(self, kind: type[TelegramSink] | None = None) -> TelegramSink:
+        """The sink that sends to this chat: a :class:`TelegramSink`, or ``kind`` of one."""
+        from detector.incidents.sinks import TelegramSink
+
+        return (kind or TelegramSink)(self.api_url, self.token, self.chat_id, self.outbox, retries=self.retries,
+                                      backoff=self.backoff)
 
 
 @dataclass(frozen=True)

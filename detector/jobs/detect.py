@@ -186,10 +186,7 @@ def run_detect(store: Store, config: DetectorConfig, *, sources: Mapping[str, So
         answers=len(found), incidents_answered=len(answered),
         left=store.count(Query(changed_since=until)) if until is not None else 0)
     if config.incidents_webhook is not None:
-        from detector.incidents.sinks import WebhookSink
-
-        hook = config.incidents_webhook
-        sink = WebhookSink(hook.url, hook.outbox, retries=hook.retries, backoff=hook.backoff)
+        sink = config.incidents_webhook.sink()
         created = [g.incident for g in grouped if g.created] + [c.incident for c in checked if c.created]
         report.webhook_accepted = sink.send(created)
         report.webhook_pending, report.webhook_busy, report.outbox = sink.pending(), sink.busy, str(sink.outbox)

@@ -79,16 +79,13 @@ def run_spikes(store: Store, config: DetectorConfig, since: datetime | None = No
 
 def send_crises(config: DetectorConfig, crises: list[Incident]) -> list[Delivery]:
     """Queue ``crises`` in each configured sink's outbox and deliver what waits there."""
-    from detector.incidents.sinks import TelegramSink, WebhookSink
+    from detector.incidents.sinks import WebhookSink
 
     sinks: list[WebhookSink] = []
     if config.spikes_webhook is not None:
-        hook = config.spikes_webhook
-        sinks.append(WebhookSink(hook.url, hook.outbox, retries=hook.retries, backoff=hook.backoff))
+        sinks.append(config.spikes_webhook.sink())
     if config.spikes_telegram is not None:
-        chat = config.spikes_telegram
-        sinks.append(TelegramSink(chat.api_url, chat.token, chat.chat_id, chat.outbox, retries=chat.retries,
-                                  backoff=chat.backoff))
+        sinks.append(config.spikes_telegram.sink())
     deliveries = []
     for sink in sinks:
         accepted = sink.send(crises)

@@ -114,12 +114,9 @@ def send_report(config: ReportConfig, report: WeeklyReport, files: ReportFiles) 
     """Queue the report in each configured sink's outbox and deliver what waits there."""
     sinks: list[WebhookSink] = []
     if config.webhook is not None:
-        hook = config.webhook
-        sinks.append(WebhookSink(hook.url, hook.outbox, retries=hook.retries, backoff=hook.backoff))
+        sinks.append(config.webhook.sink())
     if config.telegram is not None:
-        chat = config.telegram
-        sinks.append(ReportTelegramSink(chat.api_url, chat.token, chat.chat_id, chat.outbox, retries=chat.retries,
-                                        backoff=chat.backoff))
+        sinks.append(config.telegram.sink(ReportTelegramSink))
     record = report_record(report, files, config.url)
     sent = []
     for sink in sinks:
