@@ -8,7 +8,7 @@ import collections
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 from elasticsearch import ConflictError, Elasticsearch
@@ -23,27 +23,13 @@ from indexer.store import Query, Store
 from monitor.cli import main
 from tests.conftest import Crawler
 from tests.support.es_double import ElasticsearchDouble
+from tests.support.stores import BACKENDS, both_stores
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 TEXT = "Третий день нет горячей воды в доме на улице Полевой, управляющая компания не отвечает"
 
 
-def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return SqliteStore(tmp_path / "forget.db")
-
-
-def elasticsearch_double_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    double = ElasticsearchDouble(near_real_time=True).start()
-    request.addfinalizer(double.stop)
-    return ElasticsearchStore.from_url(double.url, {"INDEXER_ES_REFRESH": True})
-
-
-@pytest.fixture(params=[sqlite_store, elasticsearch_double_store], ids=["sqlite", "elasticsearch-double"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    factory: Callable[[pytest.FixtureRequest, Path], Store] = request.param
-    opened = factory(request, tmp_path)
-    yield opened
-    opened.close()
+store = pytest.fixture(**BACKENDS)(both_stores)
 
 
 def post(number: int, author: str, text: str = TEXT, comment: int | None = None) -> Post:

@@ -10,7 +10,6 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -18,35 +17,19 @@ from crawler.process import project_settings
 from crawler.scheduler import Scheduler
 from detector.exceptions import ConfigError
 from detector.jobs.forget import Places, Retention, expire
-from indexer.elastic.store import ElasticsearchStore
 from indexer.schema import Author, Incident, Post, make_id
 from indexer.spool import Spool
 from indexer.sqlite import schema
 from indexer.sqlite.store import SqliteStore
 from indexer.store import IncidentQuery, Query, Store
-from tests.support.es_double import ElasticsearchDouble
+from tests.support.stores import BACKENDS, both_stores
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
 RETENTION = Retention(posts_days=180, incidents_days=365, spool_days=30, outbox_days=30)
 
 
-def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return SqliteStore(tmp_path / "retention.db")
-
-
-def elasticsearch_double_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    double = ElasticsearchDouble(near_real_time=True).start()
-    request.addfinalizer(double.stop)
-    return ElasticsearchStore.from_url(double.url, {"INDEXER_ES_REFRESH": True})
-
-
-@pytest.fixture(params=[sqlite_store, elasticsearch_double_store], ids=["sqlite", "elasticsearch-double"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    factory: Callable[[pytest.FixtureRequest, Path], Store] = request.param
-    opened = factory(request, tmp_path)
-    yield opened
-    opened.close()
+store = pytest.fixture(**BACKENDS)(both_stores)
 
 
 def post(number: int, created: datetime | None, comment: int | None = None) -> Post:
